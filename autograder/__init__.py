@@ -1,0 +1,1 @@
+"""Course autograder: data, release, reference values and grading."""

@@ -1,0 +1,148 @@
+"""Typed configuration: one dataclass per CLI subcommand.
+
+The CLI is generated from these classes (``autograder/cli.py`` with tyro), so flags, defaults and help
+texts cannot drift from what the code reads. Library code takes these objects, never raw argv.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Annotated, Literal, Optional, Union
+
+import tyro
+
+from autograder import course
+
+Positional = tyro.conf.Positional
+
+
+@dataclasses.dataclass
+class DataBuild:
+    """Build train_signs.h5 and test_signs.h5 from the Sign Language Digits photos."""
+
+    source: Optional[Path] = dataclasses.field(
+        default_factory=lambda: Path(os.environ["SIGNS_SOURCE"]) if os.environ.get("SIGNS_SOURCE") else None
+    )
+    """Local copy of the photos (a folder holding Dataset/0 .. Dataset/5). Default: $SIGNS_SOURCE, else download."""
+    out: Path = dataclasses.field(default_factory=course.datasets_dir)
+    """Where the HDF5 files go. Default: $COURSE_DATA_DIR, else datasets/ in the repository."""
+    url: str = course.UPSTREAM_ARCHIVE
+    """Archive to download when no local copy is given (pinned upstream commit)."""
+    force: bool = False
+    """Rebuild even when valid files already exist."""
+
+
+@dataclasses.dataclass
+class DataVerify:
+    """Check that the built SIGNS files exist and have the course's format."""
+
+    out: Path = dataclasses.field(default_factory=course.datasets_dir)
+    """Folder of the HDF5 files. Default: $COURSE_DATA_DIR, else datasets/ in the repository."""
+
+
+@dataclasses.dataclass
+class Data:
+    """The SIGNS data set."""
+
+    action: Union[
+        Annotated[DataBuild, tyro.conf.subcommand("build")],
+        Annotated[DataVerify, tyro.conf.subcommand("verify")],
+    ]
+
+
+@dataclasses.dataclass
+class Release:
+    """Generate the student notebooks with nbgrader into assignments/<name>/."""
+
+    assignments: tuple[str, ...] = ()
+    """Assignments to release. Default: all in source_solutions/."""
+    check: bool = False
+    """Do not write; exit 1 if the committed release is out of date."""
+
+
+@dataclasses.dataclass
+class ReferenceBuild:
+    """Run the source solutions and store their recorded values as reference values."""
+
+    assignments: tuple[str, ...] = ()
+    """Assignments to build. Default: all in source_solutions/."""
+
+
+@dataclasses.dataclass
+class ReferenceCheck:
+    """Rebuild the reference values without writing; exit 1 if one is outside tolerance of the stored one."""
+
+    assignments: tuple[str, ...] = ()
+    """Assignments to check. Default: all in source_solutions/."""
+
+
+@dataclasses.dataclass
+class Reference:
+    """Reference values recorded from the source solutions."""
+
+    action: Union[
+        Annotated[ReferenceBuild, tyro.conf.subcommand("build")],
+        Annotated[ReferenceCheck, tyro.conf.subcommand("check")],
+    ]
+
+
+@dataclasses.dataclass
+class Limits:
+    """Resource limits for one submission."""
+
+    cell_timeout: int = 300
+    """Seconds one cell may run."""
+    notebook_timeout: int = 900
+    """Seconds the whole notebook may run."""
+    memory_mb: int = 4096
+    """Address-space limit of the kernel, in MiB."""
+    max_processes: int = 256
+    """Processes and threads the sandbox user may have."""
+    max_output_kb: int = 1024
+    """Output kept per cell, in KiB; the rest is cut."""
+
+
+@dataclasses.dataclass
+class GradeOne:
+    """Grade one notebook with no database or course directory."""
+
+    notebook: Positional[Path]
+    """The submitted notebook."""
+    assignment: str
+    """Assignment name (a folder under source_solutions/)."""
+    format: Literal["table", "json"] = "table"
+    """Output format."""
+    unsafe: bool = False
+    """Run without the bubblewrap sandbox (only for trusted notebooks)."""
+    limits: Limits = dataclasses.field(default_factory=Limits)
+
+
+@dataclasses.dataclass
+class Grade:
+    """Grade a class: a folder of notebooks, an nbgrader submitted/ tree, or an LMS zip."""
+
+    assignment: Positional[str]
+    """Assignment name (a folder under source_solutions/)."""
+    submissions: Positional[tuple[Path, ...]]
+    """Folders, submitted/ trees or zip files."""
+    out: Path = Path("grading")
+    """Where the gradebook, grades.csv and feedback pages go."""
+    workers: int = dataclasses.field(default_factory=lambda: os.cpu_count() or 1)
+    """Parallel workers. Default: the number of cores."""
+    force: bool = False
+    """Regrade submissions that already have a result."""
+    db_url: Optional[str] = None
+    """SQLAlchemy URL of the nbgrader gradebook. Default: sqlite in --out."""
+    unsafe: bool = False
+    """Run without the bubblewrap sandbox (only for trusted notebooks)."""
+    limits: Limits = dataclasses.field(default_factory=Limits)
+
+
+Command = Union[
+    Annotated[Data, tyro.conf.subcommand("data")],
+    Annotated[Release, tyro.conf.subcommand("release")],
+    Annotated[Reference, tyro.conf.subcommand("reference")],
+    Annotated[GradeOne, tyro.conf.subcommand("grade-one")],
+    Annotated[Grade, tyro.conf.subcommand("grade")],
+]
