@@ -1,0 +1,1 @@
+"""Instructor-scale grading: find submissions, grade them in parallel worker processes, resume."""
