@@ -1,0 +1,139 @@
+"""Open every page of the built book in headless Chromium, as a reader would, and check what it shows.
+
+The site is served over HTTP from 127.0.0.1 (a thread in this process), so links and downloads are checked
+the way a browser fetches them. A screenshot of each page goes to _build/screenshots/ for a look by eye.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urlsplit
+
+import pytest
+
+from booksite import BOOK_TITLE, ROOT, SITE, site_pages
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+PAGES = [p.relative_to(SITE).as_posix() for p in site_pages()] or ["(book not built)"]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # keep the test output readable
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(site):
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@functools.lru_cache(maxsize=None)
+def _fetch(url: str) -> tuple[int, str]:
+    """Status and (for HTML) text of a URL on the local server; cached because pages share links."""
+    try:
+        with urllib.request.urlopen(url, timeout=20) as resp:
+            body = resp.read()
+            ctype = resp.headers.get("Content-Type", "")
+            return resp.status, body.decode("utf-8", "replace") if "html" in ctype else ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+
+
+WAIT_FOR_MATH = """async () => {
+  if (!window.MathJax) return 'no-mathjax';
+  while (!(MathJax.startup && MathJax.startup.promise)) await new Promise(r => setTimeout(r, 50));
+  await MathJax.startup.promise;
+  return 'done';
+}"""
+
+WAIT_FOR_IMAGES = """async () => {
+  const imgs = [...document.images];
+  for (const img of imgs) img.loading = 'eager';
+  await Promise.all(imgs.map(i => i.complete ? null : new Promise(r => { i.onload = i.onerror = r; })));
+  return imgs.filter(i => i.naturalWidth === 0).map(i => i.getAttribute('src'));
+}"""
+
+# Text a reader sees, outside code blocks (code may legitimately contain dollar signs).
+VISIBLE_PROSE = """() => {
+  const body = document.querySelector('main') || document.body;
+  const clone = body.cloneNode(true);
+  clone.querySelectorAll('pre, code, script, style, mjx-container').forEach(e => e.remove());
+  return clone.textContent;
+}"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page_reads_well(page_path, site, server, browser):
+    problems: list[str] = []
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.on("console", lambda msg: msg.type == "error" and problems.append(f"console error: {msg.text}"))
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("requestfailed", lambda req: problems.append(f"request failed: {req.url}"))
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
+    url = f"{server}/{page_path}"
+    page.goto(url, wait_until="load")
+
+    assert BOOK_TITLE in page.title(), f"{page_path}: title is {page.title()!r}"
+    assert page.locator("h1").count() >= 1, f"{page_path}: no heading"
+
+    # Math: MathJax typeset every math span, and no raw TeX delimiters are left in the prose.
+    state = page.evaluate(WAIT_FOR_MATH)
+    n_math = page.locator(".math").count()
+    if n_math:
+        assert state == "done", f"{page_path}: MathJax did not load"
+        n_typeset = page.locator(".math mjx-container, mjx-container.MathJax").count()
+        assert n_typeset >= n_math, f"{page_path}: {n_math} math elements, {n_typeset} typeset"
+    prose = page.evaluate(VISIBLE_PROSE)
+    for raw in ("$$", "\\begin{", "\\frac"):
+        assert raw not in prose, f"{page_path}: raw TeX {raw!r} left in the text"
+
+    broken = page.evaluate(WAIT_FOR_IMAGES)
+    assert not broken, f"{page_path}: images did not load: {broken}"
+
+    # Links: every same-site link (downloads too) answers 200, and its #fragment exists on the target.
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+    for href in sorted(set(hrefs)):
+        if not href.startswith(server):
+            continue
+        target, fragment = urldefrag(href)
+        fragment = unquote(fragment)
+        status, html = _fetch(target)
+        if status != 200:
+            problems.append(f"link {href} -> HTTP {status}")
+        elif fragment and html and not re.search(rf'id="{re.escape(fragment)}"', html):
+            problems.append(f"link {href}: no element with id {fragment!r}")
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOTS / (urlsplit(url).path.strip("/").replace("/", "_").removesuffix(".html") + ".png")
+    page.screenshot(path=str(shot), full_page=True)
+    page.close()
+    assert not problems, f"{page_path}:\n" + "\n".join(problems)

@@ -1,0 +1,118 @@
+"""The built book never leaks solutions or hidden tests, and serves the current student release."""
+from __future__ import annotations
+
+import io
+import re
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from booksite import ASSIGNMENTS, ROOT, site_pages
+
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+def hidden_check_names() -> list[str]:
+    names = []
+    for toml in sorted((ROOT / "source_solutions").glob("*/grading.toml")):
+        spec = tomllib.loads(toml.read_text())
+        for group in spec.get("group", []):
+            names += [c["name"] for c in group.get("check", []) if not c.get("visible", True)]
+    return names
+
+
+def readable_texts(path: Path):
+    """(label, text) of a file, and of each member if it is a zip archive (a bundled download)."""
+    data = path.read_bytes()
+    if zipfile.is_zipfile(io.BytesIO(data)):
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for member in zf.namelist():
+                yield f"{path}!{member}", zf.read(member).decode("utf-8", "replace")
+    else:
+        yield str(path), data.decode("utf-8", "replace")
+
+
+def all_site_texts(site: Path):
+    for path in sorted(site.rglob("*")):
+        if path.is_file() and path.suffix not in {".png", ".jpg", ".svg", ".woff", ".woff2", ".ttf"}:
+            yield from readable_texts(path)
+
+
+def test_site_has_every_chapter(site):
+    names = {p.stem for p in site_pages()}
+    expected = {"intro", "hyperparameter_tuning", "batch_norm", "softmax", "frameworks", "tensorflow",
+                "assignments", "glossary"}
+    assert expected <= names, f"missing pages: {sorted(expected - names)}"
+
+
+def test_no_solution_or_hidden_test_markers(site):
+    leaks = [
+        f"{label}: {marker}"
+        for label, text in all_site_texts(site)
+        for marker in MARKERS
+        if marker in text
+    ]
+    assert not leaks, "solution or hidden-test text reached the site:\n" + "\n".join(leaks)
+
+
+def test_no_hidden_check_names(site):
+    names = hidden_check_names()
+    if not names:
+        pytest.skip("no source_solutions/*/grading.toml with hidden checks yet")
+    pattern = re.compile("|".join(re.escape(n) for n in names))
+    leaks = sorted({f"{label}: {m.group(0)}" for label, text in all_site_texts(site)
+                    for m in pattern.finditer(text)})
+    assert not leaks, "names of hidden checks reached the site:\n" + "\n".join(leaks)
+
+
+def test_downloads_are_the_current_release(site):
+    """Each assignment's notebook and helpers are offered for download, byte for byte the released files."""
+    downloads = list((site / "_downloads").rglob("*"))
+    by_name: dict[str, list[bytes]] = {}
+    for path in downloads:
+        if path.is_file():
+            by_name.setdefault(path.name, []).append(path.read_bytes())
+    problems = []
+    for name in ASSIGNMENTS:
+        released = ROOT / "assignments" / name / f"{name}.ipynb"
+        if not released.is_file():
+            problems.append(f"{released} does not exist")
+            continue
+        if released.read_bytes() not in by_name.get(released.name, []):
+            problems.append(f"{released.name} on the site differs from {released} (rebuild the book)")
+    # The helper modules are the same for every assignment; each copy must match one released copy.
+    for helper in ("course_utils.py", "selfcheck.py"):
+        released = {(ROOT / "assignments" / n / helper).read_bytes()
+                    for n in ASSIGNMENTS if (ROOT / "assignments" / n / helper).is_file()}
+        served = by_name.get(helper, [])
+        if not served:
+            problems.append(f"{helper} is not offered for download")
+        problems += [f"a served {helper} is not a released copy" for s in served if s not in released]
+    assert not problems, "\n".join(problems)
+
+
+def test_assignments_page_links_every_download(site):
+    html = (site / "book" / "assignments.html").read_text()
+    hrefs = re.findall(r'<a class="reference download internal"[^>]*href="([^"]+)"', html)
+    for name in ASSIGNMENTS:
+        assert any(h.endswith(f"/{name}.ipynb") for h in hrefs), f"no download link for {name}.ipynb"
+        assert f'id="assignment-{name.replace("_", "-")}"' in html, f"no anchor for {name}"
+    assert sum(h.endswith("course_utils.py") for h in hrefs) >= len(ASSIGNMENTS)
+    assert sum(h.endswith("selfcheck.py") for h in hrefs) >= len(ASSIGNMENTS)
+
+
+def test_every_chapter_links_to_its_assignment(site):
+    # chapter -> the assignment anchors it must point to on the assignments page
+    wanted = {
+        "hyperparameter_tuning": ["assignment-hyperparameter-search"],
+        "batch_norm": ["assignment-batch-norm"],
+        "softmax": ["assignment-softmax"],
+        "frameworks": ["assignment-tf-basics", "assignment-signs-model"],
+        "tensorflow": ["assignment-tf-basics", "assignment-signs-model"],
+    }
+    for chapter, anchors in wanted.items():
+        html = (site / "book" / f"{chapter}.html").read_text()
+        for anchor in anchors:
+            assert f'href="assignments.html#{anchor}"' in html, f"{chapter} does not link to {anchor}"
