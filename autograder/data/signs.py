@@ -81,9 +81,12 @@ def list_images(dataset_dir: Path, classes: Iterable[int]) -> dict[int, list[str
         folder = dataset_dir / str(c)
         if not folder.is_dir():
             raise DataError(f"class folder {folder} is missing")
-        out[c] = sorted(
-            p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
-        )
+        try:
+            out[c] = sorted(
+                p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
+            )
+        except OSError as exc:
+            raise DataError(f"cannot list the photos in {folder}: {exc.strerror or exc}") from None
     return out
 
 
@@ -147,8 +150,10 @@ def select(names: Mapping[int, list[str]], spec: Spec = SIGNS) -> tuple[list[tup
 
 def resolve_dataset_dir(source: Path, classes: Iterable[int]) -> Path:
     """The folder holding the class folders: ``source/Dataset`` or ``source`` itself."""
-    if not source.is_dir():
+    if not source.exists():
         raise DataError(f"source folder {source} does not exist (give --source or set SIGNS_SOURCE)")
+    if not source.is_dir():
+        raise DataError(f"source {source} is not a folder (give the folder holding Dataset/0..5)")
     for candidate in (source / "Dataset", source):
         if candidate.is_dir() and any((candidate / str(c)).is_dir() for c in classes):
             missing = [str(c) for c in classes if not (candidate / str(c)).is_dir()]
@@ -394,7 +399,10 @@ def build(
                 raise DataError(str(exc)) from None
             train, test = build_arrays(dataset_dir, spec, manifest, progress)
 
-    write_pair(out, train, test, recipe)
+    try:
+        write_pair(out, train, test, recipe)
+    except OSError as exc:  # e.g. an output folder that cannot be created, or a full disk
+        raise DataError(f"cannot write the SIGNS files to {out}: {exc.strerror or exc}") from None
     seconds = time.perf_counter() - start
     log(f"Wrote {out / TRAIN_FILE} ({n_train} images) and {out / TEST_FILE} ({n_test} images) in {seconds:.1f} s.")
     return BuildResult(out, False, seconds, n_train, n_test)
@@ -411,8 +419,6 @@ def run_build(cfg: config.DataBuild) -> int:
         build(cfg.out, source=cfg.source, url=cfg.url, force=cfg.force)
     except DataError as exc:
         return _fail(str(exc))
-    except OSError as exc:  # e.g. an output folder that cannot be created or written
-        return _fail(f"cannot write the SIGNS files to {cfg.out}: {exc.strerror or exc}")
     return 0
 
 

@@ -179,3 +179,32 @@ def test_member_names_cannot_escape_the_temp_folder(tmp_path, small_spec):
         "unpacked/Dataset/1/ok.JPG",
     ]
     assert dataset == tmp_path / "unpacked" / "Dataset"
+
+
+def test_connection_cut_mid_download(tmp_path, monkeypatch, small_spec, small_manifest, leftovers):
+    # A server that promises more bytes than it sends, then hangs up.
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+    class Truncating(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            self.wfile.write(b"PK" + b"\0" * 1000)
+            self.close_connection = True
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.HTTPServer(("127.0.0.1", 0), Truncating)
+    thread = threading.Thread(target=httpd.handle_request, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/signs.zip"
+    try:
+        with pytest.raises(signs.DataError, match=rf"download of {url} failed: .*(1002|IncompleteRead|incomplete)"):
+            signs.build(tmp_path / "out", url=url, spec=small_spec, manifest=small_manifest, progress=False,
+                        log=lambda *_: None)
+    finally:
+        thread.join(timeout=5)
+        httpd.server_close()
+    assert leftovers(tmp_path / "out") == []

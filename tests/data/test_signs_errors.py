@@ -46,6 +46,13 @@ def test_missing_source_folder_cli(tmp_path, capsys, leftovers):
     assert leftovers(out) == []
 
 
+def test_source_is_a_file(tmp_path, capsys, leftovers):
+    (tmp_path / "photos.zip").write_bytes(b"PK")
+    err = cli_error(["data", "build", "--source", str(tmp_path / "photos.zip"), "--out", str(tmp_path / "out")], capsys)
+    assert "photos.zip is not a folder" in err
+    assert leftovers(tmp_path / "out") == []
+
+
 def test_source_without_class_folders(tmp_path, capsys, leftovers):
     (tmp_path / "photos" / "misc").mkdir(parents=True)
     out = tmp_path / "out"
@@ -157,7 +164,7 @@ def test_failure_while_writing_leaves_no_temp_file(tmp_path, small_source, small
             raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(signs, "_write", write_then_fail)
-    with pytest.raises(OSError):
+    with pytest.raises(signs.DataError, match=r"cannot write the SIGNS files to .*: No space left on device"):
         build_small(out, small_source, small_spec, small_manifest, force=True)
     assert len(calls) == 2 and all(p.parent == out for p in calls)
     assert {name: (out / name).read_bytes() for name in leftovers(out)} == before
