@@ -435,5 +435,6 @@ def run_verify(cfg: config.DataVerify, spec: Spec = SIGNS) -> int:
     hashed = "content hashes match" if "content_sha256" in a_train and "content_sha256" in a_test else (
         "no stored content hash (not built by autograder)"
     )
-    print(f"OK: {out / TRAIN_FILE} ({n_tr} images) and {out / TEST_FILE} ({n_te} images) have the SIGNS format; {hashed}.")
+    print(f"OK: {out / TRAIN_FILE} ({n_tr} images) and {out / TEST_FILE} ({n_te} images) "
+          f"have the SIGNS format; {hashed}.")
     return 0
