@@ -386,7 +386,9 @@ def build(
         return BuildResult(out, True, time.perf_counter() - start, n_train, n_test)
 
     if source is not None:
-        train, test = build_arrays(resolve_dataset_dir(Path(source), spec.classes), spec, manifest, progress)
+        train, test = build_arrays(
+            resolve_dataset_dir(Path(source).expanduser(), spec.classes), spec, manifest, progress
+        )
     else:
         from autograder.data import download
 
