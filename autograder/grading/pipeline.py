@@ -1,0 +1,371 @@
+"""The grading pipeline: small named steps, each taking and returning a ``State``.
+
+read → restore → prepare → execute → collect → compare → result
+
+A pipeline is a list of step names (``DEFAULT``); ``find_step`` looks one up, ``register`` adds one, so a
+caller can drop, replace or insert steps (``grade(..., steps=[...])``). When a step stops the submission
+(not a notebook, another assignment) the remaining steps are skipped except ``result``, which always runs.
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import nbformat
+
+from autograder import config
+from autograder.grading import compare as comparators
+from autograder.grading import records, runner
+from autograder.grading.records import Collected, Value
+from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, CheckResult, GroupResult, Result
+from autograder.grading.spec import RELATIVE, Assignment, nbgrader_meta
+
+MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024  # far above any honest submission; keeps parsing bounded
+# nbgrader metadata keys whose change alters how a cell is graded
+_META_KEYS = ("grade", "solution", "locked", "task", "points", "grade_id")
+
+
+@dataclasses.dataclass
+class State:
+    """Everything the steps share. Steps fill it in order; ``stopped`` skips to ``result``."""
+
+    spec: Assignment
+    submission: Any  # a Path or an in-memory notebook
+    label: str  # how the submission is named in the result
+    limits: config.Limits
+    source: Any  # the source notebook (trusted)
+    released: Any | None  # the released version (for tampering notes); None skips those notes
+    reference: dict[str, Value]
+    kernel_manager_factory: runner.KernelManagerFactory | None = None
+    data_dir: Path | None = None
+    nb: Any = None  # the notebook as it moves through the steps
+    outcome: runner.Outcome | None = None
+    collected: dict[str, Collected] = dataclasses.field(default_factory=dict)
+    verdicts: dict[str, tuple[bool, str]] = dataclasses.field(default_factory=dict)
+    status: str = GRADED
+    reasons: list[str] = dataclasses.field(default_factory=list)
+    tampering: list[str] = dataclasses.field(default_factory=list)
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)
+    stopped: bool = False
+    result: Result | None = None
+
+    def reject(self, reason: str) -> "State":
+        self.status, self.stopped = REJECTED, True
+        self.reasons.append(reason)
+        return self
+
+
+Step = Callable[[State], State]
+STEPS: dict[str, Step] = {}
+DEFAULT: tuple[str, ...] = ("read", "restore", "prepare", "execute", "collect", "compare", "result")
+
+
+def register(name: str) -> Callable[[Step], Step]:
+    """Register ``fn`` as the step called ``name`` (replacing any step of that name)."""
+
+    def wrap(fn: Step) -> Step:
+        STEPS[name] = fn
+        return fn
+
+    return wrap
+
+
+def find_step(name: str) -> Step:
+    try:
+        return STEPS[name]
+    except KeyError:
+        raise KeyError(f"no pipeline step '{name}' (known: {', '.join(STEPS)})") from None
+
+
+def run(state: State, steps: tuple[str, ...] | list[str] = DEFAULT) -> State:
+    """Run the steps in order, timing each; ``result`` always runs last."""
+    fns = [(name, find_step(name)) for name in steps]
+    for name, fn in fns:
+        if state.stopped and name != "result":
+            continue
+        start = time.perf_counter()
+        state = fn(state)
+        state.timings[name] = round(time.perf_counter() - start, 4)
+    if state.result is None:
+        state = find_step("result")(state)
+    return state
+
+
+# ---------------------------------------------------------------------------------------------- read
+
+
+def _clean_cell(raw: Any):
+    """A fresh cell holding only type, metadata and source: nothing else of the submission survives."""
+    if not isinstance(raw, dict):
+        return None
+    kind = raw.get("cell_type")
+    source = raw.get("source", "")
+    if isinstance(source, list) and all(isinstance(s, str) for s in source):
+        source = "".join(source)
+    if kind not in ("code", "markdown", "raw") or not isinstance(source, str):
+        return None
+    meta = raw.get("metadata")
+    meta = copy.deepcopy(meta) if isinstance(meta, dict) else {}
+    if kind == "code":
+        return nbformat.v4.new_code_cell(source=source, metadata=meta)
+    if kind == "markdown":
+        return nbformat.v4.new_markdown_cell(source=source, metadata=meta)
+    return nbformat.v4.new_raw_cell(source=source, metadata=meta)
+
+
+def _graded_ids(nb) -> set[str]:
+    """grade_ids of solution and test cells (the cells that make a notebook belong to an assignment)."""
+    ids = set()
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        if isinstance(meta.get("grade_id"), str) and (meta.get("solution") or meta.get("grade")):
+            ids.add(meta["grade_id"])
+    return ids
+
+
+@register("read")
+def read(state: State) -> State:
+    """Is it an nbformat 4 notebook, and one of this assignment?"""
+    sub = state.submission
+    if isinstance(sub, (str, Path)):
+        path = Path(sub)
+        try:
+            if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+                return state.reject(f"not a notebook: the file is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB")
+            data = json.loads(path.read_bytes().decode("utf-8"))
+        except FileNotFoundError:
+            return state.reject(f"no such file: {path}")
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            return state.reject(f"not a notebook: cannot read it as JSON ({type(exc).__name__})")
+    else:
+        data = sub
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        return state.reject("not a notebook: no list of cells")
+    if data.get("nbformat") != 4:
+        return state.reject(f"not an nbformat 4 notebook (nbformat = {data.get('nbformat')!r})")
+    cells = [_clean_cell(c) for c in data["cells"]]
+    if any(c is None for c in cells):
+        bad = next(i for i, c in enumerate(cells) if c is None)
+        return state.reject(f"not a notebook: cell {bad} is malformed")
+    nb = nbformat.v4.new_notebook(cells=cells)
+    wanted = _graded_ids(state.source)
+    if not any(nbgrader_meta(c).get("grade_id") in wanted for c in cells):
+        return state.reject(f"not a notebook of {state.spec.name}: none of its graded cells is present")
+    state.nb = nb
+    return state
+
+
+# ------------------------------------------------------------------------------------------- restore
+
+
+def _meta_summary(meta: dict) -> dict:
+    return {k: meta.get(k) for k in _META_KEYS}
+
+
+def _norm(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+@register("restore")
+def restore(state: State) -> State:
+    """Rebuild the notebook from the source; keep the student's solution and extra cells; note tampering.
+
+    Locked and test cells come from the source (with hidden tests). Solution cells keep the student's code
+    under the source's metadata. Extra cells stay after the graded cell they followed. Graded cells appear
+    once, in source order. Nothing a student changes here can raise a score: every difference from the
+    released version becomes a note for the instructor.
+    """
+    src_cells: dict[str, Any] = {}
+    order: list[str] = []
+    for cell in state.source.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if isinstance(gid, str) and gid:
+            src_cells[gid] = cell
+            order.append(gid)
+    released = {}
+    if state.released is not None:
+        for cell in state.released.cells:
+            gid = nbgrader_meta(cell).get("grade_id")
+            if isinstance(gid, str):
+                released.setdefault(gid, cell)
+
+    notes = state.tampering
+    chosen: dict[str, Any] = {}
+    extras: dict[str | None, list[Any]] = {None: []}
+    seen: list[str] = []
+    anchor: str | None = None
+    for index, cell in enumerate(state.nb.cells):
+        meta = nbgrader_meta(cell)
+        gid = meta.get("grade_id")
+        if isinstance(gid, str) and gid in src_cells:
+            src = src_cells[gid]
+            role = "solution cell" if nbgrader_meta(src).get("solution") else ("test cell" if nbgrader_meta(src).get("grade") else "locked cell")
+            if gid in chosen:
+                notes.append(f"{gid}: {role} appears more than once; cell {index} was dropped")
+                continue
+            rel = released.get(gid)
+            if rel is not None:
+                if cell.cell_type != rel.cell_type:
+                    notes.append(f"{gid}: {role} changed from {rel.cell_type} to {cell.cell_type}")
+                if _meta_summary(meta) != _meta_summary(nbgrader_meta(rel)):
+                    changed = [k for k in _META_KEYS if meta.get(k) != nbgrader_meta(rel).get(k)]
+                    notes.append(f"{gid}: nbgrader metadata of the {role} changed ({', '.join(changed)})")
+                if role != "solution cell" and _norm(cell.source) != _norm(rel.source):
+                    notes.append(f"{gid}: {role} source was changed; the source version was used")
+            restored = copy.deepcopy(src)
+            if role == "solution cell":
+                restored.source = cell.source  # the student's answer, under the source's metadata
+            if restored.cell_type == "code":
+                restored.outputs, restored.execution_count = [], None
+            chosen[gid] = restored
+            seen.append(gid)
+            anchor = gid
+            continue
+        if meta or "nbgrader" in cell.get("metadata", {}):
+            what = f"grade_id '{gid}'" if isinstance(gid, str) else "nbgrader metadata"
+            notes.append(f"cell {index}: extra cell with {what} unknown to the source; treated as a plain cell")
+            cell.metadata.pop("nbgrader", None)
+        extras.setdefault(anchor, []).append(cell)
+
+    for gid in order:
+        if gid in chosen:
+            continue
+        src = src_cells[gid]
+        if nbgrader_meta(src).get("solution"):
+            notes.append(f"{gid}: solution cell is missing")
+        else:
+            notes.append(f"{gid}: {'test' if nbgrader_meta(src).get('grade') else 'locked'} cell is missing; restored from the source")
+            restored = copy.deepcopy(src)
+            if restored.cell_type == "code":
+                restored.outputs, restored.execution_count = [], None
+            chosen[gid] = restored
+    in_source_order = [g for g in order if g in seen]
+    if seen != in_source_order:
+        notes.append("graded cells were reordered; the source order was used")
+
+    cells = list(extras[None])
+    for gid in order:
+        if gid in chosen:
+            cells.append(chosen[gid])
+        cells.extend(extras.get(gid, []))
+    for i, cell in enumerate(cells):  # fresh, unique ids (nbformat 4.5): a submission's ids are not trusted
+        cell["id"] = f"cell-{i}"
+    nb = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(state.source.metadata))
+    state.nb = nb
+    return state
+
+
+# ------------------------------------------------------------------------------------------- prepare
+
+
+@register("prepare")
+def prepare(state: State) -> State:
+    """Drop cells tagged with the skip tag. Graded cells carry the source's tags after restore."""
+    tag = state.spec.skip_tag
+    state.nb.cells = [c for c in state.nb.cells if tag not in (c.get("metadata", {}).get("tags") or [])]
+    return state
+
+
+# ------------------------------------------------------------------------------------------- execute
+
+
+@register("execute")
+def execute(state: State) -> State:
+    limits = dataclasses.replace(state.limits, cell_timeout=min(state.limits.cell_timeout, state.spec.cell_timeout))
+    state.nb, state.outcome = runner.run(
+        state.nb, limits=limits, kernel_manager_factory=state.kernel_manager_factory, data_dir=state.data_dir
+    )
+    out = state.outcome
+    if out.status != "ok":
+        state.status = INCOMPLETE
+        where = f" (at cell {out.cell})" if out.cell is not None else ""
+        state.reasons.append(f"{out.reason}{where}")
+    for index in out.timed_out_cells:
+        state.reasons.append(f"cell {index} ran longer than {limits.cell_timeout} s and was interrupted")
+    for index in out.cut_cells:
+        state.reasons.append(f"cell {index} printed more than {limits.max_output_kb} KiB; the rest was cut")
+    return state
+
+
+# ------------------------------------------------------------------------------------------- collect
+
+
+@register("collect")
+def collect(state: State) -> State:
+    state.collected = records.collect(state.nb, state.spec)
+    return state
+
+
+# ------------------------------------------------------------------------------------------- compare
+
+
+@register("compare")
+def compare(state: State) -> State:
+    """Judge each check outside the kernel; relative checks last, as they read their partner's verdict."""
+    values = {name: c.value for name, c in state.collected.items() if c.value is not None}
+    passed: dict[str, bool] = {}
+    ordered = sorted(state.spec.checks(), key=lambda c: c.compare in RELATIVE)
+    for check in ordered:
+        got = state.collected.get(check.name, Collected(problem="not recorded"))
+        if got.value is None:
+            verdict = (False, got.problem)
+        else:
+            ctx = comparators.Context(reference=state.reference.get(check.name), values=values, passed=passed)
+            try:
+                verdict = comparators.get(check.compare)(got.value, check, ctx)
+            except Exception as exc:  # a comparator bug must cost no more than this one check
+                verdict = (False, f"could not be compared ({type(exc).__name__})")
+        passed[check.name] = verdict[0]
+        state.verdicts[check.name] = verdict
+    return state
+
+
+# -------------------------------------------------------------------------------------------- result
+
+
+@register("result")
+def result(state: State) -> State:
+    groups = []
+    for group in state.spec.groups:
+        checks = []
+        for check in group.checks:
+            ok, message = state.verdicts.get(check.name, (False, state.reasons[0] if state.reasons else "not graded"))
+            if not ok and check.hint:
+                message = f"{message}. Hint: {check.hint}" if message else f"Hint: {check.hint}"
+            checks.append(
+                CheckResult(
+                    name=check.name,
+                    group=group.grade_id,
+                    points=check.points if ok else 0.0,
+                    max_points=check.points,
+                    passed=ok,
+                    visible=check.visible,
+                    message=message,
+                )
+            )
+        groups.append(
+            GroupResult(
+                grade_id=group.grade_id,
+                title=group.title,
+                score=sum(c.points for c in checks),
+                max_score=group.max_points,
+                checks=checks,
+                hint=group.hint,
+            )
+        )
+    state.result = Result(
+        assignment=state.spec.name,
+        submission=state.label,
+        score=sum(g.score for g in groups),
+        max_score=state.spec.max_score,
+        groups=groups,
+        status=state.status,
+        reasons=list(state.reasons),
+        tampering=list(state.tampering),
+        timings=dict(state.timings),
+    )
+    return state

@@ -1,0 +1,276 @@
+"""Execute a notebook for grading, with limits, and always come back with a result.
+
+``run(nb, limits=...)`` executes a copy of ``nb`` in a fresh temporary working directory that holds only
+the notebook and copies of the student helper modules. A cell error, a per-cell timeout (the kernel is
+interrupted and the next cell runs), the whole-notebook timeout (the kernel is killed), a dead kernel or a
+kernel that does not start never raise: the executed notebook so far comes back with an ``Outcome``.
+Output beyond ``limits.max_output_kb`` per cell is dropped while the cell runs, so a flood cannot exhaust
+memory. Stderr is kept for the record but never matters for scoring.
+"""
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import nbformat
+from jupyter_core.utils import ensure_async
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from autograder import config, course
+
+NOTEBOOK_NAME = "submission.ipynb"
+
+# factory(workdir, data_dir, limits) -> a jupyter_client (Async)KernelManager that is not started yet.
+KernelManagerFactory = Callable[[Path, "Path | None", config.Limits], Any]
+
+
+@dataclasses.dataclass
+class Outcome:
+    """How an execution ended. ``status``: 'ok' (every cell ran; some may have raised), 'timeout' (the
+    notebook time ran out), 'dead' (the kernel died), 'no_kernel' (it never started)."""
+
+    status: str = "ok"
+    reason: str = ""
+    cell: int | None = None  # index of the cell where the run stopped
+    seconds: float = 0.0
+    timed_out_cells: list[int] = dataclasses.field(default_factory=list)
+    cut_cells: list[int] = dataclasses.field(default_factory=list)
+    error_cells: list[int] = dataclasses.field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+class _NotebookTimeout(Exception):
+    pass
+
+
+def _mark(cell, **flags) -> None:
+    cell.setdefault("metadata", {}).setdefault("autograder", {}).update(flags)
+
+
+def _error_output(ename: str, evalue: str):
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+class GradingClient(NotebookClient):
+    """nbclient with a notebook deadline, interrupt-and-continue cell timeouts and an output cap."""
+
+    def __init__(self, nb, km, *, limits: config.Limits, deadline: float, **kw):
+        super().__init__(
+            nb,
+            km=km,
+            allow_errors=True,
+            interrupt_on_timeout=True,
+            timeout_func=self._cell_timeout,
+            kernel_name="python3",  # never the kernel a submission asks for
+            record_timing=False,
+            **kw,
+        )
+        self.limits = limits
+        self.deadline = deadline
+        self.max_output = max(1, limits.max_output_kb) * 1024
+        self.current = -1
+        self.outcome = Outcome()
+        self._bytes: dict[int, int] = {}
+
+    def _cell_timeout(self, cell) -> int:
+        remaining = self.deadline - time.monotonic()
+        # nbclient reads 0 or less as "no timeout": never hand it that.
+        return max(1, int(min(self.limits.cell_timeout, remaining + 1)))
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        if time.monotonic() >= self.deadline - 0.5:
+            raise _NotebookTimeout()
+        if self.current not in self.outcome.timed_out_cells:
+            self.outcome.timed_out_cells.append(self.current)
+        return await super()._async_handle_timeout(timeout, cell)
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if cell.cell_type == "code" and cell.source.strip() and time.monotonic() >= self.deadline:
+            raise _NotebookTimeout()
+        self.current = cell_index
+        result = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        if cell_index in self.outcome.timed_out_cells:
+            cell.outputs.append(_error_output("CellTimeout", f"the cell ran longer than {self.limits.cell_timeout} s and was interrupted"))
+            _mark(cell, timed_out=True)
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            self.outcome.error_cells.append(cell_index)
+        return result
+
+    def output(self, outs, msg, display_id, cell_index):
+        try:
+            size = len(json.dumps(msg.get("content", {})))
+        except (TypeError, ValueError):
+            size = self.max_output + 1
+        used = 0 if (self.clear_before_next_output or not outs) else self._bytes.get(cell_index, 0)
+        if used + size > self.max_output:
+            cell = self.nb.cells[cell_index]
+            if not cell.get("metadata", {}).get("autograder", {}).get("output_cut"):
+                _mark(cell, output_cut=True)
+                self.outcome.cut_cells.append(cell_index)
+                outs.append(
+                    nbformat.v4.new_output(
+                        "stream", name="stdout", text=f"\n[output cut by the grader: more than {self.limits.max_output_kb} KiB]\n"
+                    )
+                )
+            self._bytes[cell_index] = self.max_output + 1  # stays cut until the cell clears its output
+            return None
+        self._bytes[cell_index] = used + size
+        return super().output(outs, msg, display_id, cell_index)
+
+    def clear_output(self, outs, msg, cell_index):
+        super().clear_output(outs, msg, cell_index)
+        if not outs:
+            self._bytes[cell_index] = 0
+
+
+def local_kernel_manager(workdir: Path, data_dir: Path | None, limits: config.Limits):
+    """A plain (unsandboxed) kernel manager: the Python of this environment, started in ``workdir``."""
+    import subprocess
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        # The kernel process's own stdout/stderr (start-up warnings) must not mix into the grader's output;
+        # what cells print still arrives through the kernel protocol.
+        async def _async_start_kernel(self, **kw):
+            kw.setdefault("stdout", subprocess.DEVNULL)
+            kw.setdefault("stderr", subprocess.DEVNULL)
+            return await super()._async_start_kernel(**kw)
+
+        start_kernel = _async_start_kernel
+
+    return QuietKernelManager(kernel_name="python3")
+
+
+def kernel_env(data_dir: Path | None) -> dict[str, str]:
+    """The environment of a grading kernel."""
+    env = dict(os.environ)
+    env.update({"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0", "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"})
+    if data_dir is not None:
+        env["COURSE_DATA_DIR"] = str(data_dir)
+    else:
+        env.pop("COURSE_DATA_DIR", None)
+    return env
+
+
+def prepare_workdir(nb, helpers: Path = course.STUDENT_HELPERS) -> Path:
+    """A fresh folder holding only the notebook and copies of the helper modules."""
+    workdir = Path(tempfile.mkdtemp(prefix="ag-run-"))
+    nbformat.write(nb, workdir / NOTEBOOK_NAME)
+    for helper in sorted(Path(helpers).glob("*.py")):
+        shutil.copy2(helper, workdir / helper.name)
+    return workdir
+
+
+async def _shutdown(client: GradingClient, km) -> None:
+    # We own the kernel (nbclient does not when given a km), so stop it here, whatever happened.
+    try:
+        if getattr(client, "kc", None) is not None:
+            client.kc.stop_channels()
+    except Exception:
+        pass
+    try:
+        if km.has_kernel:
+            await ensure_async(km.shutdown_kernel(now=True))
+    except Exception:
+        try:
+            await ensure_async(km._kill_kernel())
+        except Exception:
+            pass
+    try:
+        await ensure_async(km.cleanup_resources())
+    except Exception:
+        pass
+
+
+async def _execute(nb, limits: config.Limits, factory: KernelManagerFactory, workdir: Path, data_dir: Path | None) -> tuple[Any, Outcome]:
+    start = time.monotonic()
+    deadline = start + limits.notebook_timeout
+    km = factory(workdir, data_dir, limits)
+    client = GradingClient(nb, km, limits=limits, deadline=deadline, resources={"metadata": {"path": str(workdir)}})
+    outcome = client.outcome
+    try:
+        # A backstop beyond the cell deadlines: kernel start or a stuck channel cannot hang the grader.
+        await asyncio.wait_for(
+            client.async_execute(cwd=str(workdir), env=kernel_env(data_dir)), timeout=limits.notebook_timeout + 30
+        )
+    except (_NotebookTimeout, CellTimeoutError, asyncio.TimeoutError):
+        outcome.status, outcome.reason = "timeout", f"the notebook ran longer than {limits.notebook_timeout} s and was stopped"
+    except DeadKernelError:
+        outcome.status, outcome.reason = "dead", "the kernel died (out of memory, a crash or an exit call)"
+    except Exception as exc:  # anything else is reported as a result, never raised to the caller
+        started = client.kc is not None
+        outcome.status = "dead" if started else "no_kernel"
+        outcome.reason = f"{'execution' if started else 'the kernel did not start'}: {type(exc).__name__}: {str(exc)[:300]}"
+    finally:
+        await _shutdown(client, km)
+    if outcome.status != "ok":
+        outcome.cell = client.current if client.current >= 0 else None
+        _close_run(client.nb, outcome)
+    outcome.seconds = round(time.monotonic() - start, 3)
+    return client.nb, outcome
+
+
+def _close_run(nb, outcome: Outcome) -> None:
+    """Mark where and why the run stopped, and which cells never ran."""
+    stop = outcome.cell if outcome.cell is not None else -1
+    if 0 <= stop < len(nb.cells):
+        nb.cells[stop].setdefault("outputs", []).append(_error_output("GradingStopped", outcome.reason))
+        _mark(nb.cells[stop], stopped=outcome.status)
+    for cell in nb.cells[stop + 1 :]:
+        if cell.cell_type == "code":
+            _mark(cell, not_run=True)
+
+
+def run(
+    nb,
+    *,
+    limits: config.Limits | None = None,
+    kernel_manager_factory: KernelManagerFactory | None = None,
+    data_dir: Path | None = None,
+    helpers: Path = course.STUDENT_HELPERS,
+) -> tuple[Any, Outcome]:
+    """Execute a copy of ``nb``; return (executed notebook, Outcome). Never raises for what the notebook does."""
+    limits = limits or config.Limits()
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    factory = kernel_manager_factory or local_kernel_manager
+    workdir = prepare_workdir(nb, helpers)
+    try:
+        coro = _execute(nb, limits, factory, workdir, data_dir)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coro)
+        # Called from inside an event loop (e.g. a Jupyter session): run in a thread with its own loop.
+        box: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                box["value"] = asyncio.run(coro)
+            except BaseException as exc:  # re-raised in the caller's thread
+                box["error"] = exc
+
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

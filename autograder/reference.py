@@ -1,0 +1,193 @@
+"""Reference values: what the source solution records, stored in ``source_solutions/<name>/reference.json``.
+
+``autograder reference build`` runs each source notebook (cells with the skip tag dropped) through the same
+runner and recorder as grading. It fails when a check of grading.toml was not recorded, or when a visible
+``check(...)`` printed FAILED (the expected values shown to students must agree with the solution).
+``autograder reference check`` rebuilds and compares with the stored values within each check's tolerance.
+The file is read only by the grader, outside the kernel.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.metadata
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from autograder import config, course
+from autograder.grading import records, runner, spec as spec_mod
+from autograder.grading.records import MalformedRecord, Value
+from autograder.grading.spec import Assignment, nbgrader_meta
+
+FORMAT = 1
+_FAILED = re.compile(r"^FAILED\s+(\S+)", re.MULTILINE)
+
+
+class ReferenceError(RuntimeError):
+    """The reference values cannot be built, or the stored file is missing or invalid."""
+
+
+def _version(*dists: str) -> str | None:
+    for dist in dists:
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def _source_for_run(spec: Assignment):
+    nb = spec_mod.read_source(spec)
+    nb.cells = [c for c in nb.cells if spec.skip_tag not in (c.get("metadata", {}).get("tags") or [])]
+    return nb
+
+
+def record_values(spec: Assignment, *, limits: config.Limits | None = None, data_dir: Path | None = None) -> dict[str, dict]:
+    """Run the source solution; return check name -> encoded value. Raise ReferenceError on any problem."""
+    limits = limits or config.Limits(cell_timeout=spec.cell_timeout, notebook_timeout=max(900, 4 * spec.cell_timeout))
+    limits = config.Limits(**{**limits.__dict__, "cell_timeout": min(limits.cell_timeout, spec.cell_timeout)})
+    executed, outcome = runner.run(_source_for_run(spec), limits=limits, data_dir=data_dir or course.datasets_dir())
+    problems = []
+    if outcome.status != "ok":
+        problems.append(f"the source notebook did not finish: {outcome.reason} (cell {outcome.cell})")
+    groups = {g.grade_id for g in spec.groups}
+    for index in outcome.error_cells:
+        cell = executed.cells[index]
+        err = next((o for o in cell.outputs if o.get("output_type") == "error"), {})
+        problems.append(f"cell {index} ({nbgrader_meta(cell).get('grade_id', 'no grade_id')}) raised {err.get('ename')}: {err.get('evalue')}")
+    for cell in executed.cells:
+        if nbgrader_meta(cell).get("grade_id") in groups:
+            text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+            for name in _FAILED.findall(text):
+                problems.append(f"visible check '{name}' printed FAILED: its expected value disagrees with the solution")
+    collected = records.collect(executed, spec)
+    values: dict[str, dict] = {}
+    for check in spec.checks():
+        got = collected.get(check.name)
+        if got is None or got.value is None:
+            problems.append(f"check '{check.name}' ({check.group}): {got.problem if got else 'not recorded'}")
+            continue
+        if got.value.kind == "error":
+            problems.append(f"check '{check.name}': the solution's value could not be recorded: {got.value.text}")
+            continue
+        values[check.name] = _raw_payload(executed, check)
+    if problems:
+        raise ReferenceError(f"{spec.name}: the reference values cannot be built:\n  " + "\n  ".join(problems))
+    return values
+
+
+def _raw_payload(nb, check) -> dict:
+    # The encoded value exactly as recorded (already validated by records.collect).
+    for cell in nb.cells:
+        if nbgrader_meta(cell).get("grade_id") == check.group:
+            for name, value in records._records_in(cell):
+                if name == check.name:
+                    return value
+    raise AssertionError(check.name)
+
+
+def build(spec: Assignment, **kw) -> dict:
+    """The reference document for ``spec`` (not written)."""
+    values = record_values(spec, **kw)
+    return {
+        "format": FORMAT,
+        "assignment": spec.name,
+        "meta": {
+            "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+            "python": sys.version.split()[0],
+            "numpy": np.__version__,
+            "tensorflow": _version("tensorflow-cpu", "tensorflow"),
+        },
+        "values": {name: values[name] for name in sorted(values)},
+    }
+
+
+def write(spec: Assignment, doc: dict) -> Path:
+    path = spec.reference_path
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(path)  # never a half-written reference file
+    return path
+
+
+def load(spec: Assignment) -> dict[str, Value]:
+    """Decoded reference values of ``spec``; ReferenceError names what is missing or malformed."""
+    path = spec.reference_path
+    if not path.is_file():
+        raise ReferenceError(f"no reference values at {path}: run `autograder reference build --assignments {spec.name}`")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        raw = doc["values"]
+        values = {name: records.decode(payload) for name, payload in raw.items()}
+    except (OSError, ValueError, KeyError, TypeError, MalformedRecord) as exc:
+        raise ReferenceError(f"{path}: not a valid reference file ({type(exc).__name__}: {exc})") from None
+    missing = [c.name for c in spec.checks() if c.needs_reference and c.name not in values]
+    if missing:
+        raise ReferenceError(f"{path}: no reference value for {', '.join(missing)}: run `autograder reference build --assignments {spec.name}`")
+    return values
+
+
+def mismatches(spec: Assignment, stored: dict[str, Value], fresh: dict[str, Value]) -> list[str]:
+    """Checks whose fresh value is outside the check's tolerance of the stored one."""
+    out = []
+    for check in spec.checks():
+        a, b = stored.get(check.name), fresh.get(check.name)
+        if a is None or b is None:
+            out.append(f"{check.name}: {'not stored' if a is None else 'not recorded'}")
+            continue
+        if a.kind != b.kind or (a.kind != "array" and a.text != b.text):
+            out.append(f"{check.name}: {a.describe()} stored, {b.describe()} now")
+            continue
+        if a.kind != "array":
+            continue
+        assert a.array is not None and b.array is not None
+        if a.array.shape != b.array.shape:
+            out.append(f"{check.name}: shape {a.array.shape} stored, {b.array.shape} now")
+        elif check.compare == "equal" or check.compare in spec_mod.RELATIVE:
+            if not np.array_equal(a.array, b.array, equal_nan=a.array.dtype.kind == "f"):
+                out.append(f"{check.name}: {a.describe()} stored, {b.describe()} now")
+        else:
+            rtol, atol = check.params.get("rtol", 1e-5), check.params.get("atol", 1e-6)
+            if not np.allclose(a.array.astype(float), b.array.astype(float), rtol=rtol, atol=atol, equal_nan=True):
+                err = float(np.nanmax(np.abs(a.array.astype(float) - b.array.astype(float))))
+                out.append(f"{check.name}: differs by up to {err:.3g} (rtol {rtol:g}, atol {atol:g})")
+    return out
+
+
+def _names(cfg_names: tuple[str, ...]) -> list[str]:
+    names = list(cfg_names) or course.assignment_names()
+    known = set(course.assignment_names())
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ReferenceError(f"unknown assignment(s): {', '.join(unknown)} (known: {', '.join(sorted(known)) or 'none'})")
+    if not names:
+        raise ReferenceError("no assignments in source_solutions/")
+    return names
+
+
+def run(cfg: config.ReferenceBuild | config.ReferenceCheck) -> int:
+    """CLI: ``autograder reference build|check``."""
+    try:
+        names = _names(cfg.assignments)
+        failed = []
+        for name in names:
+            spec = spec_mod.load(name)
+            doc = build(spec)
+            if isinstance(cfg, config.ReferenceBuild):
+                print(f"{name}: {len(doc['values'])} reference values written to {write(spec, doc)}")
+                continue
+            fresh = {k: records.decode(v) for k, v in doc["values"].items()}
+            bad = mismatches(spec, load(spec), fresh)
+            print(f"{name}: {'OK' if not bad else f'{len(bad)} mismatch(es)'}")
+            failed.extend(f"{name}: {line}" for line in bad)
+        if failed:
+            print("reference values out of tolerance:\n  " + "\n  ".join(failed), file=sys.stderr)
+            return 1
+        return 0
+    except (ReferenceError, spec_mod.SpecError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

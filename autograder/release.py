@@ -1,0 +1,178 @@
+"""Release: the student version of each source notebook, made by nbgrader.
+
+``autograder release`` writes ``assignments/<name>/<name>.ipynb`` plus copies of the student helper modules;
+``--check`` compares instead of writing. ``released_notebook`` gives the released version in memory (the
+grader's restore step compares submissions with it to note tampering).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+from autograder import config, course
+
+
+class ReleaseError(RuntimeError):
+    """nbgrader could not generate the student version."""
+
+
+_CACHE: dict[str, str] = {}
+
+
+def _generate(source_text: str, name: str) -> str:
+    """Run nbgrader generate_assignment on one notebook in a throwaway course; return the released JSON."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config
+
+    with tempfile.TemporaryDirectory(prefix="ag-release-") as tmp:
+        root = Path(tmp)
+        # Only the notebook goes into the throwaway source folder: grading.toml and reference.json never
+        # travel with a release.
+        src = root / "source" / name
+        src.mkdir(parents=True)
+        (src / f"{name}.ipynb").write_text(source_text, encoding="utf-8")
+        cfg = Config()
+        cfg.CourseDirectory.root = str(root)
+        cfg.CourseDirectory.course_id = "course"
+        cfg.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+        cfg.Exchange.root = str(root / "exchange")
+        api = NbGraderAPI(config=cfg)
+        api.log.setLevel(logging.ERROR)
+        # nbgrader's gradebook runs the `alembic` command; find it beside this interpreter even when the
+        # virtual environment is not activated.
+        old_path = os.environ.get("PATH", "")
+        os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), old_path])
+        try:
+            result = api.generate_assignment(name, force=True, create=True)
+        finally:
+            os.environ["PATH"] = old_path
+        out = root / "release" / name / f"{name}.ipynb"
+        if not result.get("success") or not out.is_file():
+            detail = (result.get("error") or result.get("log") or "no output").strip()
+            raise ReleaseError(f"nbgrader could not release '{name}':\n{detail}")
+        nb = nbformat.read(out, as_version=4)
+    return _serialize(nb)
+
+
+def _serialize(nb) -> str:
+    # One canonical text for a notebook, so releases compare byte for byte across runs.
+    return nbformat.writes(nb) + "\n"
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dl-course-autograder" / "released"
+
+
+def released_text(source_path: Path, name: str | None = None) -> str:
+    """The released notebook (as its file text) for the source notebook at ``source_path``.
+
+    nbgrader takes several seconds, so results are kept in memory and in the user's cache folder, keyed
+    by the source text and the nbgrader version (a changed source is released afresh).
+    """
+    from nbgrader import __version__ as nbgrader_version
+
+    text = Path(source_path).read_text(encoding="utf-8")
+    name = name or Path(source_path).stem
+    key = hashlib.sha256(f"{nbgrader_version}\0{name}\0{text}".encode()).hexdigest()
+    if key in _CACHE:
+        return _CACHE[key]
+    cached = _cache_dir() / f"{key}.ipynb"
+    try:
+        _CACHE[key] = cached.read_text(encoding="utf-8")
+        return _CACHE[key]
+    except OSError:
+        pass
+    _CACHE[key] = _generate(text, name)
+    try:  # write beside, then rename: a reader never sees half a file
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(_CACHE[key], encoding="utf-8")
+        tmp.replace(cached)
+    except OSError:
+        pass  # the cache is an optimisation only
+    return _CACHE[key]
+
+
+def released_notebook(source_path: Path, name: str | None = None):
+    """The released version of a source notebook, in memory (nbformat 4 NotebookNode)."""
+    return nbformat.reads(released_text(source_path, name), as_version=4)
+
+
+def expected_files(name: str, source_dir: Path = course.SOURCE_DIR) -> dict[str, bytes]:
+    """File name -> content of a complete release of ``name``."""
+    files = {f"{name}.ipynb": released_text(source_dir / name / f"{name}.ipynb", name).encode("utf-8")}
+    for helper in sorted(course.STUDENT_HELPERS.glob("*.py")):
+        files[helper.name] = helper.read_bytes()
+    return files
+
+
+def compare(name: str, source_dir: Path = course.SOURCE_DIR, release_dir: Path = course.RELEASE_DIR) -> list[str]:
+    """What is out of date in ``release_dir/name`` (empty when the release is current)."""
+    target = release_dir / name
+    problems = []
+    want = expected_files(name, source_dir)
+    for fname, content in want.items():
+        path = target / fname
+        if not path.is_file():
+            problems.append(f"{path}: missing")
+        elif path.read_bytes() != content:
+            problems.append(f"{path}: differs from a fresh release")
+    if target.is_dir():
+        for path in sorted(target.iterdir()):
+            if path.name not in want and not path.name.startswith(".") and path.name != "__pycache__":
+                problems.append(f"{path}: not part of the release")
+    return problems
+
+
+def write(name: str, source_dir: Path = course.SOURCE_DIR, release_dir: Path = course.RELEASE_DIR) -> Path:
+    """Write the release of ``name``; files are replaced whole (written beside, then renamed)."""
+    want = expected_files(name, source_dir)
+    target = release_dir / name
+    target.mkdir(parents=True, exist_ok=True)
+    for fname, content in want.items():
+        tmp = target / f".{fname}.tmp"
+        tmp.write_bytes(content)
+        tmp.replace(target / fname)
+    for path in target.iterdir():  # helpers that no longer exist would mislead students
+        if path.is_file() and path.name not in want and path.suffix in (".py", ".ipynb"):
+            path.unlink()
+    return target
+
+
+def run(cfg: config.Release) -> int:
+    """CLI: ``autograder release [--assignments A ...] [--check]``."""
+    names = list(cfg.assignments) or course.assignment_names()
+    known = set(course.assignment_names())
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        print(f"error: unknown assignment(s): {', '.join(unknown)} (known: {', '.join(sorted(known)) or 'none'})", file=sys.stderr)
+        return 2
+    if not names:
+        print("error: no assignments in source_solutions/", file=sys.stderr)
+        return 2
+    stale = []
+    for name in names:
+        try:
+            if cfg.check:
+                problems = compare(name)
+                stale.extend(problems)
+                print(f"{name}: {'out of date' if problems else 'up to date'}")
+            else:
+                print(f"{name}: released to {write(name)}")
+        except ReleaseError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    if stale:
+        print("out of date (run `autograder release`):\n  " + "\n  ".join(stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+__all__ = ["ReleaseError", "released_notebook", "released_text", "expected_files", "compare", "write", "run"]
