@@ -1,0 +1,421 @@
+"""The bubblewrap sandbox of student kernels: each test starts a real sandboxed kernel and tries to get out."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+import queue
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from autograder import config, course
+from autograder.grading import sandbox
+
+pytestmark = pytest.mark.timeout(240)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _need_sandbox():
+    if not sandbox.available():
+        try:
+            sandbox.check()
+        except sandbox.SandboxUnavailable as exc:
+            reason = str(exc)
+        if os.environ.get("CI"):  # in CI bubblewrap is installed: a missing sandbox is a failure there
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@dataclasses.dataclass
+class Reply:
+    stdout: str
+    error: str | None  # "ExceptionName: message", or None
+    dead: bool = False  # the kernel died while running the code
+
+
+class Kernel:
+    """A started sandboxed kernel driven by a BlockingKernelClient."""
+
+    def __init__(self, km):
+        self.km = km
+        self.kc = km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=60)
+
+    def run(self, code: str, timeout: float = 60) -> Reply:
+        msg_id = self.kc.execute(code)
+        out, error = [], None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                msg = self.kc.get_iopub_msg(timeout=0.2)
+            except queue.Empty:
+                if not self.km.is_alive():
+                    return Reply("".join(out), error, dead=True)
+                continue
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                out.append(content["text"])
+            elif kind == "error":
+                error = f"{content['ename']}: {content['evalue']}"
+            elif kind == "status" and content["execution_state"] == "idle":
+                return Reply("".join(out), error)
+        raise AssertionError(f"no reply within {timeout} s to:\n{code}")
+
+    def ok(self, code: str) -> str:
+        reply = self.run(code)
+        assert reply.error is None and not reply.dead, reply
+        return reply.stdout
+
+
+def sandbox_processes(km) -> list[int]:
+    """Processes of this sandbox, found outside by the connection file in their command line."""
+    marker = km.connection_file.encode()
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                cmdline = Path(entry.path, "cmdline").read_bytes()
+            except OSError:
+                continue
+            if marker in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+@contextlib.contextmanager
+def sandboxed(workdir: Path, data_dir: Path | None = None, limits: config.Limits | None = None):
+    km = sandbox.kernel_manager(workdir, data_dir, limits or config.Limits(), asynchronous=False)
+    km.start_kernel()
+    kernel = None
+    try:
+        kernel = Kernel(km)
+        yield kernel
+    finally:
+        if kernel is not None:
+            kernel.kc.stop_channels()
+        km.shutdown_kernel(now=True)
+
+
+@pytest.fixture
+def workdir(tmp_path) -> Path:
+    folder = tmp_path / "alice"
+    folder.mkdir()
+    for helper in course.STUDENT_HELPERS.glob("*.py"):
+        shutil.copy2(helper, folder / helper.name)
+    (folder / "alice.ipynb").write_text("{}")
+    return folder
+
+
+def _needed_for_python(path: Path) -> bool:
+    """True for the folders on the way to (or inside) the bound Python environment."""
+    return any(p == path or path in p.parents or p in path.parents for p in sandbox.python_roots())
+
+
+def test_missing_bwrap_is_a_clear_error(tmp_path, monkeypatch, workdir):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    assert not sandbox.available()
+    with pytest.raises(sandbox.SandboxUnavailable) as info:
+        sandbox.kernel_manager(workdir, None, config.Limits())
+    assert "bubblewrap (bwrap) is not installed: apt-get install bubblewrap" in str(info.value)
+    assert "--unsafe" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "script, expected",
+    [
+        ('echo "bubblewrap 0.4.1"', "bubblewrap 0.4.1 is too old"),
+        ('case "$1" in --version) echo "bubblewrap 0.8.0";; *) echo "bwrap: Creating new namespace failed" >&2; exit 1;; esac',
+         "cannot create a sandbox here: bwrap: Creating new namespace failed"),
+    ],
+)
+def test_unusable_bwrap_is_a_clear_error(tmp_path, monkeypatch, workdir, script, expected):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "bwrap"
+    fake.write_text(f"#!/bin/sh\n{script}\n")
+    fake.chmod(0o755)
+    for tool in ("setpriv", "prlimit"):
+        (bin_dir / tool).symlink_to(shutil.which(tool))
+    monkeypatch.setenv("PATH", str(bin_dir))
+    with pytest.raises(sandbox.SandboxUnavailable, match=expected):
+        sandbox.kernel_manager(workdir, None, config.Limits())
+
+
+def test_folders_holding_the_repository_are_refused(workdir):
+    for folder in (course.ROOT, course.ROOT.parent):
+        with pytest.raises(sandbox.SandboxError, match="contains the course repository"):
+            sandbox.kernel_manager(folder, None, config.Limits())
+    with pytest.raises(sandbox.SandboxError, match="contains the course repository"):
+        sandbox.kernel_manager(workdir, course.ROOT, config.Limits())
+
+
+def test_student_code_cannot_read_outside_its_folder(tmp_path, workdir):
+    bob = tmp_path / "bob"
+    bob.mkdir()
+    (bob / "bob.ipynb").write_text("bob's answers")
+    outside_tmp = Path(tempfile.mkdtemp(prefix="ag-test-outside-"))
+    (outside_tmp / "secret.txt").write_text("not for students")
+    home = Path.home()
+    hidden = [course.SOURCE_DIR, course.ROOT / "pyproject.toml", course.ROOT / ".git", course.ROOT / "autograder",
+              bob / "bob.ipynb", bob, outside_tmp / "secret.txt", Path("/work/shared"), Path("/root/.ssh")]
+    hidden += [p for p in course.ROOT.iterdir() if not _needed_for_python(p)]
+    hidden += [p for p in home.iterdir() if not _needed_for_python(p)] if os.access(home, os.R_OK) else []
+    try:
+        with sandboxed(workdir) as k:
+            probe = "\n".join(
+                f"try:\n    os.stat({str(p)!r}); print('VISIBLE', {str(p)!r})\nexcept OSError:\n    pass"
+                for p in hidden
+            )
+            out = k.ok("import os\n" + probe)
+            assert "VISIBLE" not in out
+            # The repository folder holds only the venv (bound read-only), nothing of the course.
+            listed = k.ok(f"print(sorted(os.listdir({str(course.ROOT)!r})))")
+            assert "source_solutions" not in listed and "pyproject.toml" not in listed
+            assert k.ok("print(sorted(os.listdir('.')))").strip() == repr(sorted(os.listdir(workdir)))
+            assert k.ok("print(open('alice.ipynb').read())").strip() == "{}"
+    finally:
+        shutil.rmtree(outside_tmp)
+
+
+def test_writes_outside_the_folder_fail(tmp_path, workdir):
+    data = tmp_path / "data"
+    data.mkdir()
+    targets = [Path(sys.prefix) / "pwned", Path("/usr/pwned"), Path("/etc/pwned"), data / "pwned",
+               course.ROOT / "pwned", tmp_path / "pwned"]
+    with sandboxed(workdir, data) as k:
+        for target in targets:
+            reply = k.run(f"open({str(target)!r}, 'w').write('x')")
+            assert reply.error is not None and reply.error.split(":")[0] in {
+                "OSError", "PermissionError", "FileNotFoundError"}, (target, reply)
+        k.ok("import os\nopen('answer.txt', 'w').write('42')\nos.mkdir('sub')\nopen('sub/x', 'w').write('y')")
+        # /tmp inside is private: it is not the machine's /tmp.
+        k.ok("open('/tmp/ag-sandbox-marker', 'w').write('x')")
+        assert (workdir / "answer.txt").read_text() == "42"  # the grader reads what the kernel wrote
+    for target in targets:
+        assert not target.exists()
+    assert not Path("/tmp/ag-sandbox-marker").exists()
+    # After shutdown, everything in the folder belongs to the folder's owner again.
+    owner = workdir.stat().st_uid
+    assert owner == tmp_path.stat().st_uid
+    assert {p.stat().st_uid for p in workdir.rglob("*")} == {owner}
+
+
+def test_no_network_even_to_localhost(workdir):
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+    server.setblocking(False)
+    port = server.getsockname()[1]
+    try:
+        with sandboxed(workdir) as k:
+            reply = k.run(
+                "import socket\n"
+                f"socket.create_connection(('127.0.0.1', {port}), timeout=5).send(b'leak')"
+            )
+            assert reply.error and reply.error.startswith("ConnectionRefusedError"), reply
+            reply = k.run("import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=5)")
+            assert reply.error and reply.error.split(":")[0] in {"OSError", "TimeoutError"}, reply
+            interfaces = k.ok("import socket\nprint(sorted(name for _, name in socket.if_nameindex()))")
+            assert interfaces.strip() == "['lo']"
+        with pytest.raises(BlockingIOError):
+            server.accept()  # nothing ever reached the server outside
+    finally:
+        server.close()
+
+
+def _peak_rss_mb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    raise AssertionError(f"no VmHWM for process {pid}")
+
+
+def test_memory_bomb_is_stopped(workdir):
+    limits = config.Limits(memory_mb=300)
+    with sandboxed(workdir, limits=limits) as k:
+        # One big allocation: refused by RLIMIT_DATA, the kernel survives.
+        reply = k.run("x = bytearray(2 << 30)")
+        assert reply.dead or (reply.error or "").startswith("MemoryError"), reply
+        if not reply.dead:
+            # Filling the RAM-backed /tmp stops at its size.
+            reply = k.run("f = open('/tmp/big', 'wb')\nfor _ in range(1024):\n    f.write(b'x' * (1 << 20))")
+            assert reply.dead or "No space left" in (reply.error or ""), reply
+        if k.km.memory_mechanism != "rlimit" and not reply.dead:
+            # Several processes, each under the per-process limit, together over it: the cgroup kills.
+            reply = k.run(
+                "import os\n"
+                "os.remove('/tmp/big')\n"
+                "kids = []\n"
+                "for _ in range(4):\n"
+                "    pid = os.fork()\n"
+                "    if pid == 0:\n"
+                "        b = bytearray(200 << 20)\n"
+                "        for i in range(0, len(b), 4096): b[i] = 1\n"
+                "        os._exit(0)\n"
+                "    kids.append(pid)\n"
+                "print(sorted(os.waitstatus_to_exitcode(os.waitpid(p, 0)[1]) for p in kids))"
+            )
+            assert reply.dead or "-9" in reply.stdout, reply
+        # The machine is fine: no sandbox process (nor the sandbox as a whole) ever held more than the limit.
+        for pid in sandbox_processes(k.km):
+            assert _peak_rss_mb(pid) <= limits.memory_mb
+        peak = k.km.memory_peak()
+        assert peak is None or peak <= limits.memory_mb << 20
+        assert (peak is None) == (k.km.memory_mechanism == "rlimit")
+    assert sandbox_processes(k.km) == []
+
+
+def _processes_with(text: str) -> list[int]:
+    return [int(p) for p in subprocess.run(["pgrep", "-f", text], capture_output=True, text=True).stdout.split()]
+
+
+def test_fork_bomb_is_contained_and_cleaned_up(workdir):
+    limits = config.Limits(max_processes=40)
+    daemon_arg = f"{9000 + os.getpid() % 1000}.{time.time_ns() % 10**6}"  # a sleep we can find by its argument
+    with sandboxed(workdir, limits=limits) as k:
+        km = k.km
+        out = k.ok(
+            "import os, time, subprocess\n"
+            f"subprocess.Popen(['sleep', '{daemon_arg}'], start_new_session=True)\n"  # tries to outlive the kernel
+            "n = 0\n"
+            "try:\n"
+            "    while n < 1000:\n"
+            "        if os.fork() == 0:\n"
+            "            time.sleep(1000)\n"
+            "            os._exit(0)\n"
+            "        n += 1\n"
+            "except OSError as e:\n"
+            "    print('stopped', n, e.errno)\n"
+        )
+        assert out.startswith("stopped"), out
+        forked = int(out.split()[1])
+        assert 0 < forked < limits.max_processes
+        assert len(sandbox_processes(km)) >= forked  # the children are alive ...
+        assert len(_processes_with(f"sleep {daemon_arg}")) == 1
+        assert subprocess.run(["true"]).returncode == 0  # ... the machine can still start processes ...
+    assert sandbox_processes(km) == []  # ... and after shutdown nothing of the sandbox is left
+    assert _processes_with(f"sleep {daemon_arg}") == []
+    if km.sandbox_uid is not None:
+        assert sandbox._pids_of_uid(km.sandbox_uid) == []
+
+
+def test_exit_and_signals_do_not_reach_outside(workdir):
+    sentinel = subprocess.Popen(["sleep", "60"])
+    try:
+        with sandboxed(workdir) as k:
+            km = k.km
+            reply = k.run(
+                "import os, signal\n"
+                "print('pid', os.getpid(), 'ppid', os.getppid())\n"
+                "for target in (os.getppid(), 1):\n"
+                "    try:\n"
+                "        os.kill(target, signal.SIGKILL)\n"
+                "    except OSError as e:\n"
+                "        print('refused', target, type(e).__name__)\n"
+                f"try:\n    os.kill({sentinel.pid}, signal.SIGKILL)\nexcept OSError as e:\n"
+                "    print('unknown', type(e).__name__)\n"
+            )
+            assert not reply.dead and reply.error is None, reply
+            assert "ppid 1" in reply.stdout  # the kernel's parent is the sandbox's own init
+            assert "refused 1 PermissionError" in reply.stdout
+            assert "unknown ProcessLookupError" in reply.stdout
+            reply = k.run("import os\nos._exit(3)", timeout=30)
+            assert reply.dead
+            assert sandbox_processes(km) == []
+        assert sentinel.poll() is None  # nothing outside was hit
+        assert os.getppid() > 1
+    finally:
+        sentinel.kill()
+        sentinel.wait()
+
+
+def test_data_folder_is_readable_not_writable(tmp_path, workdir):
+    data = tmp_path / "datasets"
+    data.mkdir()
+    (data / "train_signs.h5").write_bytes(b"\x89HDF fake bytes for the test")
+    with sandboxed(workdir, data) as k:
+        assert k.ok("import os\nprint(os.environ['COURSE_DATA_DIR'])").strip() == str(data)
+        got = k.ok("print(open(os.path.join(os.environ['COURSE_DATA_DIR'], 'train_signs.h5'), 'rb').read())")
+        assert got.strip() == repr(b"\x89HDF fake bytes for the test")
+        reply = k.run("open(os.path.join(os.environ['COURSE_DATA_DIR'], 'train_signs.h5'), 'ab').write(b'x')")
+        assert reply.error and reply.error.split(":")[0] in {"OSError", "PermissionError"}, reply
+    assert (data / "train_signs.h5").read_bytes() == b"\x89HDF fake bytes for the test"
+
+
+def test_kernel_imports_numpy_and_the_helper_modules(workdir):
+    helpers = sorted(p.stem for p in course.STUDENT_HELPERS.glob("*.py"))
+    assert helpers
+    with sandboxed(workdir) as k:
+        out = k.ok(
+            "import numpy as np, importlib, os\n"
+            "print(np.arange(4).sum())\n"
+            f"for name in {helpers!r}:\n"
+            "    mod = importlib.import_module(name)\n"
+            "    print(name, os.path.dirname(os.path.abspath(mod.__file__)))\n"
+        )
+    lines = out.splitlines()
+    assert lines[0] == "6"
+    assert lines[1:] == [f"{name} {workdir}" for name in helpers]
+
+
+def test_secrets_in_the_environment_stay_outside(monkeypatch, workdir):
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_not_for_students")
+    monkeypatch.setenv("TF_TOKEN_app_terraform_io", "also_secret")
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    with sandboxed(workdir) as k:
+        env = k.ok("import os\nprint(sorted(os.environ.items()))")
+    assert "ghp_not_for_students" not in env and "also_secret" not in env
+    assert "('TF_CPP_MIN_LOG_LEVEL', '2')" in env
+
+
+def test_nbclient_runs_a_notebook_in_the_sandbox(workdir):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import os\nx = os.getuid()"),
+                nbformat.v4.new_code_cell("print('uid', x, 'cwd', os.getcwd())")]
+    km = sandbox.kernel_manager(workdir, None, config.Limits())  # the asyncio manager nbclient expects
+    client = NotebookClient(nb, km=km, timeout=60, resources={"metadata": {"path": str(workdir)}})
+    seen = {}
+
+    async def run():
+        # Like the runner: execute, then shut down the kernel we own, in the same event loop.
+        try:
+            await client.async_execute(cwd=str(workdir))
+            seen["processes"] = sandbox_processes(km)
+        finally:
+            await km.shutdown_kernel(now=True)
+
+    asyncio.run(run())
+    text = nb.cells[1].outputs[0]["text"]
+    expected_uid = km.sandbox_uid if os.geteuid() == 0 else os.getuid()
+    assert text.strip() == f"uid {expected_uid} cwd {workdir}"
+    assert seen["processes"]  # the kernel ran as a process we can see ...
+    assert sandbox_processes(km) == []  # ... and nothing of it is left
+    assert km.runtime_dir is None and not km.has_kernel
+
+
+@pytest.mark.slow
+def test_tensorflow_works_under_the_memory_limit(workdir):
+    limits = config.Limits()
+    with sandboxed(workdir, limits=limits) as k:
+        out = k.ok(
+            "import os\nos.environ['TF_CPP_MIN_LOG_LEVEL'] = '2'\n"
+            "import tensorflow as tf\n"
+            "x = tf.constant([[1.0, 2.0], [3.0, 4.0]])\n"
+            "print(float(tf.reduce_sum(tf.matmul(x, x))))\n",
+        )
+        assert out.strip().splitlines()[-1] == "54.0"
+        limit = k.ok("import resource\nprint(resource.getrlimit(resource.RLIMIT_DATA)[0])")
+        assert int(limit) == limits.memory_mb << 20
