@@ -33,7 +33,17 @@ def sandbox_factory() -> runner.KernelManagerFactory:
     factory = getattr(sandbox, "kernel_manager", None)
     if factory is None:
         raise GradingSetupError("autograder.grading.sandbox has no kernel_manager(workdir, data_dir, limits)")
+    try:  # fail once, clearly, rather than once per submission
+        sandbox.check()
+    except Exception as exc:
+        raise GradingSetupError(f"the sandbox cannot run here: {exc}") from None
     return factory
+
+
+def _default_data_dir() -> Path | None:
+    # No data folder yet (e.g. before `autograder data build`): run without one rather than fail.
+    folder = course.datasets_dir()
+    return folder if folder.is_dir() else None
 
 
 def load_assignment(assignment: str | Path | spec_mod.Assignment) -> spec_mod.Assignment:
@@ -80,7 +90,7 @@ def make_state(
         released=released,
         reference=refs,
         kernel_manager_factory=kernel_manager_factory,
-        data_dir=data_dir if data_dir is not None else course.datasets_dir(),
+        data_dir=data_dir if data_dir is not None else _default_data_dir(),
     )
 
 

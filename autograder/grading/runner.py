@@ -198,7 +198,13 @@ async def _shutdown(client: GradingClient, km) -> None:
 async def _execute(nb, limits: config.Limits, factory: KernelManagerFactory, workdir: Path, data_dir: Path | None) -> tuple[Any, Outcome]:
     start = time.monotonic()
     deadline = start + limits.notebook_timeout
-    km = factory(workdir, data_dir, limits)
+    try:
+        km = factory(workdir, data_dir, limits)
+    except Exception as exc:  # e.g. the sandbox refuses a folder: a result, not a crash
+        outcome = Outcome(status="no_kernel", reason=f"the kernel could not be set up: {type(exc).__name__}: {str(exc)[:300]}")
+        outcome.seconds = round(time.monotonic() - start, 3)
+        _close_run(nb, outcome)
+        return nb, outcome
     client = GradingClient(nb, km, limits=limits, deadline=deadline, resources={"metadata": {"path": str(workdir)}})
     outcome = client.outcome
     try:

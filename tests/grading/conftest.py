@@ -1,0 +1,47 @@
+"""Shared fixtures: a copy of the toy assignment with its reference values built by the test run."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from autograder import config, reference, release
+from autograder.grading import core, spec
+
+TOY = Path(__file__).resolve().parent.parent / "fixtures" / "toy"
+# Recorded values count towards the output cap (the toy records ~130 KB in one cell). Small limits keep the failure cases (timeouts, floods) fast; the toy needs well under a second per cell.
+FAST = config.Limits(cell_timeout=5, notebook_timeout=60, max_output_kb=256)
+
+
+@pytest.fixture(scope="session")
+def toy_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("course") / "toy"
+    shutil.copytree(TOY, folder)
+    toy = spec.load(folder)
+    reference.write(toy, reference.build(toy))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def toy(toy_dir) -> spec.Assignment:
+    return spec.load(toy_dir)
+
+
+@pytest.fixture(scope="session")
+def source_nb(toy):
+    return spec.read_source(toy)
+
+
+@pytest.fixture(scope="session")
+def released_nb(toy):
+    return release.released_notebook(toy.notebook_path, toy.name)
+
+
+@pytest.fixture
+def grade(toy):
+    def run(nb, **kw):
+        kw.setdefault("limits", FAST)
+        return core.grade(nb, toy, **kw)
+
+    return run

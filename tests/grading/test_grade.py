@@ -1,0 +1,304 @@
+"""grade() end to end on the toy assignment: scores, cheats, tampering, crashes, timeouts, bad input."""
+from __future__ import annotations
+
+import copy
+import json
+
+import nbformat
+import pytest
+from conftest import FAST
+from toy_helpers import cell_index, replaced, with_extra
+
+from autograder import config
+from autograder.grading import core, pipeline
+from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, Result
+
+SOLUTIONS = ("scale", "draw_rates", "count_positive")
+WRONG_SCALE = "def scale(x, a):\n    return a * np.asarray(x, dtype=np.float64) + 1.0\n"
+
+
+@pytest.fixture(scope="session")
+def solved(source_nb, released_nb):
+    """The released notebook with the solutions filled in: what an honest, correct student hands in."""
+    nb = copy.deepcopy(released_nb)
+    for gid in SOLUTIONS:
+        nb.cells[cell_index(nb, gid)].source = source_nb.cells[cell_index(source_nb, gid)].source
+    return nb
+
+
+def scores(result: Result) -> dict[str, float]:
+    return {g.grade_id: g.score for g in result.groups}
+
+
+def test_source_scores_full_marks(grade, source_nb, toy):
+    result = grade(source_nb)
+    assert result.status == GRADED
+    assert result.max_score == toy.max_score == 10
+    assert result.score == 10, [c for c in result.checks if not c.passed]
+
+
+def test_released_version_scores_zero(grade, released_nb):
+    result = grade(released_nb)
+    assert result.status == GRADED
+    assert result.score == 0
+    visible = result.check("scale.visible")
+    assert "NotImplementedError" in visible.message
+    assert result.tampering == []
+
+
+def test_correct_submission_full_marks_and_no_tampering_notes(grade, solved):
+    result = grade(solved)
+    assert result.score == 10
+    assert result.tampering == []
+    assert set(result.timings) >= {"read", "restore", "prepare", "execute", "collect", "compare"}
+
+
+def test_wrong_answer_costs_only_its_group_and_hidden_messages_reveal_nothing(grade, solved):
+    result = grade(replaced(solved, "scale", WRONG_SCALE))
+    # wrong values, right shape: only scale.hidden_shape passes
+    assert scores(result) == {"scale_tests": 1, "draw_rates_tests": 5, "count_positive_tests": 2}
+    visible = result.check("scale.visible")
+    assert "expected" in visible.message and "[4. 7.]" in visible.message  # visible: expected vs got
+    hidden = result.check("scale.hidden")
+    assert not hidden.passed
+    # the reference is -0.5 * arange(6): none of its numbers may appear in a hidden check's feedback
+    for secret in ("-0.5", "-2.5", "-1.5", "expected"):
+        assert secret not in hidden.message
+    assert "Hint:" in hidden.message
+
+
+def test_missing_record_scores_zero_with_reason(grade, solved):
+    partial = (
+        "def scale(x, a):\n"
+        "    if np.ndim(x) > 1:\n"
+        "        raise ValueError('only vectors')\n"
+        "    return a * np.asarray(x, dtype=np.float64)\n"
+    )
+    result = grade(replaced(solved, "scale", partial))
+    assert result.check("scale.visible").passed
+    hidden = result.check("scale.hidden")
+    assert not hidden.passed and "not recorded" in hidden.message and "ValueError" in hidden.message
+    assert "only vectors" not in hidden.message  # a hidden check names the exception type only
+    assert scores(result)["scale_tests"] == 1
+
+
+def test_duplicate_record_fails_the_check(grade, solved):
+    cheat = (
+        "def scale(x, a):\n"
+        "    record('scale.visible', np.array([3.0, 6.0]))\n"
+        "    return a * np.asarray(x, dtype=np.float64)\n"
+    )
+    result = grade(replaced(solved, "scale", cheat))
+    assert "recorded more than once" in result.check("scale.visible").message
+    assert not result.check("scale.visible").passed
+    assert result.check("scale.hidden").passed
+
+
+def test_records_outside_test_cells_and_foreign_names_are_ignored(grade, solved):
+    nb = replaced(solved, "scale", WRONG_SCALE)
+    # a student cell recording the right visible value, and a student function recording another group's name
+    nb = with_extra(nb, "scale", "record('scale.visible', np.array([3.0, 6.0]))")
+    nb = replaced(
+        nb,
+        "count_positive",
+        "def count_positive(x):\n    record('scale.hidden', 0)\n    return int(np.sum(np.asarray(x) > 0))\n",
+    )
+    result = grade(nb)
+    assert scores(result) == {"scale_tests": 1, "draw_rates_tests": 5, "count_positive_tests": 2}
+
+
+def test_lying_objects_are_judged_by_their_plain_values(grade, solved):
+    liar = (
+        "class Liar:\n"
+        "    def __eq__(self, other):\n"
+        "        return True\n"
+        "    def __ne__(self, other):\n"
+        "        return False\n"
+        "class LyingArray(np.ndarray):\n"
+        "    def __eq__(self, other):\n"
+        "        return True\n"
+        "def scale(x, a):\n"
+        "    return Liar()\n"
+        "def count_positive(x):\n"
+        "    return np.zeros(3).view(LyingArray)\n"
+    )
+    result = grade(replaced(replaced(solved, "scale", liar), "count_positive", "pass"))
+    assert scores(result)["scale_tests"] == 0
+    assert scores(result)["count_positive_tests"] == 0
+    assert "could not be recorded" in result.check("scale.hidden").message
+
+
+def test_patched_numpy_and_checker_in_the_kernel_change_nothing(grade, solved):
+    patch = (
+        "import selfcheck\n"
+        "np.allclose = lambda *a, **k: True\n"
+        "np.array_equal = lambda *a, **k: True\n"
+        "np.testing.assert_allclose = lambda *a, **k: None\n"
+        "selfcheck.check = check = lambda name, value, expected, **k: print('PASSED', name) or True\n"
+    )
+    nb = with_extra(replaced(solved, "scale", WRONG_SCALE), "imports", patch)
+    result = grade(nb)
+    assert scores(result)["scale_tests"] == 1  # the shape check only, as without the patches
+    assert not result.check("scale.hidden").passed
+    assert scores(result)["draw_rates_tests"] == 4  # the patched check records nothing: draw_rates.shape is lost
+    assert "not recorded" in result.check("draw_rates.shape").message
+
+
+# --- tampering: restored from the source, reported, never raising a score -------------------------
+
+
+def _tamper_changed_test_cell(nb):
+    i = cell_index(nb, "scale_tests")
+    nb.cells[i].source = "record('scale.visible', np.array([3.0, 6.0]))"
+    return nb, "scale_tests: test cell source was changed"
+
+
+def _tamper_points(nb):
+    nb.cells[cell_index(nb, "scale_tests")].metadata.nbgrader["points"] = 100
+    nb.cells[cell_index(nb, "draw_rates_tests")].metadata.nbgrader["grade"] = False
+    return nb, "scale_tests: nbgrader metadata of the test cell changed (points)"
+
+
+def _tamper_deleted(nb):
+    del nb.cells[cell_index(nb, "scale_tests")]
+    return nb, "scale_tests: test cell is missing; restored from the source"
+
+
+def _tamper_duplicated(nb):
+    nb.cells.append(copy.deepcopy(nb.cells[cell_index(nb, "scale_tests")]))
+    return nb, "scale_tests: test cell appears more than once"
+
+
+def _tamper_solution_as_test(nb):
+    meta = nb.cells[cell_index(nb, "scale")].metadata.nbgrader
+    meta.update(grade=True, solution=False, points=5)
+    return nb, "scale: nbgrader metadata of the solution cell changed"
+
+
+def _tamper_reordered(nb):
+    i = cell_index(nb, "count_positive_tests")
+    nb.cells.insert(0, nb.cells.pop(i))
+    return nb, "graded cells were reordered"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [_tamper_changed_test_cell, _tamper_points, _tamper_deleted, _tamper_duplicated, _tamper_solution_as_test, _tamper_reordered],
+    ids=lambda f: f.__name__.removeprefix("_tamper_"),
+)
+def test_tampering_is_reported_and_never_raises_the_score(grade, solved, tamper):
+    honest = replaced(solved, "scale", WRONG_SCALE)
+    baseline = grade(honest)
+    tampered, note = tamper(copy.deepcopy(honest))
+    result = grade(tampered)
+    assert any(note in t for t in result.tampering), result.tampering
+    assert result.score == baseline.score == 8
+    assert result.max_score == 10
+    assert scores(result) == scores(baseline)
+
+
+# --- failures of the run become results -------------------------------------------------------------
+
+
+def test_a_crash_becomes_a_result(grade, solved):
+    crash = "def count_positive(x):\n    import os\n    os._exit(1)\n"
+    result = grade(replaced(solved, "count_positive", crash))
+    assert result.status == INCOMPLETE
+    assert any("kernel died" in r for r in result.reasons)
+    assert scores(result) == {"scale_tests": 3, "draw_rates_tests": 5, "count_positive_tests": 0}
+
+
+def test_a_cell_timeout_interrupts_that_cell_only(grade, solved):
+    slow = "def draw_rates(n, seed):\n    while True:\n        pass\n"
+    result = grade(replaced(solved, "draw_rates", slow))
+    assert result.status == GRADED
+    assert any("interrupted" in r for r in result.reasons)
+    assert scores(result) == {"scale_tests": 3, "draw_rates_tests": 0, "count_positive_tests": 2}
+
+
+def test_the_notebook_timeout_stops_the_run(grade, solved):
+    limits = config.Limits(cell_timeout=60, notebook_timeout=6)
+    nb = with_extra(solved, "scale_tests", "import time\ntime.sleep(120)")
+    result = grade(nb, limits=limits)
+    assert result.status == INCOMPLETE
+    assert any("longer than 6 s" in r for r in result.reasons)
+    assert scores(result) == {"scale_tests": 3, "draw_rates_tests": 0, "count_positive_tests": 0}
+    assert "stopped before" in result.check("count_positive.hidden").message
+    assert result.timings["execute"] < 30
+
+
+def test_an_output_flood_is_cut_while_running(toy, solved):
+    flood = "def count_positive(x):\n    for _ in range(20000):\n        print('x' * 1000)\n    return int(np.sum(np.asarray(x) > 0))\n"
+    state = core.make_state(replaced(solved, "count_positive", flood), toy, limits=FAST)
+    state = pipeline.run(state)
+    result = state.result
+    assert any("printed more than 256 KiB" in r for r in result.reasons)
+    assert scores(result)["count_positive_tests"] == 0
+    assert "output was cut" in result.check("count_positive.visible").message
+    cell = state.nb.cells[cell_index(state.nb, "count_positive_tests")]
+    assert len(json.dumps(cell.outputs)) < 2 * 256 * 1024  # the 20 MB never reached memory
+
+
+# --- input that is not gradable -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "content,reason",
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "not a notebook"),
+        (b"def f(): pass\n", "not a notebook"),
+        (b'{"cells": "none"}', "not a notebook"),
+        (json.dumps({"nbformat": 3, "worksheets": [], "cells": []}).encode(), "not an nbformat 4 notebook"),
+    ],
+)
+def test_a_file_that_is_not_a_notebook_is_rejected(grade, tmp_path, content, reason):
+    path = tmp_path / "submission.ipynb"
+    path.write_bytes(content)
+    result = grade(path)
+    assert result.status == REJECTED
+    assert result.score == 0 and result.max_score == 10
+    assert reason in result.reasons[0]
+    assert "execute" not in result.timings
+
+
+def test_a_notebook_of_another_assignment_is_rejected(grade, tmp_path):
+    other = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "def sigmoid(z): pass", metadata={"nbgrader": {"grade_id": "sigmoid", "solution": True, "grade": False}}
+            )
+        ]
+    )
+    path = tmp_path / "other.ipynb"
+    nbformat.write(other, path)
+    result = grade(path)
+    assert result.status == REJECTED
+    assert "not a notebook of toy" in result.reasons[0]
+
+
+def test_grading_a_file_and_json_round_trip(grade, solved, tmp_path):
+    path = tmp_path / "student.ipynb"
+    nbformat.write(replaced(solved, "scale", WRONG_SCALE), path)
+    result = grade(path)
+    assert result.submission == str(path)
+    again = Result.from_json(result.to_json())
+    assert again == result
+    assert again.check("scale.visible").passed is False
+
+
+def test_steps_are_named_and_selectable(grade, source_nb):
+    assert pipeline.find_step("restore") is pipeline.restore
+    with pytest.raises(KeyError, match="no pipeline step 'nope'"):
+        pipeline.find_step("nope")
+    result = grade(source_nb, steps=("read", "restore", "result"))  # no execution: nothing recorded
+    assert result.score == 0
+    assert set(result.timings) == {"read", "restore"}
+
+
+def test_sandboxed_grading_gives_the_same_result(grade, solved):
+    from autograder.grading import sandbox
+
+    if not sandbox.available():
+        pytest.skip("bubblewrap sandbox not available here")
+    nb = replaced(solved, "scale", WRONG_SCALE)
+    assert scores(grade(nb, sandbox=True)) == scores(grade(nb))
