@@ -1,0 +1,82 @@
+"""Small helpers the report modules share: the error type, atomic file writes, score formatting."""
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+
+from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, GroupResult, Result
+from autograder.grading.spec import Assignment
+
+
+class ReportError(RuntimeError):
+    """A report cannot be written (bad path or database URL, results of another assignment)."""
+
+
+def atomic_write(path: str | Path, data: str | bytes, *, encoding: str = "utf-8", newline: str | None = None) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename.
+
+    A reader sees the old file or the complete new one, never half a file; on failure nothing is left.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        if isinstance(data, str):
+            with open(fd, "w", encoding=encoding, newline=newline) as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        else:
+            with open(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; reports are meant to be read by others
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError):
+            raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
+    return path
+
+
+def fmt(x: float) -> str:
+    """A score as people write it: 3, 2.5, 0.333 (no trailing zeros)."""
+    if x is None or not math.isfinite(x):
+        return "0"
+    return f"{round(float(x), 3):g}"
+
+
+def check_results(spec: Assignment, results: dict[str, Result]) -> None:
+    """Refuse results that belong to another assignment (a mixed-up batch must not reach a gradebook)."""
+    if not isinstance(results, dict):
+        raise ReportError("results must be a dict of student id -> Result")
+    for student, result in results.items():
+        if not isinstance(student, str) or not student.strip():
+            raise ReportError(f"student ids must be non-empty strings, got {student!r}")
+        if result.assignment != spec.name:
+            raise ReportError(
+                f"the result of student '{student}' is for assignment '{result.assignment}', not '{spec.name}'"
+            )
+
+
+def group_scores(spec: Assignment, result: Result) -> dict[str, GroupResult | None]:
+    """grade_id -> the result's group (None when the result lacks it), in the spec's order."""
+    have = {g.grade_id: g for g in result.groups}
+    return {g.grade_id: have.get(g.grade_id) for g in spec.groups}
+
+
+STATUS_WORDS = {
+    GRADED: "graded",
+    INCOMPLETE: "incomplete",
+    REJECTED: "not gradable",
+}

@@ -1,0 +1,60 @@
+"""``grades.csv``: one row per student, one column per check group, then total, max, status and reasons."""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from autograder.grading.result import Result
+from autograder.grading.spec import Assignment
+from autograder.report.common import atomic_write, check_results, fmt, group_scores
+
+MAX_REASONS_CHARS = 300  # the CSV is for a spreadsheet; the full story is in the feedback pages
+# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def group_columns(spec: Assignment) -> list[str]:
+    """Column titles of the groups: their titles, made unique with the grade_id where two share one."""
+    titles = [g.title for g in spec.groups]
+    return [
+        f"{g.title} ({g.grade_id})" if titles.count(g.title) > 1 or g.title in ("student", "total", "max", "status", "reasons") else g.title
+        for g in spec.groups
+    ]
+
+
+def short_reasons(result: Result, limit: int = MAX_REASONS_CHARS) -> str:
+    """The result's reasons on one line, cut to ``limit`` characters."""
+    text = "; ".join(" ".join(r.split()) for r in result.reasons)
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def grades_csv_text(spec: Assignment, results: dict[str, Result]) -> str:
+    """The CSV text (students in id order)."""
+    check_results(spec, results)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student", *group_columns(spec), "total", "max", "status", "reasons"])
+    for student in sorted(results):
+        result = results[student]
+        groups = group_scores(spec, result)
+        writer.writerow(
+            [
+                _text(student),
+                *(fmt(g.score) if g is not None else "0" for g in groups.values()),
+                fmt(result.score),
+                fmt(spec.max_score),
+                result.status,
+                _text(short_reasons(result)),
+            ]
+        )
+    return out.getvalue()
+
+
+def write_grades_csv(path: str | Path, spec: Assignment, results: dict[str, Result]) -> Path:
+    """Write grades.csv atomically (UTF-8, one row per student); return its path."""
+    return atomic_write(path, grades_csv_text(spec, results), newline="")

@@ -1,0 +1,337 @@
+"""Feedback pages: one self-contained HTML page per student, and one summary page for the instructor.
+
+What a student sees is chosen here, not by whoever wrote a message:
+
+* visible checks that failed show their message (expected vs got);
+* hidden checks show only whether they passed and the hint written in grading.toml, never their message,
+  inputs or reference values;
+* the run's status and reasons are explained in plain words; tampering notes stay on the instructor's page.
+
+Everything that comes from a submission (messages, reasons, ids) goes through Jinja2's autoescape, so a
+student's output cannot add HTML or scripts to a page. Pages need no network: the CSS is inline and the
+cost-curve plot is an embedded PNG.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import math
+import re
+import statistics
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, CheckResult, Result
+from autograder.grading.spec import Assignment, Check
+from autograder.report.common import STATUS_WORDS, ReportError, atomic_write, check_results, fmt, group_scores
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+MAX_CURVE_POINTS = 5000  # more points than pixels only makes the PNG bigger
+MAX_MESSAGE_CHARS = 2000  # a message is cut here; a submission must not blow up its page
+
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+    autoescape=True,  # every {{ }} is escaped: messages and reasons may hold a student's text
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_ENV.filters["score"] = fmt
+
+STATUS_TEXT = {
+    GRADED: "Every cell of your notebook ran, so these scores are final.",
+    INCOMPLETE: (
+        "Your notebook stopped before the end. Checks in cells that never ran score zero. "
+        "Fix the cause below, run the whole notebook from the top (Kernel \u2192 Restart & Run All) and submit again."
+    ),
+    REJECTED: "Your file could not be graded, so it scores zero. The reason is below.",
+}
+
+# (pattern in a reason, plain explanation). The first match wins.
+_REASON_HELP: list[tuple[str, str]] = [
+    (
+        r"^the notebook ran longer than",
+        "The whole notebook has a time limit. The usual causes are an endless loop or training for far more "
+        "iterations than asked. Cells tagged skip-grading (long training runs) are not run by the grader.",
+    ),
+    (
+        r"^cell \d+ ran longer than",
+        "This cell hit the time limit for one cell and was interrupted. Look for an endless loop or a "
+        "loop that runs many more times than needed.",
+    ),
+    (
+        r"kernel died",
+        "Python stopped in the middle of your notebook. This usually means it ran out of memory (a very "
+        "large array) or the code called exit() or quit(). Nothing after that point was graded.",
+    ),
+    (
+        r"^cell \d+ printed more than",
+        "This cell printed a lot of text and the rest was cut. Remove print calls inside loops.",
+    ),
+    (
+        r"^not a notebook of",
+        "This looks like a notebook of another assignment, or its graded cells were deleted. "
+        "Submit the notebook you downloaded for this assignment.",
+    ),
+    (
+        r"^(not a notebook|not an nbformat 4 notebook)",
+        "The file is not a Jupyter notebook that can be read. Submit the .ipynb file saved from Jupyter, "
+        "not an export or a renamed file.",
+    ),
+    (r"^no such file", "The submitted file was missing."),
+    (
+        r"(kernel could not be set up|kernel did not start)",
+        "The grader could not start Python for your notebook. This is not caused by your code: please "
+        "tell your instructor.",
+    ),
+    (
+        r"^execution:",
+        "Running your notebook failed in an unexpected way. Check that it runs from the top in a fresh kernel.",
+    ),
+]
+
+
+def explain_reason(reason: str) -> str:
+    """A plain-words explanation of one reason of a Result ('' when there is none)."""
+    for pattern, text in _REASON_HELP:
+        if re.search(pattern, reason):
+            return text
+    return ""
+
+
+def _cut(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit] + " \u2026 (cut)"
+
+
+def _split_hint(message: str, hint: str) -> str:
+    """The message without the '. Hint: ...' the grader appends (the page shows the hint on its own)."""
+    if hint:
+        for tail in (f". Hint: {hint}", f"Hint: {hint}"):
+            if message.endswith(tail):
+                return message[: -len(tail)]
+    return message
+
+
+def _describe(value: Any) -> str:
+    """A short rendering of a reference value (a records.Value or plain data)."""
+    describe = getattr(value, "describe", None)
+    if callable(describe):
+        return describe()
+    try:
+        import numpy as np
+
+        if isinstance(value, (list, tuple)) or hasattr(value, "shape"):
+            return np.array2string(np.asarray(value), threshold=20, edgeitems=3, precision=6)
+    except Exception:
+        pass
+    return repr(value)
+
+
+def _check_view(check: CheckResult, spec_check: Check | None, reference_values: dict[str, Any] | None) -> dict:
+    hint = spec_check.hint if spec_check is not None else ""
+    # The spec decides what is hidden; a Result cannot make a hidden check visible.
+    visible = check.visible and (spec_check is None or spec_check.visible)
+    view = {
+        "name": check.name,
+        "short": check.name.split(".", 1)[-1] if "." in check.name else check.name,
+        "points": check.points,
+        "max_points": check.max_points,
+        "passed": check.passed,
+        "visible": visible,
+        "detail": "",
+        "expected": "",
+        "hint": "",
+    }
+    if check.passed:
+        return view
+    if visible:
+        view["detail"] = _cut(_split_hint(check.message, hint).strip().rstrip("."))
+        ref = (reference_values or {}).get(check.name)
+        if ref is not None and "expected" not in view["detail"]:
+            view["expected"] = _cut(_describe(ref))
+        view["hint"] = hint
+    else:
+        view["hint"] = hint or (
+            "This hidden check calls your function on inputs you have not seen. "
+            "Test your function on a few inputs of your own, including edge cases."
+        )
+    return view
+
+
+def _finite_points(values: Any) -> tuple[list[float], int]:
+    """Floats of a curve (non-finite values become gaps) and how many were not finite."""
+    out, bad = [], 0
+    for v in values:
+        try:
+            x = float(v)
+        except (TypeError, ValueError):
+            x = math.nan
+        if not math.isfinite(x):
+            bad += 1
+            x = math.nan
+        out.append(x)
+    return out, bad
+
+
+def curve_png(curves: dict[str, list[float]], *, title: str = "Cost during training") -> tuple[bytes, list[str]]:
+    """A PNG of the curves (label -> values, one point per recorded step) and notes about odd values."""
+    import matplotlib
+
+    # A Figure with its own Agg canvas: no pyplot, so no global backend or figure state is touched.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    notes: list[str] = []
+    # Labels are plain text: '$' must not switch matplotlib to math mode (a bad formula fails to draw).
+    with matplotlib.rc_context({"text.parse_math": False, "font.size": 10}):
+        fig = Figure(figsize=(7.2, 3.4), dpi=110)
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot(1, 1, 1)
+        styles = [("#d1495b", "-"), ("#2e4057", "--"), ("#00798c", "-."), ("#edae49", ":")]
+        drawn = 0
+        for i, (label, values) in enumerate(curves.items()):
+            ys, bad = _finite_points(values)
+            if bad:
+                notes.append(f"{label}: {bad} value(s) were not finite numbers (NaN or infinite) and are left out.")
+            step = max(1, math.ceil(len(ys) / MAX_CURVE_POINTS))
+            xs = list(range(0, len(ys), step))
+            ys = ys[::step]
+            if not any(math.isfinite(y) for y in ys):
+                notes.append(f"{label}: no value to draw.")
+                continue
+            color, dash = styles[i % len(styles)]
+            ax.plot(xs, ys, dash, color=color, linewidth=2 if i == 0 else 1.6, label=str(label))
+            drawn += 1
+        ax.set_title(title)
+        ax.set_xlabel("recorded step")
+        ax.set_ylabel("cost")
+        ax.grid(True, alpha=0.3)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        if drawn:
+            ax.legend(frameon=False)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+    return buf.getvalue(), notes
+
+
+def render_feedback(
+    spec: Assignment,
+    result: Result,
+    reference_values: dict[str, Any] | None = None,
+    curves: dict[str, list[float]] | None = None,
+    *,
+    student: str | None = None,
+) -> str:
+    """The HTML text of a student's feedback page (see ``write_feedback``)."""
+    if result.assignment != spec.name:
+        raise ReportError(f"the result is for assignment '{result.assignment}', not '{spec.name}'")
+    spec_checks = {c.name: c for c in spec.checks()}
+    groups = []
+    for group_spec in spec.groups:
+        group = group_scores(spec, result)[group_spec.grade_id]
+        checks = [_check_view(c, spec_checks.get(c.name), reference_values) for c in (group.checks if group else [])]
+        score = group.score if group else 0.0
+        groups.append(
+            {
+                "title": group_spec.title,
+                "score": score,
+                "max": group_spec.max_points,
+                "full": score >= group_spec.max_points,
+                "hint": group_spec.hint if score < group_spec.max_points else "",
+                "checks": checks,
+            }
+        )
+    plot, plot_notes = ("", [])
+    if curves:
+        png, plot_notes = curve_png(curves)
+        plot = base64.b64encode(png).decode("ascii")
+    reasons = [{"text": _cut(r), "help": explain_reason(r)} for r in result.reasons]
+    return _ENV.get_template("feedback.html.j2").render(
+        spec=spec,
+        result=result,
+        student=student or result.submission,
+        status_word=STATUS_WORDS.get(result.status, result.status),
+        status_text=STATUS_TEXT.get(result.status, ""),
+        reasons=reasons,
+        groups=groups,
+        percent=_percent(result.score, spec.max_score),
+        plot=plot,
+        plot_notes=plot_notes,
+    )
+
+
+def _percent(score: float, max_score: float) -> float:
+    return max(0.0, min(100.0, 100.0 * score / max_score)) if max_score else 0.0
+
+
+def write_feedback(
+    path: str | Path,
+    spec: Assignment,
+    result: Result,
+    reference_values: dict[str, Any] | None = None,
+    curves: dict[str, list[float]] | None = None,
+    *,
+    student: str | None = None,
+) -> Path:
+    """Write a student's feedback page (self-contained HTML) atomically; return its path.
+
+    ``reference_values`` (check name -> value) fill in 'expected' for failed *visible* checks whose message
+    lacks it; values of hidden checks are never shown. ``curves`` (label -> values), when given, are drawn
+    as one plot, e.g. {"your cost": [...], "reference cost": [...]}. ``student`` names the student in the
+    page (default: the result's submission label).
+    """
+    return atomic_write(path, render_feedback(spec, result, reference_values, curves, student=student))
+
+
+def render_instructor_summary(
+    spec: Assignment, results: dict[str, Result], feedback_links: dict[str, str] | None = None
+) -> str:
+    """The HTML text of the instructor's summary page (see ``write_instructor_summary``)."""
+    check_results(spec, results)
+    rows = []
+    for student in sorted(results):
+        result = results[student]
+        groups = group_scores(spec, result)
+        rows.append(
+            {
+                "student": student,
+                # Percent-encoded relative link: no 'javascript:' or other scheme can reach the href.
+                "link": urllib.parse.quote((feedback_links or {}).get(student, ""), safe="/"),
+                "score": result.score,
+                "groups": [g.score if g is not None else 0.0 for g in groups.values()],
+                "status": result.status,
+                "status_word": STATUS_WORDS.get(result.status, result.status),
+                "reasons": [_cut(r, 500) for r in result.reasons],
+                "tampering": [_cut(t, 500) for t in result.tampering],
+                "seconds": sum(v for v in result.timings.values() if isinstance(v, (int, float))),
+            }
+        )
+    scores = [r["score"] for r in rows]
+    stats = {
+        "count": len(rows),
+        "mean": statistics.fmean(scores) if scores else 0.0,
+        "median": statistics.median(scores) if scores else 0.0,
+        "full": sum(1 for s in scores if s >= spec.max_score),
+        "statuses": {STATUS_WORDS.get(s, s): sum(1 for r in rows if r["status"] == s) for s in sorted({r["status"] for r in rows})},
+        "tampered": sum(1 for r in rows if r["tampering"]),
+        "group_means": [statistics.fmean(r["groups"][i] for r in rows) if rows else 0.0 for i in range(len(spec.groups))],
+    }
+    return _ENV.get_template("summary.html.j2").render(spec=spec, rows=rows, stats=stats)
+
+
+def write_instructor_summary(
+    path: str | Path,
+    spec: Assignment,
+    results: dict[str, Result],
+    feedback_links: dict[str, str] | None = None,
+) -> Path:
+    """Write the instructor's page: every student's score per group, status, reasons and tampering notes.
+
+    ``feedback_links`` (student id -> URL relative to the page) link each row to the student's feedback.
+    """
+    return atomic_write(path, render_instructor_summary(spec, results, feedback_links))
