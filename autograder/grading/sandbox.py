@@ -31,6 +31,7 @@ import functools
 import os
 import random
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -363,6 +364,12 @@ def _base_args(tmp_bytes: int) -> list[str]:
     return args
 
 
+def _clamp(which: int, value: int) -> int:
+    # After dropping root, prlimit cannot raise a hard limit: never ask for more than the current one.
+    hard = resource.getrlimit(which)[1]
+    return value if hard == resource.RLIM_INFINITY else min(value, hard)
+
+
 def _drop_privileges(setpriv: str | None, uid: int | None) -> list[str]:
     if uid is None:
         return []
@@ -529,8 +536,13 @@ class _SandboxMixin:
             # Without root RLIMIT_NPROC counts all processes of the grader's user: allow for those.
             nproc = limits.max_processes + len(_pids_of_uid(os.getuid()))
         args += [
-            shutil.which("prlimit"), f"--data={memory}", f"--nproc={nproc}", f"--fsize={FILE_SIZE_LIMIT}",
-            "--core=0", f"--nofile={MAX_OPEN_FILES}", "--",
+            shutil.which("prlimit"),
+            f"--data={_clamp(resource.RLIMIT_DATA, memory)}",
+            f"--nproc={_clamp(resource.RLIMIT_NPROC, nproc)}",
+            f"--fsize={_clamp(resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT)}",
+            "--core=0",
+            f"--nofile={_clamp(resource.RLIMIT_NOFILE, MAX_OPEN_FILES)}",
+            "--",
         ]
         args += list(kernel_cmd)
         if self._cgroup is not None:

@@ -419,3 +419,34 @@ def test_tensorflow_works_under_the_memory_limit(workdir):
         assert out.strip().splitlines()[-1] == "54.0"
         limit = k.ok("import resource\nprint(resource.getrlimit(resource.RLIMIT_DATA)[0])")
         assert int(limit) == limits.memory_mb << 20
+
+
+def test_interrupt_stops_a_cell_and_keeps_the_kernel(workdir):
+    with sandboxed(workdir) as k:
+        msg_id = k.kc.execute("import time\ntime.sleep(60)")
+        time.sleep(1.5)
+        k.km.interrupt_kernel()  # over the control channel: a SIGINT to bwrap would end the whole sandbox
+        reply = k.kc.get_shell_msg(timeout=20)
+        while reply["parent_header"]["msg_id"] != msg_id:  # skip the kernel_info reply of the start
+            reply = k.kc.get_shell_msg(timeout=20)
+        assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
+        assert k.ok("print(6 * 7)").strip() == "42"
+
+
+def test_two_sandboxes_at_once_are_apart(tmp_path, workdir):
+    bob_dir = tmp_path / "bob"
+    bob_dir.mkdir()
+    (bob_dir / "bob.ipynb").write_text("bob's answers")
+    with sandboxed(workdir) as alice, sandboxed(bob_dir) as bob:
+        if os.geteuid() == 0:
+            assert alice.km.sandbox_uid != bob.km.sandbox_uid  # separate process budgets and file owners
+        bob_pids = sandbox_processes(bob.km)
+        assert bob_pids
+        out = alice.ok(
+            "import os\n"
+            f"print(os.path.exists({str(bob_dir)!r}), sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))"
+        )
+        visible, pids = out.split(" ", 1)
+        assert visible == "False"
+        assert max(eval(pids)) < min(bob_pids)  # alice's /proc is her own pid namespace, small pids only
+        assert bob.ok("print(open('bob.ipynb').read())").strip() == "bob's answers"
