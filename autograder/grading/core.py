@@ -133,8 +133,12 @@ def _table(result: Result) -> str:
 def run_grade_one(cfg: config.GradeOne) -> int:
     """CLI: ``autograder grade-one NOTEBOOK --assignment NAME [--format table|json] [--unsafe]``.
 
-    Exit 0 when the notebook was graded (whatever the score), 2 when it could not be graded.
+    Exit 0 when a result was produced (whatever the score, also for a rejected file), 2 when the notebook
+    file is missing or the assignment cannot be graded (bad spec, no reference values, no sandbox).
     """
+    if not cfg.notebook.is_file():
+        print(f"error: no such file: {cfg.notebook}", file=sys.stderr)
+        return 2
     try:
         result = grade(cfg.notebook, cfg.assignment, limits=cfg.limits, sandbox=not cfg.unsafe)
     except GradingSetupError as exc:

@@ -153,7 +153,7 @@ def read(state: State) -> State:
         return state.reject(f"not a notebook: cell {bad} is malformed")
     nb = nbformat.v4.new_notebook(cells=cells)
     wanted = _graded_ids(state.source)
-    if not any(nbgrader_meta(c).get("grade_id") in wanted for c in cells):
+    if not any(isinstance(gid, str) and gid in wanted for gid in (nbgrader_meta(c).get("grade_id") for c in cells)):
         return state.reject(f"not a notebook of {state.spec.name}: none of its graded cells is present")
     state.nb = nb
     return state

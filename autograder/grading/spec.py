@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Iterator
@@ -281,7 +282,10 @@ def validate_notebook(spec: Assignment, nb) -> None:
 
 
 def load(assignment: str | Path, *, validate: bool = True) -> Assignment:
-    """Load ``source_solutions/<name>/grading.toml`` (or the grading.toml in a folder given as a Path)."""
+    """Load ``source_solutions/<name>/grading.toml``, or the grading.toml in a folder (a Path, or a string
+    with a slash)."""
+    if isinstance(assignment, str) and ("/" in assignment or os.sep in assignment):
+        assignment = Path(assignment)  # a folder given on the command line
     folder = Path(assignment) if isinstance(assignment, Path) else course.SOURCE_DIR / assignment
     path = folder / "grading.toml"
     if not path.is_file():

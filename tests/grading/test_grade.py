@@ -197,6 +197,16 @@ def test_tampering_is_reported_and_never_raises_the_score(grade, solved, tamper)
     assert scores(result) == scores(baseline)
 
 
+def test_malformed_metadata_in_extra_cells_is_noted_not_fatal(grade, solved):
+    nb = with_extra(solved, "scale", "y = 1")
+    nb.cells[cell_index(nb, "scale") + 1].metadata["nbgrader"] = "grade me"
+    nb = with_extra(nb, "imports", "z = 2")
+    nb.cells[cell_index(nb, "imports") + 1].metadata["nbgrader"] = {"grade_id": ["scale_tests"], "grade": True, "points": 50}
+    result = grade(nb)
+    assert result.score == 10
+    assert sum("extra cell with" in t for t in result.tampering) == 2
+
+
 # --- failures of the run become results -------------------------------------------------------------
 
 
