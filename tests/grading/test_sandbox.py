@@ -423,8 +423,12 @@ def test_tensorflow_works_under_the_memory_limit(workdir):
 
 def test_interrupt_stops_a_cell_and_keeps_the_kernel(workdir):
     with sandboxed(workdir) as k:
-        msg_id = k.kc.execute("import time\ntime.sleep(60)")
-        time.sleep(1.5)
+        msg_id = k.kc.execute("import time\nprint('sleeping', flush=True)\ntime.sleep(60)")
+        while True:  # interrupt only once the cell is really running
+            msg = k.kc.get_iopub_msg(timeout=20)
+            if msg["msg_type"] == "stream" and "sleeping" in msg["content"]["text"]:
+                break
+        time.sleep(0.2)
         k.km.interrupt_kernel()  # over the control channel: a SIGINT to bwrap would end the whole sandbox
         reply = k.kc.get_shell_msg(timeout=20)
         while reply["parent_header"]["msg_id"] != msg_id:  # skip the kernel_info reply of the start
