@@ -41,6 +41,7 @@ def _generate(source_text: str, name: str) -> str:
         cfg.CourseDirectory.root = str(root)
         cfg.CourseDirectory.course_id = "course"
         cfg.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
+        (root / "exchange").mkdir()  # unused by generate_assignment, but nbgrader checks that it exists
         cfg.Exchange.root = str(root / "exchange")
         api = NbGraderAPI(config=cfg)
         api.log.setLevel(logging.ERROR)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder import config, reference, release
+from toy_helpers import FAST
+
+from autograder import reference, release
 from autograder.grading import core, spec
 
 TOY = Path(__file__).resolve().parent.parent / "fixtures" / "toy"
-# Recorded values count towards the output cap (the toy records ~130 KB in one cell). Small limits keep the failure cases (timeouts, floods) fast; the toy needs well under a second per cell.
-FAST = config.Limits(cell_timeout=5, notebook_timeout=60, max_output_kb=256)
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,7 @@ import json
 
 import nbformat
 import pytest
-from conftest import FAST
-from toy_helpers import cell_index, replaced, with_extra
+from toy_helpers import FAST, cell_index, replaced, with_extra
 
 from autograder import config
 from autograder.grading import core, pipeline
