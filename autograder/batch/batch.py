@@ -44,10 +44,10 @@ def failed_result(assignment: str, sub: Submission, sha: str, reason: str) -> di
 
     spec = core.load_assignment(assignment)
     result = Result(
-        assignment=assignment,
+        assignment=spec.name,
         submission=str(sub.path),
         score=0.0,
-        max_score=float(sum(c.points for c in spec.checks)),
+        max_score=float(spec.max_score),
         status=REJECTED,
         reasons=[reason],
     )
@@ -125,7 +125,7 @@ def grade_all(
             ): (sub, sha, out)
             for sub, sha, out in todo
         }
-        bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="nb", disable=not progress, file=sys.stderr)
+        bar = tqdm(total=len(todo), desc=f"grading {Path(assignment).name}", unit="nb", disable=not progress, file=sys.stderr)
         for future in as_completed(futures):
             sub, sha, out = futures[future]
             try:
@@ -193,8 +193,9 @@ def run(cfg: config.Grade) -> int:
     if not subs:
         print(f"error: no submissions found in {', '.join(map(str, cfg.submissions))}", file=sys.stderr)
         return 2
+    # The folder, not the name: workers must find an assignment given by path (e.g. a test fixture) too.
     records = grade_all(
-        spec.name, subs, out / "results", workers=cfg.workers, limits=cfg.limits, sandbox=not cfg.unsafe, force=cfg.force
+        str(spec.folder), subs, out / "results", workers=cfg.workers, limits=cfg.limits, sandbox=not cfg.unsafe, force=cfg.force
     )
     db_url = cfg.db_url or f"sqlite:///{out / 'gradebook.db'}"
     write_reports(spec, records, out, db_url)

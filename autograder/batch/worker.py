@@ -35,7 +35,7 @@ def write_json(path: Path, data: dict) -> None:
 def plotted_values(state) -> dict[str, list[float]]:
     """Recorded values of the checks the spec marks for plotting (e.g. a cost curve), as plain lists."""
     curves = {}
-    for check in state.spec.checks:
+    for check in state.spec.checks():
         if not check.params.get("plot"):
             continue
         got = state.collected.get(check.name)
