@@ -7,6 +7,7 @@ grader's restore step compares submissions with it to note tampering).
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import logging
 import os
 import sys
@@ -77,8 +78,8 @@ def released_text(source_path: Path, name: str | None = None) -> str:
     nbgrader takes several seconds, so results are kept in memory and in the user's cache folder, keyed
     by the source text and the nbgrader version (a changed source is released afresh).
     """
-    from nbgrader import __version__ as nbgrader_version
-
+    # The version from the package metadata: importing nbgrader itself takes seconds.
+    nbgrader_version = importlib.metadata.version("nbgrader")
     text = Path(source_path).read_text(encoding="utf-8")
     name = name or Path(source_path).stem
     key = hashlib.sha256(f"{nbgrader_version}\0{name}\0{text}".encode()).hexdigest()
