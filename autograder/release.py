@@ -148,10 +148,15 @@ def write(name: str, source_dir: Path = course.SOURCE_DIR, release_dir: Path = c
     return target
 
 
+def assignment_names(source_dir: Path = course.SOURCE_DIR) -> list[str]:
+    """Every folder with a source notebook ``<name>/<name>.ipynb`` (a release needs no grading.toml)."""
+    return sorted(p.parent.name for p in source_dir.glob("*/*.ipynb") if p.stem == p.parent.name)
+
+
 def run(cfg: config.Release) -> int:
     """CLI: ``autograder release [--assignments A ...] [--check]``."""
-    names = list(cfg.assignments) or course.assignment_names()
-    known = set(course.assignment_names())
+    known = set(assignment_names())
+    names = list(cfg.assignments) or sorted(known)
     unknown = [n for n in names if n not in known]
     if unknown:
         print(f"error: unknown assignment(s): {', '.join(unknown)} (known: {', '.join(sorted(known)) or 'none'})", file=sys.stderr)
@@ -177,4 +182,4 @@ def run(cfg: config.Release) -> int:
     return 0
 
 
-__all__ = ["ReleaseError", "released_notebook", "released_text", "expected_files", "compare", "write", "run"]
+__all__ = ["ReleaseError", "assignment_names", "released_notebook", "released_text", "expected_files", "compare", "write", "run"]
