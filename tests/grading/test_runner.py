@@ -1,0 +1,62 @@
+"""The runner: a clean working folder, the grading environment, and outcomes instead of exceptions."""
+from __future__ import annotations
+
+import json
+
+import nbformat
+from toy_helpers import FAST
+
+from autograder import course
+from autograder.grading import runner
+
+
+def nb_of(*sources):
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+
+
+def stdout(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+
+
+def test_working_folder_and_environment(tmp_path):
+    nb = nb_of(
+        "import os, json\n"
+        "print(json.dumps({'files': sorted(os.listdir('.')), 'data': os.environ.get('COURSE_DATA_DIR'),"
+        " 'seed': os.environ.get('PYTHONHASHSEED'), 'mpl': os.environ.get('MPLBACKEND'),"
+        " 'tf': os.environ.get('TF_CPP_MIN_LOG_LEVEL')}))"
+    )
+    out, outcome = runner.run(nb, limits=FAST, data_dir=tmp_path)
+    assert outcome.status == "ok"
+    seen = json.loads(stdout(out.cells[0]))
+    helpers = sorted(p.name for p in course.STUDENT_HELPERS.glob("*.py"))
+    assert seen["files"] == sorted([runner.NOTEBOOK_NAME, *helpers])
+    assert seen == {**seen, "data": str(tmp_path), "seed": "0", "mpl": "Agg", "tf": "2"}
+
+
+def test_errors_do_not_stop_the_run_and_stderr_is_only_output():
+    nb = nb_of("import sys; print('oops', file=sys.stderr)", "1/0", "print('after')")
+    out, outcome = runner.run(nb, limits=FAST)
+    assert outcome.status == "ok" and outcome.error_cells == [1]
+    assert stdout(out.cells[2]) == "after\n"
+
+
+def test_the_input_notebook_is_not_modified():
+    nb = nb_of("print('hi')")
+    runner.run(nb, limits=FAST)
+    assert nb.cells[0].outputs == []
+
+
+def test_a_kernel_that_cannot_be_set_up_is_an_outcome():
+    def broken(workdir, data_dir, limits):
+        raise RuntimeError("no kernel for you")
+
+    out, outcome = runner.run(nb_of("x = 1", "y = 2"), limits=FAST, kernel_manager_factory=broken)
+    assert outcome.status == "no_kernel" and "no kernel for you" in outcome.reason
+    assert all(c.metadata["autograder"]["not_run"] for c in out.cells)
+
+
+def test_a_dead_kernel_stops_at_its_cell():
+    out, outcome = runner.run(nb_of("x = 1", "import os; os._exit(0)", "print('never')"), limits=FAST)
+    assert outcome.status == "dead" and outcome.cell == 1
+    assert out.cells[1].outputs[-1]["ename"] == "GradingStopped"
+    assert out.cells[2].metadata["autograder"]["not_run"] and out.cells[2].outputs == []
