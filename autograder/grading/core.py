@@ -6,7 +6,7 @@ raise ``GradingSetupError``; anything a submission does becomes part of its Resu
 """
 from __future__ import annotations
 
-import dataclasses
+import functools
 import json
 import sys
 from pathlib import Path
@@ -22,8 +22,9 @@ class GradingSetupError(RuntimeError):
     """The assignment cannot be graded at all (instructor side): bad spec, no reference values, no sandbox."""
 
 
+@functools.lru_cache(maxsize=1)
 def sandbox_factory() -> runner.KernelManagerFactory:
-    """The bubblewrap kernel manager of ``autograder/grading/sandbox.py``."""
+    """The bubblewrap kernel manager of ``autograder/grading/sandbox.py`` (probed once per process)."""
     try:
         from autograder.grading import sandbox
     except ImportError as exc:
@@ -152,4 +153,3 @@ def run_grade_one(cfg: config.GradeOne) -> int:
 
 
 __all__ = ["grade", "make_state", "run_grade_one", "GradingSetupError", "Result"]
-_ = dataclasses
