@@ -52,6 +52,18 @@ def test_correct_submission_full_marks_and_no_tampering_notes(grade, solved):
     assert set(result.timings) >= {"read", "restore", "prepare", "execute", "collect", "compare"}
 
 
+def test_stderr_and_warnings_do_not_matter(grade, solved):
+    noisy = (
+        "def count_positive(x):\n"
+        "    import sys, warnings\n"
+        "    print('W0000 some library log line', file=sys.stderr)\n"
+        "    warnings.warn('deprecated')\n"
+        "    return int(np.sum(np.asarray(x) > 0))\n"
+    )
+    result = grade(replaced(solved, "count_positive", noisy))
+    assert result.score == 10 and result.reasons == []
+
+
 def test_wrong_answer_costs_only_its_group_and_hidden_messages_reveal_nothing(grade, solved):
     result = grade(replaced(solved, "scale", WRONG_SCALE))
     # wrong values, right shape: only scale.hidden_shape passes
