@@ -180,7 +180,8 @@ def _missing_reason(cell, error: tuple[str, str] | None, visible: bool) -> str:
     if error is not None:
         ename, evalue = error
         # Hidden checks name only the exception type: its message may show hidden inputs.
-        return f"not recorded: the test cell stopped with {ename}: {evalue}" if visible else f"not recorded: the test cell stopped with {ename}"
+        shown = f"{ename}: {evalue}" if visible and evalue.strip() else ename
+        return f"not recorded: the test cell stopped with {shown}"
     if _cut_in(cell):
         return "not recorded: the test cell printed too much and its output was cut"
     if cell.get("metadata", {}).get("autograder", {}).get("not_run"):
