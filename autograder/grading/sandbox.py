@@ -41,6 +41,7 @@ import time
 from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpec
+from jupyter_core.utils import run_sync
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 
 from autograder import config, course
@@ -580,6 +581,14 @@ class _SandboxMixin:
             if not restart:
                 self._release()
 
+    def __del__(self) -> None:
+        # A manager dropped without shutdown must not leave processes, its uid slot or a chowned folder.
+        try:
+            self._release()
+        except Exception:
+            pass
+        super().__del__()
+
     def _kill_sandbox(self) -> None:
         """Make sure no process of this sandbox survives (idempotent)."""
         deadline = time.monotonic() + 10
@@ -630,9 +639,20 @@ def _chown_tree(folder: Path, uid: int, gid: int) -> None:
 class SandboxedKernelManager(_SandboxMixin, KernelManager):
     """Blocking kernel manager whose kernel runs in the sandbox."""
 
+    # jupyter_client binds these public names to its own coroutines; point them at ours.
+    pre_start_kernel = run_sync(_SandboxMixin._async_pre_start_kernel)
+    _launch_kernel = run_sync(_SandboxMixin._async_launch_kernel)
+    _kill_kernel = run_sync(_SandboxMixin._async_kill_kernel)
+    cleanup_resources = run_sync(_SandboxMixin._async_cleanup_resources)
+
 
 class AsyncSandboxedKernelManager(_SandboxMixin, AsyncKernelManager):
     """asyncio kernel manager (what nbclient uses) whose kernel runs in the sandbox."""
+
+    pre_start_kernel = _SandboxMixin._async_pre_start_kernel
+    _launch_kernel = _SandboxMixin._async_launch_kernel
+    _kill_kernel = _SandboxMixin._async_kill_kernel
+    cleanup_resources = _SandboxMixin._async_cleanup_resources
 
 
 def kernel_manager(
