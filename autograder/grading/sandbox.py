@@ -149,7 +149,7 @@ def available() -> bool:
 
 
 def _pids_of_uid(uid: int) -> list[int]:
-    """Processes whose real uid is ``uid`` (seen from this pid namespace)."""
+    """Live processes whose real uid is ``uid`` (seen from this pid namespace); zombies run nothing."""
     pids = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
@@ -157,6 +157,8 @@ def _pids_of_uid(uid: int) -> list[int]:
         try:
             with open(f"/proc/{entry.name}/status", "rb") as fh:
                 for line in fh:
+                    if line.startswith(b"State:") and line.split()[1] in (b"Z", b"X"):
+                        break
                     if line.startswith(b"Uid:"):
                         if int(line.split()[1]) == uid:
                             pids.append(int(entry.name))
@@ -597,8 +599,8 @@ class _SandboxMixin:
             if self._cgroup is not None:
                 self._cgroup.kill()
                 pids |= self._cgroup.pids()
-            if self.sandbox_uid is not None:
-                pids |= set(_pids_of_uid(self.sandbox_uid))
+            if self._slot is not None:  # only while the uid is ours: once released, another sandbox may take it
+                pids |= set(_pids_of_uid(self._slot.uid))
             for pid in pids:
                 _kill(pid)
             if not pids or time.monotonic() > deadline:
