@@ -32,7 +32,6 @@ references: $(STAMP) data
 	$(BIN)/autograder reference build
 
 book: $(STAMP) data
-	$(BIN)/python book/_scripts/prepare_static.py
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 # Grades every demo/<assignment>/ folder into grading/<assignment>/ (gradebook, grades.csv, feedback/).
