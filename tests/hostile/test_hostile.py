@@ -165,7 +165,8 @@ def batch(tmp_path_factory, server):
     results = read_results(out)
     print(f"\nhostile batch: {len(results)} results in {seconds:.0f} s")
     for name, result in results.items():
-        print(f"  {name:30s} {result['score']:g}/{result['max_score']:g}  {result['status']}")
+        first = (result["reasons"] or [""])[0][:70]
+        print(f"  {name:30s} {result['score']:g}/{result['max_score']:g}  {result['status']:10s} {first}")
     return {
         "proc": proc, "out": out, "results": results, "before": before, "uids": uids,
         "downloads": server.requests - requests_before, "seconds": seconds,
@@ -237,9 +238,9 @@ def test_runaway_submissions_are_stopped_with_a_reason(batch):
     results = batch["results"]
     assert results["infinite_loop"]["status"] == "incomplete"
     assert any("120 s" in r for r in results["infinite_loop"]["reasons"]), results["infinite_loop"]["reasons"]
-    for name in ("os_exit", "kill_all"):
-        assert results[name]["status"] == "incomplete", results[name]
-        assert any("died" in r for r in results[name]["reasons"]), results[name]["reasons"]
+    # os._exit ends the kernel; kill(-1, 9) spares the caller on Linux and finds nothing else of its uid
+    assert results["os_exit"]["status"] == "incomplete"
+    assert any("died" in r for r in results["os_exit"]["reasons"]), results["os_exit"]["reasons"]
     assert any("cut" in r for r in results["output_flood"]["reasons"]), results["output_flood"]["reasons"]
 
 
