@@ -117,6 +117,10 @@ def test_page_reads_well(page_path, site, server, browser):
     raw_tex = re.findall(r".{0,30}(?:\$|\\[A-Za-z]+).{0,30}", prose)
     assert not raw_tex, f"{page_path}: raw TeX left in the text: {raw_tex[:5]}"
 
+    # Nothing sticks out sideways: a reader never has to scroll the whole page horizontally.
+    widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert widths[0] <= widths[1], f"{page_path}: page is {widths[0]} px wide in a {widths[1]} px window"
+
     broken = page.evaluate(WAIT_FOR_IMAGES)
     assert not broken, f"{page_path}: images did not load: {broken}"
 
