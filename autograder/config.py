@@ -96,7 +96,7 @@ class Limits:
     notebook_timeout: int = 900
     """Seconds the whole notebook may run."""
     memory_mb: int = 4096
-    """Address-space limit of the kernel, in MiB."""
+    """Memory limit of the sandbox, in MiB (per-process data limit, and a memory cgroup where one is writable)."""
     max_processes: int = 256
     """Processes and threads the sandbox user may have."""
     max_output_kb: int = 1024
