@@ -112,6 +112,10 @@ def test_page_reads_well(page_path, site, server, browser):
         assert state == "done", f"{page_path}: MathJax did not load"
         n_typeset = page.locator(".math mjx-container, mjx-container.MathJax").count()
         assert n_typeset >= n_math, f"{page_path}: {n_math} math elements, {n_typeset} typeset"
+    # A displayed formula wider than the text column is cut off for the reader.
+    too_wide = page.evaluate("""() => [...document.querySelectorAll('mjx-container[display="true"]')]
+        .filter(e => e.scrollWidth > e.parentElement.clientWidth + 1).map(e => e.textContent.slice(0, 40))""")
+    assert not too_wide, f"{page_path}: displayed formulas wider than the page: {too_wide}"
     # Left-over dollar signs or TeX commands in the prose mean a formula was not recognized as math.
     prose = page.evaluate(VISIBLE_PROSE)
     raw_tex = re.findall(r".{0,30}(?:\$|\\[A-Za-z]+).{0,30}", prose)
