@@ -66,6 +66,9 @@ def submissions(released, source) -> dict[str, object]:
 
 
 def run(cmd, cwd=None, env=None) -> tuple[float, subprocess.CompletedProcess]:
+    # nbgrader runs `alembic` from PATH: the environment's bin folder must be on it
+    env = dict(env or os.environ)
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     started = time.perf_counter()
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     return time.perf_counter() - started, proc
@@ -77,7 +80,9 @@ def fail(what: str, proc: subprocess.CompletedProcess) -> None:
 
 def make_course(root: Path, students: int) -> dict[str, str]:
     """An nbgrader course in ``root`` with ``students`` submissions; returns student -> variant."""
-    shutil.copytree(course.SOURCE_DIR / ASSIGNMENT, root / "source" / ASSIGNMENT)
+    # The source notebook (solutions, hidden tests) only: grading.toml and reference.json are this grader's.
+    (root / "source" / ASSIGNMENT).mkdir(parents=True)
+    shutil.copy2(course.SOURCE_DIR / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", root / "source" / ASSIGNMENT)
     for helper in course.STUDENT_HELPERS.glob("*.py"):  # released beside the notebook, as `autograder release` does
         shutil.copy2(helper, root / "source" / ASSIGNMENT / helper.name)
     (root / "nbgrader_config.py").write_text(
