@@ -21,8 +21,9 @@ def _text(value: str) -> str:
 def group_columns(spec: Assignment) -> list[str]:
     """Column titles of the groups: their titles, made unique with the grade_id where two share one."""
     titles = [g.title for g in spec.groups]
+    taken = {"student", "total", "max", "status", "reasons"}
     return [
-        f"{g.title} ({g.grade_id})" if titles.count(g.title) > 1 or g.title in ("student", "total", "max", "status", "reasons") else g.title
+        f"{g.title} ({g.grade_id})" if titles.count(g.title) > 1 or g.title in taken else g.title
         for g in spec.groups
     ]
 
