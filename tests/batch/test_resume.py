@@ -16,7 +16,8 @@ import pytest
 
 import toy_course
 
-pytestmark = pytest.mark.timeout(600)
+# Each run starts a worker and a kernel per submission (~5 s on an idle machine): minutes in all.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 STUDENTS = [f"student{i}" for i in range(6)]
 
@@ -128,7 +129,7 @@ def test_ctrl_c_stops_the_batch_soon_and_cleanly(toy_dir, tmp_path):
 
     subs = tmp_path / "subs"
     subs.mkdir()
-    for i in range(10):
+    for i in range(6):
         nbformat.write(toy_course.solved(toy_dir), subs / f"s{i}.ipynb")
     out = tmp_path / "out"
     cmd = toy_course.grade_cmd(toy_dir, subs, out=out, extra=["--unsafe", "--workers", "1"])
