@@ -146,24 +146,34 @@ def grade_all(
 
 
 def write_reports(spec, records: dict[str, dict], out: Path, db_url: str) -> None:
-    from autograder.report import csv_export, feedback, gradebook
+    """Gradebook, grades.csv, one feedback page per student and the instructor's summary, from all results.
+
+    The summary holds tampering notes: it sits beside ``feedback/``, not in it, so that folder can be sent
+    to students as it is.
+    """
     from autograder import reference
+    from autograder.report import csv_export, feedback, gradebook
 
     results = {student: Result.from_dict(rec["result"]) for student, rec in records.items()}
     gradebook.write_gradebook(db_url, spec, results)
     csv_export.write_grades_csv(out / "grades.csv", spec, results)
     ref_values = reference.load(spec)
+    labels = {c.name: c.plot for c in spec.checks() if c.plot}
     fb_dir = out / "feedback"
     fb_dir.mkdir(parents=True, exist_ok=True)
+    links = {}
     for student, result in results.items():
         curves = {}
         for name, values in records[student].get("curves", {}).items():
+            label = labels.get(name, name)
+            curves[f"your {label}"] = values
             ref = ref_values.get(name)
             if ref is not None and ref.kind == "array":
-                curves["reference"] = [float(x) for x in ref.array.ravel()]
-            curves["yours"] = values
-        feedback.write_feedback(fb_dir / f"{student}.html", spec, result, curves=curves or None)
-    feedback.write_instructor_summary(out / "summary.html", spec, results)
+                curves[f"reference {label}"] = [float(x) for x in ref.array.ravel()]
+        page = fb_dir / f"{student}.html"
+        feedback.write_feedback(page, spec, result, curves=curves or None, student=student)
+        links[student] = f"feedback/{page.name}"
+    feedback.write_instructor_summary(out / "summary.html", spec, results, feedback_links=links)
 
 
 def run(cfg: config.Grade) -> int:
@@ -198,7 +208,13 @@ def run(cfg: config.Grade) -> int:
         str(spec.folder), subs, out / "results", workers=cfg.workers, limits=cfg.limits, sandbox=not cfg.unsafe, force=cfg.force
     )
     db_url = cfg.db_url or f"sqlite:///{out / 'gradebook.db'}"
-    write_reports(spec, records, out, db_url)
+    from autograder.report import ReportError
+
+    try:
+        write_reports(spec, records, out, db_url)
+    except ReportError as exc:
+        print(f"error: the results are in {out / 'results'}, but the reports failed: {exc}", file=sys.stderr)
+        return 1
     scores = [rec["result"]["score"] for rec in records.values()]
     max_score = max((rec["result"]["max_score"] for rec in records.values()), default=0)
     print(

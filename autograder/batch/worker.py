@@ -36,7 +36,7 @@ def plotted_values(state) -> dict[str, list[float]]:
     """Recorded values of the checks the spec marks for plotting (e.g. a cost curve), as plain lists."""
     curves = {}
     for check in state.spec.checks():
-        if not check.params.get("plot"):
+        if not check.plot:
             continue
         got = state.collected.get(check.name)
         if got is not None and got.value is not None and got.value.kind == "array":

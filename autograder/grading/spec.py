@@ -34,7 +34,7 @@ RELATIVE = frozenset({"same_as", "differs_from"})
 
 _ASSIGNMENT_KEYS = {"name", "notebook", "cell_timeout", "skip_tag"}
 _GROUP_KEYS = {"grade_id", "title", "hint", "check"}
-_CHECK_KEYS = {"name", "points", "visible", "compare", "hint"}
+_CHECK_KEYS = {"name", "points", "visible", "compare", "hint", "plot"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,6 +48,7 @@ class Check:
     compare: str
     params: dict[str, Any]
     hint: str = ""
+    plot: str = ""  # a label: the feedback page plots the student's recorded values against the reference
 
     @property
     def needs_reference(self) -> bool:
@@ -182,6 +183,7 @@ def _parse_check(raw: Any, group_id: str, where: str) -> Check:
         compare=compare,
         params=params,
         hint=_get(raw, "hint", str, where, default="", want="a string"),
+        plot=_get(raw, "plot", str, where, default="", want="a string"),
     )
 
 
