@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -61,8 +62,28 @@ def _kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
+class BatchInterrupted(Exception):
+    """Ctrl-C: the running workers were stopped; finished results are kept for the rerun."""
+
+
+# Workers alive now, so that Ctrl-C can stop them (they run in sessions of their own, which the
+# terminal's SIGINT does not reach); once _STOP is set no new worker starts.
+_LIVE: set[subprocess.Popen] = set()
+_LIVE_LOCK = threading.Lock()
+_STOP = threading.Event()
+
+
+def _stop_all_workers() -> None:
+    _STOP.set()
+    with _LIVE_LOCK:
+        for proc in list(_LIVE):
+            _kill_group(proc)
+
+
 def grade_in_worker(job: dict, timeout: float) -> str | None:
     """Run one worker; return None on success or the reason it failed."""
+    if _STOP.is_set():
+        return "the batch was interrupted"
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(job, f)
         job_file = f.name
@@ -75,12 +96,17 @@ def grade_in_worker(job: dict, timeout: float) -> str | None:
             stderr=subprocess.PIPE,
             start_new_session=True,
         )
+        with _LIVE_LOCK:
+            _LIVE.add(proc)
         try:
             _, err = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             proc.communicate()
             return f"the grader gave up after {timeout:.0f} s"
+        finally:
+            with _LIVE_LOCK:
+                _LIVE.discard(proc)
         if proc.returncode != 0 or not Path(job["output"]).exists():
             tail = err.decode(errors="replace").strip().splitlines()[-1:] if err else []
             return f"grading crashed (exit status {proc.returncode}){': ' + tail[0] if tail else ''}"
@@ -116,7 +142,10 @@ def grade_all(
         if old is None or old.get("sha256") != sha:
             todo.append((sub, sha, out))
     timeout = limits.notebook_timeout + WORKER_GRACE_S
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    _STOP.clear()
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    bar = tqdm(total=len(todo), desc=f"grading {Path(assignment).name}", unit="nb", disable=not progress, file=sys.stderr)
+    try:
         futures = {
             pool.submit(
                 grade_in_worker,
@@ -125,7 +154,6 @@ def grade_all(
             ): (sub, sha, out)
             for sub, sha, out in todo
         }
-        bar = tqdm(total=len(todo), desc=f"grading {Path(assignment).name}", unit="nb", disable=not progress, file=sys.stderr)
         for future in as_completed(futures):
             sub, sha, out = futures[future]
             try:
@@ -136,7 +164,15 @@ def grade_all(
                 write_json(out, failed_result(assignment, sub, sha, problem))
             bar.update(1)
             bar.set_postfix_str(sub.student)
+    except KeyboardInterrupt:
+        # Stop now: queued submissions never start, running workers are killed (their results are not
+        # written, so a rerun grades them); what finished stays on disk.
+        _stop_all_workers()
+        pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
+        raise BatchInterrupted() from None
+    pool.shutdown(wait=True)
+    bar.close()
     records = {}
     for sub in submissions:
         rec = load_record(results_dir / f"{sub.student}.json")
@@ -204,9 +240,24 @@ def run(cfg: config.Grade) -> int:
         print(f"error: no submissions found in {', '.join(map(str, cfg.submissions))}", file=sys.stderr)
         return 2
     # The folder, not the name: workers must find an assignment given by path (e.g. a test fixture) too.
-    records = grade_all(
-        str(spec.folder), subs, out / "results", workers=cfg.workers, limits=cfg.limits, sandbox=not cfg.unsafe, force=cfg.force
-    )
+    try:
+        records = grade_all(
+            str(spec.folder),
+            subs,
+            out / "results",
+            workers=cfg.workers,
+            limits=cfg.limits,
+            sandbox=not cfg.unsafe,
+            force=cfg.force,
+        )
+    except BatchInterrupted:
+        done = len(list((out / "results").glob("*.json")))
+        print(
+            f"\ninterrupted: {done} results are kept in {out / 'results'}; run the same command again to grade "
+            "the rest",
+            file=sys.stderr,
+        )
+        return 130
     db_url = cfg.db_url or f"sqlite:///{out / 'gradebook.db'}"
     from autograder.report import ReportError
 
