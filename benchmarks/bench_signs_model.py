@@ -7,8 +7,9 @@ Run from the repository root (needs the built SIGNS files, `autograder data buil
 
 It prints:
 1. the wall and CPU time of grading the source notebook with `grade()` (sandboxed unless --unsafe);
-2. the wall and CPU time of `model(...)` with the solution on all 1080 training images for --epochs epochs
-   (default 1500, the notebook's full run), using the notebook's own cells;
+2. the wall and CPU time of `model(...)` with the solution on all 1080 training images for 1 epoch (the fixed
+   cost of tracing and compiling) and for --epochs epochs (default 1500, the notebook's full run), using the
+   notebook's own cells;
 3. the epoch costs of the fast loop and of a plain eager loop (one Python call per mini-batch) on the same
    mini-batches, on the first --subset training images for --plain-epochs epochs, and their difference.
 
@@ -102,6 +103,9 @@ def main() -> int:
     print(f"import TensorFlow, load and prepare SIGNS: {wall:.1f} s")
     X, Y = ns["X_train"], ns["Y_train"]
 
+    # One epoch costs little; this is mostly the fixed price of every model() call (tracing, XLA compilation).
+    _, wall, cpu = timed(lambda: ns["model"](X, Y, X, Y, num_epochs=1, print_cost=False))
+    print(f"model() for 1 epoch: wall {wall:.1f} s, CPU {cpu:.1f} s (tracing and XLA compilation, paid once per run)")
     (_, costs), wall, cpu = timed(lambda: ns["model"](X, Y, ns["X_test"], ns["Y_test"], num_epochs=args.epochs))
     print(f"full run: {args.epochs} epochs on {X.shape[1]} images: wall {wall:.1f} s, CPU {cpu:.1f} s "
           f"({wall / args.epochs * 1000:.1f} ms per epoch, tracing and XLA compilation included)")

@@ -178,3 +178,19 @@ def test_model_returns_parameters_and_one_cost_per_epoch(nbns):
     assert sorted(params) == ["W1", "W2", "W3", "b1", "b2", "b3"]
     assert len(costs) == 3 and all(np.isfinite(costs))
     assert costs[2] < costs[0]
+
+
+def test_runs_every_step_once_across_chunks_of_epochs(nbns):
+    # 205 epochs run as compiled chunks of 100, 100 and 5; the unused rows of the last chunk must not train.
+    tf = nbns["tf"]
+    X, Y = np.ones((2, 8), np.float32), np.ones((1, 8), np.float32)
+    steps = tf.Variable(0)
+
+    def train_step(X_batch, Y_batch):
+        steps.assign_add(1)
+        return tf.cast(steps, tf.float32) + 0.0 * tf.reduce_sum(X_batch)
+
+    costs = nbns["run_training"](train_step, X, Y, orders(nbns, 8, 4, 205), print_cost=False)
+    assert int(steps.numpy()) == 205 * 2
+    # Epoch e runs steps 2e+1 and 2e+2, so its mean is 2e+1.5.
+    assert costs == [2 * e + 1.5 for e in range(205)]
