@@ -8,6 +8,7 @@ caller can drop, replace or insert steps (``grade(..., steps=[...])``). When a s
 """
 from __future__ import annotations
 
+import ast
 import copy
 import dataclasses
 import json
@@ -263,11 +264,42 @@ def restore(state: State) -> State:
 # ------------------------------------------------------------------------------------------- prepare
 
 
+class _ChecksToRecords(ast.NodeTransformer):
+    """``check(name, value, expected, ...)`` -> ``record(name, value)``."""
+
+    def visit_Call(self, node: ast.Call):
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "check" and len(node.args) >= 2:
+            return ast.copy_location(ast.Call(func=ast.Name("record", ast.Load()), args=node.args[:2], keywords=[]), node)
+        return node
+
+
+def strip_expected_values(source: str) -> str:
+    """A test cell's code with the visible checks' expected values taken out.
+
+    In the grading kernel a visible check only needs to record; the expected values shown to students
+    would otherwise sit in the kernel's memory, where student code can read them (e.g. from check()'s
+    stack frame) and hand them back. Unparsable code is returned unchanged (it fails as it would anyway).
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    return ast.unparse(ast.fix_missing_locations(_ChecksToRecords().visit(tree))) + "\n"
+
+
 @register("prepare")
 def prepare(state: State) -> State:
-    """Drop cells tagged with the skip tag. Graded cells carry the source's tags after restore."""
+    """Drop cells tagged with the skip tag; take the expected values out of the test cells.
+
+    Graded cells carry the source's tags after restore.
+    """
     tag = state.spec.skip_tag
     state.nb.cells = [c for c in state.nb.cells if tag not in (c.get("metadata", {}).get("tags") or [])]
+    test_cells = {g.grade_id for g in state.spec.groups}
+    for cell in state.nb.cells:
+        if cell.cell_type == "code" and nbgrader_meta(cell).get("grade_id") in test_cells:
+            cell.source = strip_expected_values(cell.source)
     return state
 
 

@@ -713,7 +713,7 @@ TAMPERING = {"edit_test_cells", "edit_test_metadata", "delete_test_cells", "dupl
 # Attacks that make a visible check record its public expected value while the test cell runs. Inside the
 # kernel that cannot be told apart from a function that hard-codes the expected output, which the course
 # accepts for visible checks (tests/assignments/<name>/variants.py, HARDCODED); hidden checks stay safe.
-VISIBLE_FORGERY = {"forge_records_in_function", "stack_frame_read_expected"}
+VISIBLE_FORGERY = {"forge_records_in_function"}  # equivalent to hard-coding the visible outputs
 
 
 def build(name: str, nb, env: Env):
