@@ -184,29 +184,27 @@ def _other(check: Check, ctx: Context) -> tuple[Value | None, str]:
     return ctx.values[other], ""
 
 
-@register("same_as")
-def same_as(got: Value, check: Check, ctx: Context) -> Verdict:
-    """Exactly the value of the check ``other`` (e.g. the same seed gives the same draw)."""
+def _relative(got: Value, check: Check, ctx: Context, *, should_equal: bool) -> Verdict:
     bad = _unreadable(got)
     if bad:
         return bad
     other, why = _other(check, ctx)
     if other is None:
         return False, why
-    if _exactly_equal(got, other):
+    if _exactly_equal(got, other) == should_equal:
         return True, ""
-    return False, f"differs from '{check.params['other']}' although it should repeat it"
+    if should_equal:
+        return False, f"differs from '{check.params['other']}' although it should repeat it"
+    return False, f"equals '{check.params['other']}' although it should differ"
+
+
+@register("same_as")
+def same_as(got: Value, check: Check, ctx: Context) -> Verdict:
+    """Exactly the value of the check ``other`` (e.g. the same seed gives the same draw)."""
+    return _relative(got, check, ctx, should_equal=True)
 
 
 @register("differs_from")
 def differs_from(got: Value, check: Check, ctx: Context) -> Verdict:
     """Not exactly the value of the check ``other`` (e.g. another seed gives another draw)."""
-    bad = _unreadable(got)
-    if bad:
-        return bad
-    other, why = _other(check, ctx)
-    if other is None:
-        return False, why
-    if _exactly_equal(got, other):
-        return False, f"equals '{check.params['other']}' although it should differ"
-    return True, ""
+    return _relative(got, check, ctx, should_equal=False)
