@@ -31,7 +31,7 @@ release: $(STAMP)
 references: $(STAMP) data
 	$(BIN)/autograder reference build
 
-book: $(STAMP) data
+book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 # Grades every demo/<assignment>/ folder into grading/<assignment>/ (gradebook, grades.csv, feedback/).
