@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import config, course
+from autograder import config, course, gradebook_schema
 
 
 class ReleaseError(RuntimeError):
@@ -44,16 +44,10 @@ def _generate(source_text: str, name: str) -> str:
         cfg.CourseDirectory.db_url = f"sqlite:///{root / 'gradebook.db'}"
         (root / "exchange").mkdir()  # unused by generate_assignment, but nbgrader checks that it exists
         cfg.Exchange.root = str(root / "exchange")
+        gradebook_schema.create_schema(cfg.CourseDirectory.db_url)  # spares nbgrader an `alembic` process
         api = NbGraderAPI(config=cfg)
         api.log.setLevel(logging.ERROR)
-        # nbgrader's gradebook runs the `alembic` command; find it beside this interpreter even when the
-        # virtual environment is not activated.
-        old_path = os.environ.get("PATH", "")
-        os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), old_path])
-        try:
-            result = api.generate_assignment(name, force=True, create=True)
-        finally:
-            os.environ["PATH"] = old_path
+        result = api.generate_assignment(name, force=True, create=True)
         out = root / "release" / name / f"{name}.ipynb"
         if not result.get("success") or not out.is_file():
             detail = (result.get("error") or result.get("log") or "no output").strip()

@@ -18,6 +18,7 @@ import warnings
 from pathlib import Path
 from typing import Iterator
 
+from autograder import gradebook_schema
 from autograder.grading import spec as spec_mod
 from autograder.grading.result import Result
 from autograder.grading.spec import Assignment
@@ -64,37 +65,6 @@ def _prepare_sqlite(db_url: str) -> None:
             raise ReportError(f"cannot create the gradebook folder {folder}: {exc.strerror or exc}") from None
 
 
-def _alembic_head() -> str:
-    """The schema revision of the installed nbgrader (what `alembic heads` prints), read in-process."""
-    import nbgrader
-    from alembic.script import ScriptDirectory
-
-    return ScriptDirectory(str(Path(nbgrader.__file__).resolve().parent / "alembic")).get_current_head()
-
-
-def _create_schema(db_url: str) -> None:
-    """Create nbgrader's tables and stamp the schema revision in an empty database.
-
-    nbgrader's Gradebook does the same for an empty database, but asks a new `alembic` process for the
-    revision, which costs seconds (tens of seconds on a busy machine). A database with tables is left
-    alone, so `nbgrader db upgrade` still sees the revision it was made with.
-    """
-    from nbgrader.api import Base
-    from sqlalchemy import create_engine, inspect, text
-
-    engine = create_engine(db_url, future=True)
-    try:
-        if inspect(engine).get_table_names():
-            return
-        head = _alembic_head()
-        with engine.begin() as conn:  # one transaction: a failure leaves the database empty
-            Base.metadata.create_all(bind=conn)
-            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
-            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": head})
-    finally:
-        engine.dispose()
-
-
 @contextlib.contextmanager
 def _open(db_url: str, course_id: str) -> Iterator:
     from nbgrader.api import Gradebook
@@ -102,7 +72,7 @@ def _open(db_url: str, course_id: str) -> Iterator:
 
     _prepare_sqlite(db_url)
     try:
-        _create_schema(db_url)
+        gradebook_schema.create_schema(db_url)
         gb = Gradebook(db_url, course_id=course_id)
     except SQLAlchemyError as exc:
         raise ReportError(f"cannot open the gradebook {db_url}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from None
