@@ -15,7 +15,6 @@ import dataclasses
 import json
 import os
 import shutil
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from autograder import config, course
+from autograder.grading import leftovers
 
 NOTEBOOK_NAME = "submission.ipynb"
 
@@ -167,7 +167,8 @@ def kernel_env(data_dir: Path | None) -> dict[str, str]:
 
 def prepare_workdir(nb, helpers: Path = course.STUDENT_HELPERS) -> Path:
     """A fresh folder holding only the notebook and copies of the helper modules."""
-    workdir = Path(tempfile.mkdtemp(prefix="ag-run-"))
+    leftovers.sweep_once()  # folders of graders that were killed before they could clean up
+    workdir = leftovers.make_folder("run")
     nbformat.write(nb, workdir / NOTEBOOK_NAME)
     for helper in sorted(Path(helpers).glob("*.py")):
         shutil.copy2(helper, workdir / helper.name)

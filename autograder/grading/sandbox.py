@@ -45,6 +45,7 @@ from jupyter_core.utils import run_sync
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 
 from autograder import config, course
+from autograder.grading import leftovers
 
 MISSING_BWRAP = (
     "bubblewrap (bwrap) is not installed: apt-get install bubblewrap, "
@@ -481,7 +482,7 @@ class _SandboxMixin:
             st = self.workdir.stat()
             self._owner = (st.st_uid, st.st_gid)
             _chown_tree(self.workdir, self.sandbox_uid, self.sandbox_uid)
-        self.runtime_dir = Path(tempfile.mkdtemp(prefix="ag-kernel-"))
+        self.runtime_dir = leftovers.make_folder("kernel")
         if self.sandbox_uid is not None:
             os.chown(self.runtime_dir, self.sandbox_uid, self.sandbox_uid)
         # The sockets ("<ip>-<port>") and the connection file live here, at the same path inside and out.

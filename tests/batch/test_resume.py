@@ -8,8 +8,11 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -33,6 +36,16 @@ def stamps(results):
     for path in results.glob("*.json"):
         st = path.stat()
         found[path.stem] = (st.st_ino, st.st_mtime_ns)
+    return found
+
+
+def work_folders(pids):
+    """The grader's working folders in the temporary directory that processes in ``pids`` made."""
+    found = []
+    for path in Path(tempfile.gettempdir()).glob("ag-*"):
+        match = re.match(r"ag-(?:run|kernel)-(\d+)-", path.name)
+        if match and int(match.group(1)) in pids:
+            found.append(path)
     return found
 
 
@@ -66,19 +79,25 @@ def test_killed_batch_resumes_and_force_regrades(toy_dir, tmp_path):
     out, results = tmp_path / "out", tmp_path / "out" / "results"
     cmd = toy_course.grade_cmd(toy_dir, subs, out=out, extra=["--unsafe", "--workers", "1"])
 
-    # 1. start, wait until some but not all results exist, then kill the whole process tree
+    # 1. start, wait until some but not all results exist and a submission is being graded, then kill the
+    #    whole process tree
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    tree = {proc.pid}
     try:
         deadline = time.monotonic() + 300
-        while len(stamps(results)) < 2:
+        while len(stamps(results)) < 2 or not work_folders(tree):
             assert proc.poll() is None, "the batch ended before it could be killed"
             assert time.monotonic() < deadline, "no result appeared in time"
+            tree |= set(toy_course.descendants(proc.pid))
             time.sleep(0.05)
     finally:
+        tree |= set(toy_course.descendants(proc.pid))
         toy_course.kill_tree(proc)
     before = stamps(results)
     assert 2 <= len(before) < len(STUDENTS), before
     assert not (out / "grades.csv").exists()  # the reports come at the end, which was never reached
+    left = work_folders(tree)
+    assert left, "SIGKILL left no working folder behind; this test no longer shows that the rerun removes them"
 
     # 2. the rerun grades exactly the students without a result
     rerun = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
@@ -90,6 +109,7 @@ def test_killed_batch_resumes_and_force_regrades(toy_dir, tmp_path):
     # the progress bar counts only the work left
     assert f"/{len(STUDENTS) - len(before)} " in rerun.stderr.replace("[", " ")
     check_complete(out, expected)
+    assert not [p for p in left if p.exists()], "the rerun left the killed batch's working folders in place"
 
     # 3. a second rerun has nothing to do; --force regrades everyone
     again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)

@@ -1,0 +1,65 @@
+"""Working folders that a killed grader left behind in the temporary directory.
+
+A grader removes its folders when a grade ends, after errors and timeouts too; SIGKILL, or a machine going
+down, gives it no chance. So every folder's name carries the id of the process that made it
+(``ag-run-<pid>-...`` for the notebook, ``ag-kernel-<pid>-...`` for a sandboxed kernel's sockets), and the
+next grader removes the folders whose maker no longer exists. The names are chosen outside the sandbox;
+student code neither sees the temporary directory nor names anything in it.
+
+A folder is judged by its pid alone, so graders that share one temporary directory must share one PID
+namespace too (true on one machine; containers that share a /tmp volume would need separate TMPDIRs).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+_NAME = re.compile(r"^ag-(?:run|kernel)-(\d+)-")
+_swept = False
+
+
+def make_folder(kind: str) -> Path:
+    """A new, empty working folder of this process; ``kind`` is "run" or "kernel"."""
+    return Path(tempfile.mkdtemp(prefix=f"ag-{kind}-{os.getpid()}-"))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def sweep(root: Path | None = None) -> list[Path]:
+    """Remove the working folders of processes that no longer exist; return the folders removed."""
+    root = Path(root or tempfile.gettempdir())
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return []
+    removed = []
+    for entry in entries:
+        match = _NAME.match(entry.name)
+        if match is None or not entry.is_dir(follow_symlinks=False):
+            continue
+        pid = int(match.group(1))
+        if pid == os.getpid() or _alive(pid):
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)  # never follows links the kernel may have made inside
+        if not os.path.lexists(entry.path):
+            removed.append(Path(entry.path))
+    return removed
+
+
+def sweep_once() -> None:
+    """``sweep()`` the temporary directory the first time a process calls this; later calls do nothing."""
+    global _swept
+    if not _swept:
+        _swept = True
+        sweep()
