@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -11,14 +10,6 @@ import pytest
 from autograder import config, course, reference
 from autograder.grading import records, spec
 
-TOY = Path(__file__).resolve().parent / "fixtures" / "toy"
-
-
-@pytest.fixture
-def toy_copy(tmp_path) -> Path:
-    folder = tmp_path / "toy"
-    shutil.copytree(TOY, folder)
-    return folder
 
 
 def edit_source(folder: Path, old: str, new: str) -> None:

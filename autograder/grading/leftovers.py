@@ -26,6 +26,12 @@ def make_folder(kind: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"ag-{kind}-{os.getpid()}-"))
 
 
+def maker(name: str) -> int | None:
+    """The pid in the name of a working folder (``ag-run-<pid>-...``), or None for any other name."""
+    match = _NAME.match(name)
+    return int(match.group(1)) if match else None
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -45,10 +51,9 @@ def sweep(root: Path | None = None) -> list[Path]:
         return []
     removed = []
     for entry in entries:
-        match = _NAME.match(entry.name)
-        if match is None or not entry.is_dir(follow_symlinks=False):
+        pid = maker(entry.name)
+        if pid is None or not entry.is_dir(follow_symlinks=False):
             continue
-        pid = int(match.group(1))
         if pid == os.getpid() or _alive(pid):
             continue
         shutil.rmtree(entry.path, ignore_errors=True)  # never follows links the kernel may have made inside

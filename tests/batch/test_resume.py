@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import subprocess
 import tempfile
 import time
@@ -18,6 +17,8 @@ import nbformat
 import pytest
 
 import toy_course
+
+from autograder.grading import leftovers
 
 # Each run starts a worker and a kernel per submission (~5 s on an idle machine): minutes in all.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -41,12 +42,7 @@ def stamps(results):
 
 def work_folders(pids):
     """The grader's working folders in the temporary directory that processes in ``pids`` made."""
-    found = []
-    for path in Path(tempfile.gettempdir()).glob("ag-*"):
-        match = re.match(r"ag-(?:run|kernel)-(\d+)-", path.name)
-        if match and int(match.group(1)) in pids:
-            found.append(path)
-    return found
+    return [path for path in Path(tempfile.gettempdir()).glob("ag-*") if leftovers.maker(path.name) in pids]
 
 
 def check_complete(out, expect_scores):

@@ -1,7 +1,6 @@
 """grading.toml: loading, and errors that name the file and the key."""
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -11,13 +10,6 @@ from toy_helpers import cell_index
 from autograder.grading import spec
 
 TOY = Path(__file__).resolve().parent.parent / "fixtures" / "toy"
-
-
-@pytest.fixture
-def toy_copy(tmp_path) -> Path:
-    folder = tmp_path / "toy"
-    shutil.copytree(TOY, folder)
-    return folder
 
 
 def edit(folder: Path, old: str, new: str) -> None:

@@ -1,0 +1,17 @@
+"""Fixtures for every test folder."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+TOY = Path(__file__).resolve().parent / "fixtures" / "toy"
+
+
+@pytest.fixture
+def toy_copy(tmp_path) -> Path:
+    """A private copy of the toy assignment (notebook, grading.toml, reference.json) that a test may edit."""
+    folder = tmp_path / "toy"
+    shutil.copytree(TOY, folder)
+    return folder
