@@ -13,8 +13,7 @@ import pytest
 from toy_course import blank, grade_cmd, make_toy, solved
 
 from autograder import config
-from autograder.batch import batch
-from autograder.grading import fingerprint, spec as spec_mod
+from autograder.grading import spec as spec_mod
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -77,12 +76,18 @@ def _record(key, sha="abc"):
 
 @pytest.fixture
 def key(toy_copy):
+    from autograder.batch import batch
+    from autograder.grading import fingerprint
+
     (toy_copy / "reference.json").write_text('{"format": 1, "values": {}}')
     fp = fingerprint.of_assignment(spec_mod.load(toy_copy, validate=False))
     return batch.batch_key(fp, config.Limits(), True)
 
 
 def test_why_a_result_is_regraded(key):
+    from autograder.batch import batch
+    from autograder.grading import fingerprint
+
     assert batch.why_regrade(_record(key), "abc", key, force=False) is None
     assert batch.why_regrade(None, "abc", key, force=False) == batch.why_regrade(None, "abc", key, force=True) == "new"
     assert batch.why_regrade(_record(key), "abc", key, force=True) == "--force"

@@ -10,7 +10,10 @@ import nbformat
 import pytest
 from toy_course import AUTOGRADER, copy_as, make_toy, solved
 
-from autograder.batch import output
+# the layout of the output folder (autograder/batch/output.py), spelled out so that a rename shows here
+MARKER, GRADES_CSV, SUMMARY, FEEDBACK = "autograder.json", "autograder-grades.csv", "autograder-summary.html", "autograder-feedback"
+# what nbgrader writes in a course folder, besides the gradebook both sides share
+NBGRADER_NAMES = {"grades.csv", "feedback", "autograded", "submitted", "release", "source", "nbgrader_config.py"}
 
 pytestmark = pytest.mark.timeout(600)
 NBGRADER = AUTOGRADER.with_name("nbgrader")
@@ -64,7 +67,7 @@ def test_a_folder_of_another_assignment_is_refused_and_nothing_is_written(course
     out = tmp_path / "out"
     shutil.copytree(course["out"], out)
     if how == "results only":  # as an older version of the grader left it
-        (out / output.MARKER).unlink()
+        (out / MARKER).unlink()
     before = tree(out)
     proc = grade(course["toy2"], course["subs"], "--out", out, cwd=tmp_path)
     assert proc.returncode == 2
@@ -84,8 +87,8 @@ def test_a_foreign_folder_is_refused(course, tmp_path):
 
 def test_nbgrader_export_in_the_output_folder_and_our_rerun_leave_each_other_alone(course):
     out = course["out"]
-    ours = {name: (out / name).read_bytes() for name in (output.GRADES_CSV, output.SUMMARY)}
-    pages = tree(out / output.FEEDBACK)
+    ours = {name: (out / name).read_bytes() for name in (GRADES_CSV, SUMMARY)}
+    pages = tree(out / FEEDBACK)
     # what an instructor does: nbgrader's own export, run where the gradebook is
     export = subprocess.run([str(NBGRADER), "export"], cwd=out, capture_output=True, text=True, timeout=300)
     assert export.returncode == 0, export.stderr[-3000:]
@@ -93,9 +96,13 @@ def test_nbgrader_export_in_the_output_folder_and_our_rerun_leave_each_other_alo
     assert theirs.startswith("assignment,duedate,timestamp,student_id")
     assert "toy,,,alice," in theirs and "toy,,,bob," in theirs
     assert {name: (out / name).read_bytes() for name in ours} == ours
-    assert tree(out / output.FEEDBACK) == pages
+    assert tree(out / FEEDBACK) == pages
     # and our rerun (a regrade, so that every report is written again) keeps nbgrader's file
     again = grade(course["toy"], course["subs"], "--force", cwd=course["root"])
     assert again.returncode == 0, again.stderr[-3000:]
     assert (out / "grades.csv").read_text() == theirs
-    assert not (output.NBGRADER_NAMES & {p.name for p in out.iterdir()} - {"grades.csv", ".nbgrader.log"})
+    assert {p.name for p in out.iterdir()} & NBGRADER_NAMES == {"grades.csv"}  # nbgrader's only, and its own
+    from autograder.batch import output
+
+    assert (output.MARKER, output.GRADES_CSV, output.SUMMARY, output.FEEDBACK) == (MARKER, GRADES_CSV, SUMMARY, FEEDBACK)
+    assert not NBGRADER_NAMES & {output.MARKER, output.GRADES_CSV, output.SUMMARY, output.FEEDBACK, output.RESULTS, output.EXTRACTED}
