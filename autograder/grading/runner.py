@@ -26,7 +26,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from autograder import config, course
-from autograder.grading import leftovers
+from autograder.grading import cleanup, leftovers
 
 NOTEBOOK_NAME = "submission.ipynb"
 
@@ -280,4 +280,4 @@ def run(
             raise box["error"]
         return box["value"]
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        cleanup.remove_tree(workdir)  # never raises: a folder left behind is logged and swept later

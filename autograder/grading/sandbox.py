@@ -45,7 +45,7 @@ from jupyter_core.utils import run_sync
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 
 from autograder import config, course
-from autograder.grading import leftovers
+from autograder.grading import cleanup, leftovers
 
 MISSING_BWRAP = (
     "bubblewrap (bwrap) is not installed: apt-get install bubblewrap, "
@@ -481,7 +481,7 @@ class _SandboxMixin:
             self.sandbox_uid = self._slot.uid
             st = self.workdir.stat()
             self._owner = (st.st_uid, st.st_gid)
-            _chown_tree(self.workdir, self.sandbox_uid, self.sandbox_uid)
+            cleanup.chown_tree(self.workdir, self.sandbox_uid, self.sandbox_uid)
         self.runtime_dir = leftovers.make_folder("kernel")
         if self.sandbox_uid is not None:
             os.chown(self.runtime_dir, self.sandbox_uid, self.sandbox_uid)
@@ -618,25 +618,15 @@ class _SandboxMixin:
             self._log.close()
             self._log = None
         if self.runtime_dir is not None:
-            shutil.rmtree(self.runtime_dir, ignore_errors=True)
+            cleanup.remove_tree(self.runtime_dir)
             self.runtime_dir = None
         if self._owner is not None and self.workdir.exists():
             # Files the kernel made belong to the grader again; links are changed, never followed.
-            _chown_tree(self.workdir, *self._owner)
+            cleanup.chown_tree(self.workdir, *self._owner)
             self._owner = None
         if self._slot is not None:
             self._slot.release()
             self._slot = None
-
-
-def _chown_tree(folder: Path, uid: int, gid: int) -> None:
-    os.chown(folder, uid, gid, follow_symlinks=False)
-    for dirpath, dirnames, filenames in os.walk(folder):
-        for name in dirnames + filenames:
-            try:
-                os.chown(os.path.join(dirpath, name), uid, gid, follow_symlinks=False)
-            except FileNotFoundError:
-                pass
 
 
 class SandboxedKernelManager(_SandboxMixin, KernelManager):
