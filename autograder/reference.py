@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder import config, course
+from autograder.grading.limits import Limits
 from autograder.grading import records, runner, spec as spec_mod
 from autograder.grading.records import MalformedRecord, Value
 from autograder.grading.cells import nbgrader_meta
@@ -47,10 +48,10 @@ def _source_for_run(spec: Assignment):
     return nb
 
 
-def record_values(spec: Assignment, *, limits: config.Limits | None = None, data_dir: Path | None = None) -> dict[str, dict]:
+def record_values(spec: Assignment, *, limits: Limits | None = None, data_dir: Path | None = None) -> dict[str, dict]:
     """Run the source solution; return check name -> encoded value. Raise ReferenceError on any problem."""
-    limits = limits or config.Limits(cell_timeout=spec.cell_timeout, notebook_timeout=max(900, 4 * spec.cell_timeout))
-    limits = config.Limits(**{**limits.__dict__, "cell_timeout": min(limits.cell_timeout, spec.cell_timeout)})
+    limits = limits or Limits(cell_timeout=spec.cell_timeout, notebook_timeout=max(900, 4 * spec.cell_timeout))
+    limits = Limits(**{**limits.__dict__, "cell_timeout": min(limits.cell_timeout, spec.cell_timeout)})
     executed, outcome = runner.run(_source_for_run(spec), limits=limits, data_dir=data_dir or course.datasets_dir())
     problems = []
     if outcome.status != "ok":

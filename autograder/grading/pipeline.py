@@ -20,7 +20,6 @@ import logging
 
 import nbformat
 
-from autograder import config
 from autograder.grading import compare as comparators
 from autograder.grading import derive, records, runner
 from autograder.grading import cells
@@ -39,6 +38,7 @@ from autograder.grading.result import (
     hidden_message,
     shown_exception,
 )
+from autograder.grading.limits import Limits
 from autograder.grading.spec import Assignment, Check
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class State:
     spec: Assignment
     submission: Any  # a Path or an in-memory notebook
     label: str  # how the submission is named in the result
-    limits: config.Limits
+    limits: Limits
     source: Any  # the source notebook (trusted)
     released: Any | None  # the released version (for tampering notes); None skips those notes
     reference: dict[str, Value]
@@ -364,7 +364,10 @@ def execute(state: State) -> State:
     for index in out.timed_out_cells:
         state.reasons.append(f"cell {index} ran longer than {limits.cell_timeout} s and was interrupted")
     for index in out.cut_cells:
-        state.reasons.append(f"cell {index} printed more than {limits.max_output_kb} KiB; the rest was cut")
+        state.reasons.append(
+            f"cell {index} printed more than the output limit ({limits.max_output_kb} KiB per cell, "
+            f"{limits.max_notebook_output_kb} KiB in all); the rest was cut"
+        )
     return state
 
 

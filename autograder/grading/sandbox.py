@@ -44,8 +44,9 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_core.utils import run_sync
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 
-from autograder import config, course
+from autograder import course
 from autograder.grading import cleanup, leftovers
+from autograder.grading.limits import Limits
 
 MISSING_BWRAP = (
     "bubblewrap (bwrap) is not installed: apt-get install bubblewrap, "
@@ -444,7 +445,7 @@ def _kernel_env(passed: dict[str, str], data_dir: Path | None) -> dict[str, str]
 class _SandboxMixin:
     """Overrides of jupyter_client's kernel-launch steps; shared by the blocking and asyncio managers."""
 
-    def __init__(self, *, workdir: Path, data_dir: Path | None, limits: config.Limits, **kw) -> None:
+    def __init__(self, *, workdir: Path, data_dir: Path | None, limits: Limits, **kw) -> None:
         super().__init__(transport="ipc", kernel_name="python3", **kw)
         # Our own spec: argv is always this environment's Python, interrupts go over the control channel
         # (a SIGINT to bwrap would end the sandbox instead of interrupting the cell).
@@ -649,7 +650,7 @@ class AsyncSandboxedKernelManager(_SandboxMixin, AsyncKernelManager):
 
 
 def kernel_manager(
-    workdir: Path, data_dir: Path | None, limits: config.Limits, *, asynchronous: bool = True
+    workdir: Path, data_dir: Path | None, limits: Limits, *, asynchronous: bool = True
 ) -> KernelManager:
     """A kernel manager (not started) whose kernel runs sandboxed in ``workdir`` with ``limits``.
 

@@ -259,7 +259,7 @@ def test_an_output_flood_is_cut_while_running(toy, solved):
     state = core.make_state(replaced(solved, "count_positive", flood), toy, limits=FAST)
     state = pipeline.run(state)
     result = state.result
-    assert any("printed more than 256 KiB" in r for r in result.reasons)
+    assert any("printed more than the output limit (256 KiB per cell" in r for r in result.reasons)
     assert scores(result)["count_positive_tests"] == 0
     assert "output was cut" in result.check("count_positive.visible").message
     cell = state.nb.cells[cell_index(state.nb, "count_positive_tests")]
