@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from autograder import config, course
-from autograder.grading.limits import Limits
-from autograder.grading import records, runner, spec as spec_mod
-from autograder.grading.records import MalformedRecord, Value
+from autograder.grading import records, runner
+from autograder.grading import spec as spec_mod
 from autograder.grading.cells import nbgrader_meta
+from autograder.grading.limits import Limits
+from autograder.grading.records import MalformedRecord, Value
 from autograder.grading.spec import Assignment
 
 FORMAT = 1
@@ -107,7 +108,7 @@ def build(spec: Assignment, **kw) -> dict:
         "format": FORMAT,
         "assignment": spec.name,
         "meta": {
-            "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+            "created": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
             "python": sys.version.split()[0],
             "numpy": np.__version__,
             "tensorflow": _version("tensorflow-cpu", "tensorflow"),

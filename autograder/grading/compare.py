@@ -35,7 +35,7 @@ class Verdict:
     detail: str = ""  # written by the grader from the values; shown only for visible checks
 
     @classmethod
-    def ok(cls) -> "Verdict":
+    def ok(cls) -> Verdict:
         return cls(True, Code.PASSED)
 
 
@@ -86,10 +86,10 @@ class Comparator:
     def needs_reference(self, params: dict[str, Any]) -> bool:
         return False
 
-    def judge(self, got: Value, check: "Check", ctx: Context) -> Verdict:
+    def judge(self, got: Value, check: Check, ctx: Context) -> Verdict:
         raise NotImplementedError
 
-    def same_within_tolerance(self, a: Value, b: Value, check: "Check") -> bool:
+    def same_within_tolerance(self, a: Value, b: Value, check: Check) -> bool:
         """Whether two builds of the reference value agree (``autograder reference check``)."""
         return _exactly_equal(a, b)
 

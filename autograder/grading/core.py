@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from autograder import config, course
-from autograder.grading.limits import Limits
 from autograder.grading import pipeline, runner
 from autograder.grading import spec as spec_mod
+from autograder.grading.limits import Limits
 from autograder.grading.result import Result
 
 

@@ -12,19 +12,19 @@ import ast
 import copy
 import dataclasses
 import json
-import time
-from pathlib import Path
-from typing import Any, Callable
-
 import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import nbformat
 
+from autograder.grading import cells, derive, records, runner
 from autograder.grading import compare as comparators
-from autograder.grading import derive, records, runner
-from autograder.grading import cells
 from autograder.grading.cells import nbgrader_meta
 from autograder.grading.compare import Verdict
+from autograder.grading.limits import Limits
 from autograder.grading.records import Collected, Kind, Value
 from autograder.grading.result import (
     GRADED,
@@ -38,7 +38,6 @@ from autograder.grading.result import (
     hidden_message,
     shown_exception,
 )
-from autograder.grading.limits import Limits
 from autograder.grading.spec import Assignment, Check
 
 log = logging.getLogger(__name__)
@@ -76,7 +75,7 @@ class State:
     stopped: bool = False
     result: Result | None = None
 
-    def reject(self, reason: str) -> "State":
+    def reject(self, reason: str) -> State:
         self.status, self.stopped = REJECTED, True
         self.reasons.append(reason)
         return self

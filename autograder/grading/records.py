@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autograder.grading.result import Code
 from autograder.grading.cells import nbgrader_meta
+from autograder.grading.result import Code
 
 if TYPE_CHECKING:
     from autograder.grading.spec import Assignment
@@ -49,8 +49,8 @@ class Value:
     array: np.ndarray | None = None
     dtype: str = ""
     text: str = ""
-    items: tuple["Value", ...] = ()
-    fields: dict[str, "Value"] = dataclasses.field(default_factory=dict)
+    items: tuple[Value, ...] = ()
+    fields: dict[str, Value] = dataclasses.field(default_factory=dict)
 
     def describe(self, limit: int = 200) -> str:
         """A short, readable rendering (for visible feedback), at most about ``limit`` characters."""

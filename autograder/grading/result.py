@@ -158,7 +158,7 @@ class Result:
         return json.dumps(self.to_dict(), **kw)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Result":
+    def from_dict(cls, data: dict[str, Any]) -> Result:
         data = dict(data)
         groups = []
         for g in data.pop("groups", []):
@@ -174,5 +174,5 @@ class Result:
         return cls(groups=groups, **data)
 
     @classmethod
-    def from_json(cls, text: str) -> "Result":
+    def from_json(cls, text: str) -> Result:
         return cls.from_dict(json.loads(text))

@@ -10,16 +10,17 @@ memory. Stderr is kept for the record but never matters for scoring.
 from __future__ import annotations
 
 import asyncio
-import logging
 import copy
 import dataclasses
 import json
+import logging
 import os
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import nbformat
 from jupyter_core.utils import ensure_async
@@ -250,7 +251,7 @@ async def _execute(nb, limits: Limits, factory: KernelManagerFactory, workdir: P
         await asyncio.wait_for(
             client.async_execute(cwd=str(workdir), env=kernel_env(data_dir)), timeout=limits.notebook_timeout + 30
         )
-    except (_NotebookTimeout, CellTimeoutError, asyncio.TimeoutError):
+    except (TimeoutError, _NotebookTimeout, CellTimeoutError):
         outcome.status, outcome.reason = "timeout", f"the notebook ran longer than {limits.notebook_timeout} s and was stopped"
     except DeadKernelError:
         outcome.status, outcome.reason = "dead", "the kernel died (out of memory, a crash or an exit call)"

@@ -41,8 +41,8 @@ import time
 from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpec
-from jupyter_core.utils import run_sync
 from jupyter_client.manager import AsyncKernelManager, KernelManager
+from jupyter_core.utils import run_sync
 
 from autograder import course
 from autograder.grading import cleanup, leftovers

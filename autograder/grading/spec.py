@@ -8,8 +8,9 @@ import dataclasses
 import math
 import os
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import nbformat
 

@@ -13,10 +13,9 @@ import subprocess
 
 import nbformat
 import pytest
+import toy_course
 
 from autograder.grading import sandbox
-
-import toy_course
 
 pytestmark = [
     pytest.mark.timeout(600),
