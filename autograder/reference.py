@@ -19,9 +19,12 @@ from pathlib import Path
 import numpy as np
 
 from autograder import config, course
-from autograder.grading import records, runner, spec as spec_mod
+from autograder.grading import records, runner
+from autograder.grading import spec as spec_mod
+from autograder.grading.cells import nbgrader_meta
+from autograder.grading.limits import Limits
 from autograder.grading.records import MalformedRecord, Value
-from autograder.grading.spec import Assignment, nbgrader_meta
+from autograder.grading.spec import Assignment
 
 FORMAT = 1
 _FAILED = re.compile(r"^FAILED\s+(\S+)", re.MULTILINE)
@@ -46,10 +49,10 @@ def _source_for_run(spec: Assignment):
     return nb
 
 
-def record_values(spec: Assignment, *, limits: config.Limits | None = None, data_dir: Path | None = None) -> dict[str, dict]:
+def record_values(spec: Assignment, *, limits: Limits | None = None, data_dir: Path | None = None) -> dict[str, dict]:
     """Run the source solution; return check name -> encoded value. Raise ReferenceError on any problem."""
-    limits = limits or config.Limits(cell_timeout=spec.cell_timeout, notebook_timeout=max(900, 4 * spec.cell_timeout))
-    limits = config.Limits(**{**limits.__dict__, "cell_timeout": min(limits.cell_timeout, spec.cell_timeout)})
+    limits = limits or Limits(cell_timeout=spec.cell_timeout, notebook_timeout=max(900, 4 * spec.cell_timeout))
+    limits = Limits(**{**limits.__dict__, "cell_timeout": min(limits.cell_timeout, spec.cell_timeout)})
     executed, outcome = runner.run(_source_for_run(spec), limits=limits, data_dir=data_dir or course.datasets_dir())
     problems = []
     if outcome.status != "ok":
@@ -74,6 +77,14 @@ def record_values(spec: Assignment, *, limits: config.Limits | None = None, data
         if got.value.kind == "error":
             problems.append(f"check '{check.name}': the solution's value could not be recorded: {got.value.text}")
             continue
+        if check.derive:
+            from autograder.grading import derive
+
+            try:
+                derive.apply(spec.folder, check.derive, got.value)
+            except Exception as exc:  # noqa: BLE001 - reported with the other problems
+                problems.append(f"check '{check.name}': derivation '{check.derive}' fails on the solution's value: {type(exc).__name__}: {exc}")
+                continue
         values[check.name] = _raw_payload(executed, check)
     if problems:
         raise ReferenceError(f"{spec.name}: the reference values cannot be built:\n  " + "\n  ".join(problems))
@@ -84,7 +95,7 @@ def _raw_payload(nb, check) -> dict:
     # The encoded value exactly as recorded (already validated by records.collect).
     for cell in nb.cells:
         if nbgrader_meta(cell).get("grade_id") == check.group:
-            for name, value in records._records_in(cell):
+            for name, value in records.records_in(cell):
                 if name == check.name:
                     return value
     raise AssertionError(check.name)
@@ -97,7 +108,7 @@ def build(spec: Assignment, **kw) -> dict:
         "format": FORMAT,
         "assignment": spec.name,
         "meta": {
-            "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+            "created": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
             "python": sys.version.split()[0],
             "numpy": np.__version__,
             "tensorflow": _version("tensorflow-cpu", "tensorflow"),
@@ -132,29 +143,20 @@ def load(spec: Assignment) -> dict[str, Value]:
 
 
 def mismatches(spec: Assignment, stored: dict[str, Value], fresh: dict[str, Value]) -> list[str]:
-    """Checks whose fresh value is outside the check's tolerance of the stored one."""
+    """Checks whose fresh value does not agree with the stored one, as the check's comparator judges it."""
     out = []
     for check in spec.checks():
         a, b = stored.get(check.name), fresh.get(check.name)
         if a is None or b is None:
             out.append(f"{check.name}: {'not stored' if a is None else 'not recorded'}")
             continue
-        if a.kind != b.kind or (a.kind != "array" and a.text != b.text):
-            out.append(f"{check.name}: {a.describe()} stored, {b.describe()} now")
+        if check.comparator.same_within_tolerance(a, b, check):
             continue
-        if a.kind != "array":
-            continue
-        assert a.array is not None and b.array is not None
-        if a.array.shape != b.array.shape:
-            out.append(f"{check.name}: shape {a.array.shape} stored, {b.array.shape} now")
-        elif check.compare == "equal" or check.compare in spec_mod.RELATIVE:
-            if not np.array_equal(a.array, b.array, equal_nan=a.array.dtype.kind == "f"):
-                out.append(f"{check.name}: {a.describe()} stored, {b.describe()} now")
+        if a.kind == b.kind == records.Kind.ARRAY and a.array.shape == b.array.shape and "rtol" in check.params:
+            err = float(np.nanmax(np.abs(a.array.astype(float) - b.array.astype(float)))) if a.array.size else 0.0
+            out.append(f"{check.name}: differs by up to {err:.3g} (rtol {check.params['rtol']:g}, atol {check.params['atol']:g})")
         else:
-            rtol, atol = check.params.get("rtol", 1e-5), check.params.get("atol", 1e-6)
-            if not np.allclose(a.array.astype(float), b.array.astype(float), rtol=rtol, atol=atol, equal_nan=True):
-                err = float(np.nanmax(np.abs(a.array.astype(float) - b.array.astype(float))))
-                out.append(f"{check.name}: differs by up to {err:.3g} (rtol {rtol:g}, atol {atol:g})")
+            out.append(f"{check.name}: {a.describe()} stored, {b.describe()} now")
     return out
 
 

@@ -11,7 +11,6 @@ from autograder import config, course, reference
 from autograder.grading import records, spec
 
 
-
 def edit_source(folder: Path, old: str, new: str) -> None:
     path = folder / "toy.ipynb"
     text = path.read_text()

@@ -113,7 +113,7 @@ def failed_record(spec, sub: Submission, sha: str, key: dict, reason: str, statu
     )
     return {
         "format": RECORD_FORMAT, "student": sub.student, "sha256": sha, "key": key,
-        "upload": _upload(sub), "result": result.to_dict(), "curves": {},
+        "upload": _upload(sub), "result": result.to_dict(),
     }
 
 
@@ -320,7 +320,6 @@ def write_reports(spec, records: dict[str, dict], out: Path, db_url: str, found:
     gradebook.write_gradebook(db_url, spec, {s: r for s, r in results.items() if s not in problems})
     csv_export.write_grades_csv(out / output.GRADES_CSV, spec, results, unscored=set(problems))
     ref_values = reference.load(spec)
-    labels = {c.name: c.plot for c in spec.checks() if c.plot}
     fb_dir = out / output.FEEDBACK
     fb_dir.mkdir(parents=True, exist_ok=True)
     links = {}
@@ -332,14 +331,8 @@ def write_reports(spec, records: dict[str, dict], out: Path, db_url: str, found:
             shown = sub.file.replace(":", "/").rsplit("/", 1)[-1]  # the file's own name, not the instructor's paths
             feedback.write_upload_page(page, spec, student, shown, sub.problem)
             continue
-        curves = {}
-        for name, values in records[student].get("curves", {}).items():
-            label = labels.get(name, name)
-            curves[f"your {label}"] = values
-            ref = ref_values.get(name)
-            if ref is not None and ref.kind == "array":
-                curves[f"reference {label}"] = [float(x) for x in ref.array.ravel()]
-        feedback.write_feedback(page, spec, result, curves=curves or None, student=student)
+        # Plotted series travel on the result's checks; the page draws them beside the reference.
+        feedback.write_feedback(page, spec, result, ref_values, student=student)
     feedback.write_instructor_summary(
         out / output.SUMMARY,
         spec,

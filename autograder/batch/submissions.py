@@ -81,7 +81,7 @@ class Found:
     def renamed(self) -> list[Submission]:
         return [s for s in self.submissions if s.note]
 
-    def relocate(self, old: Path, new: Path) -> "Found":
+    def relocate(self, old: Path, new: Path) -> Found:
         """The same uploads with paths under ``old`` moved to ``new`` (extracted zips, once kept)."""
 
         def move(sub: Submission) -> Submission:

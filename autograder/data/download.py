@@ -10,8 +10,8 @@ import shutil
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import Iterable
 
 from tqdm import tqdm
 

@@ -28,8 +28,8 @@ import secrets
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping, Optional
 
 import numpy as np
 
@@ -365,12 +365,12 @@ def build_arrays(
 
 def build(
     out: Path,
-    source: Optional[Path] = None,
+    source: Path | None = None,
     url: str = course.UPSTREAM_ARCHIVE,
     force: bool = False,
     *,
     spec: Spec = SIGNS,
-    manifest: Optional[Mapping[str, str]] = None,
+    manifest: Mapping[str, str] | None = None,
     progress: bool = True,
     log=print,
 ) -> BuildResult:

@@ -15,6 +15,7 @@ from typing import Any
 from autograder import config, course
 from autograder.grading import pipeline, runner
 from autograder.grading import spec as spec_mod
+from autograder.grading.limits import Limits
 from autograder.grading.result import Result
 
 
@@ -60,7 +61,7 @@ def make_state(
     submission: Path | Any,
     assignment: str | Path | spec_mod.Assignment,
     *,
-    limits: config.Limits | None = None,
+    limits: Limits | None = None,
     sandbox: bool = False,
     kernel_manager_factory: runner.KernelManagerFactory | None = None,
     data_dir: Path | None = None,
@@ -86,7 +87,7 @@ def make_state(
         spec=spec,
         submission=Path(submission) if isinstance(submission, str) else submission,
         label=label,
-        limits=limits or config.Limits(),
+        limits=limits or Limits(),
         source=source,
         released=released,
         reference=refs,
@@ -99,7 +100,7 @@ def grade(
     submission: Path | Any,
     assignment: str | Path | spec_mod.Assignment,
     *,
-    limits: config.Limits | None = None,
+    limits: Limits | None = None,
     sandbox: bool = False,
     steps: tuple[str, ...] | list[str] = pipeline.DEFAULT,
     **kw: Any,

@@ -16,9 +16,10 @@ import hashlib
 import importlib.metadata
 import json
 import platform
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from autograder import course
 from autograder.grading.spec import Assignment
@@ -85,12 +86,12 @@ class Fingerprint:
     combined: str
 
     @classmethod
-    def build(cls, version: str, files: Mapping[str, str], environment: Mapping[str, str]) -> "Fingerprint":
+    def build(cls, version: str, files: Mapping[str, str], environment: Mapping[str, str]) -> Fingerprint:
         files = MappingProxyType(dict(sorted(files.items())))
         environment = MappingProxyType(dict(sorted(environment.items())))
         return cls(version=version, files=files, environment=environment, combined=_combine(version, files, environment))
 
-    def differences(self, other: "Fingerprint") -> list[str]:
+    def differences(self, other: Fingerprint) -> list[str]:
         """What differs from ``other``, in words: 'assignment/grading.toml changed', 'numpy 1.26.4 -> 2.0.0', ..."""
         out = []
         if self.version != other.version:
@@ -116,7 +117,7 @@ class Fingerprint:
         }
 
     @classmethod
-    def from_dict(cls, data: Any) -> "Fingerprint":
+    def from_dict(cls, data: Any) -> Fingerprint:
         """The fingerprint stored by ``to_dict``; ValueError when ``data`` is not one (e.g. an older format)."""
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError("not a fingerprint of this format")

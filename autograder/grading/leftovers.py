@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import tempfile
 from pathlib import Path
+
+from autograder.grading import cleanup
 
 _NAME = re.compile(r"^ag-(?:run|kernel)-(\d+)-")
 _swept = False
@@ -54,10 +55,14 @@ def sweep(root: Path | None = None) -> list[Path]:
         pid = maker(entry.name)
         if pid is None or not entry.is_dir(follow_symlinks=False):
             continue
-        if pid == os.getpid() or _alive(pid):
+        try:
+            is_ours = pid == os.getpid() or _alive(pid)
+        except OSError:
+            is_ours = True  # cannot tell: leave it
+        if is_ours:
             continue
-        shutil.rmtree(entry.path, ignore_errors=True)  # never follows links the kernel may have made inside
-        if not os.path.lexists(entry.path):
+        # Never raises and never follows links, however deep or odd the tree a submission left there.
+        if cleanup.remove_tree(entry.path):
             removed.append(Path(entry.path))
     return removed
 

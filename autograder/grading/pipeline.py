@@ -1,6 +1,6 @@
 """The grading pipeline: small named steps, each taking and returning a ``State``.
 
-read → restore → prepare → execute → collect → compare → result
+read → restore → prepare → execute → collect → compare → explain → result
 
 A pipeline is a list of step names (``DEFAULT``); ``find_step`` looks one up, ``register`` adds one, so a
 caller can drop, replace or insert steps (``grade(..., steps=[...])``). When a step stops the submission
@@ -12,20 +12,37 @@ import ast
 import copy
 import dataclasses
 import json
+import logging
 import math
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import nbformat
 
-from autograder import config
+from autograder.grading import cells, derive, records, runner
 from autograder.grading import compare as comparators
-from autograder.grading import records, runner
-from autograder.grading.records import Collected, Value
-from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, CheckResult, GroupResult, Result
-from autograder.grading.spec import RELATIVE, Assignment, nbgrader_meta
+from autograder.grading.cells import nbgrader_meta
+from autograder.grading.compare import Verdict
+from autograder.grading.limits import Limits
+from autograder.grading.records import Collected, Kind, Value
+from autograder.grading.result import (
+    GRADED,
+    INCOMPLETE,
+    REJECTED,
+    CheckResult,
+    Code,
+    GroupResult,
+    Result,
+    Status,
+    hidden_message,
+    shown_exception,
+)
+from autograder.grading.spec import Assignment, Check
+
+log = logging.getLogger(__name__)
 
 MAX_NOTEBOOK_BYTES = 50 * 1024 * 1024  # far above any honest submission; keeps parsing bounded
 # nbgrader metadata keys whose change alters how a cell is graded
@@ -39,24 +56,28 @@ class State:
     spec: Assignment
     submission: Any  # a Path or an in-memory notebook
     label: str  # how the submission is named in the result
-    limits: config.Limits
+    limits: Limits
     source: Any  # the source notebook (trusted)
     released: Any | None  # the released version (for tampering notes); None skips those notes
     reference: dict[str, Value]
     kernel_manager_factory: runner.KernelManagerFactory | None = None
     data_dir: Path | None = None
     nb: Any = None  # the notebook as it moves through the steps
+    visible_nb: Any = None  # prepare: the same notebook with the hidden tests taken out (for explain)
     outcome: runner.Outcome | None = None
     collected: dict[str, Collected] = dataclasses.field(default_factory=dict)
-    verdicts: dict[str, tuple[bool, str]] = dataclasses.field(default_factory=dict)
-    status: str = GRADED
+    verdicts: dict[str, Verdict] = dataclasses.field(default_factory=dict)
+    exceptions: dict[str, str] = dataclasses.field(default_factory=dict)  # check -> exception type (RAISED)
+    shown: dict[str, str] = dataclasses.field(default_factory=dict)  # explain: visible checks' messages
+    series: dict[str, list[float]] = dataclasses.field(default_factory=dict)  # explain: plotted values
+    status: Status = GRADED
     reasons: list[str] = dataclasses.field(default_factory=list)
     tampering: list[str] = dataclasses.field(default_factory=list)
     timings: dict[str, float] = dataclasses.field(default_factory=dict)
     stopped: bool = False
     result: Result | None = None
 
-    def reject(self, reason: str) -> "State":
+    def reject(self, reason: str) -> State:
         self.status, self.stopped = REJECTED, True
         self.reasons.append(reason)
         return self
@@ -64,7 +85,7 @@ class State:
 
 Step = Callable[[State], State]
 STEPS: dict[str, Step] = {}
-DEFAULT: tuple[str, ...] = ("read", "restore", "prepare", "execute", "collect", "compare", "result")
+DEFAULT: tuple[str, ...] = ("read", "restore", "prepare", "execute", "collect", "compare", "explain", "result")
 
 
 def register(name: str) -> Callable[[Step], Step]:
@@ -385,18 +406,40 @@ def strip_expected_values(source: str) -> str:
     return ast.unparse(ast.fix_missing_locations(_ChecksToRecords().visit(tree))) + "\n"
 
 
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+HIDDEN_END = "### END HIDDEN TESTS"
+
+
+def strip_hidden_tests(source: str) -> str:
+    """A test cell's code without its hidden tests (the lines from BEGIN to END HIDDEN TESTS), as released."""
+    kept, hidden = [], False
+    for line in source.splitlines():
+        marker = line.strip()
+        if marker.startswith(HIDDEN_BEGIN):
+            hidden = True
+        elif marker.startswith(HIDDEN_END):
+            hidden = False
+        elif not hidden:
+            kept.append(line)
+    return "\n".join(kept) + "\n"
+
+
 @register("prepare")
 def prepare(state: State) -> State:
     """Drop cells tagged with the skip tag; take the expected values out of the test cells.
 
-    Graded cells carry the source's tags after restore.
+    Graded cells carry the source's tags after restore. Also keeps, for ``explain``, a copy whose test cells
+    hold no hidden tests at all: what a page shows a student is taken from a run of that copy.
     """
     tag = state.spec.skip_tag
-    state.nb.cells = [c for c in state.nb.cells if tag not in (c.get("metadata", {}).get("tags") or [])]
+    state.nb.cells = [c for c in state.nb.cells if tag not in cells.tags(c)]
     test_cells = {g.grade_id for g in state.spec.groups}
-    for cell in state.nb.cells:
+    visible = copy.deepcopy(state.nb)
+    for cell, shown in zip(state.nb.cells, visible.cells):
         if cell.cell_type == "code" and nbgrader_meta(cell).get("grade_id") in test_cells:
+            shown.source = strip_expected_values(strip_hidden_tests(cell.source))
             cell.source = strip_expected_values(cell.source)
+    state.visible_nb = visible
     return state
 
 
@@ -417,7 +460,10 @@ def execute(state: State) -> State:
     for index in out.timed_out_cells:
         state.reasons.append(f"cell {index} ran longer than {limits.cell_timeout} s and was interrupted")
     for index in out.cut_cells:
-        state.reasons.append(f"cell {index} printed more than {limits.max_output_kb} KiB; the rest was cut")
+        state.reasons.append(
+            f"cell {index} printed more than the output limit ({limits.max_output_kb} KiB per cell, "
+            f"{limits.max_notebook_output_kb} KiB in all); the rest was cut"
+        )
     return state
 
 
@@ -433,28 +479,124 @@ def collect(state: State) -> State:
 # ------------------------------------------------------------------------------------------- compare
 
 
+def _judge(check: Check, value: Value, spec: Assignment, reference: Value | None, ctx_values, passed) -> Verdict:
+    """One comparator call on a (derived) value; a failing derivation or comparator costs this check only."""
+    ctx = comparators.Context(reference=reference, values=ctx_values, passed=passed)
+    try:
+        return check.comparator.judge(value, check, ctx)
+    except Exception as exc:  # noqa: BLE001 - a comparator bug must cost no more than this one check
+        log.warning("comparator %s failed on %s", check.compare, check.name, exc_info=exc)
+        return Verdict(False, Code.GRADER_ERROR, f"could not be compared ({type(exc).__name__})")
+
+
+def _derived(check: Check, value: Value, spec: Assignment) -> tuple[Value | None, Verdict | None]:
+    if not check.derive or value.kind == Kind.ERROR:
+        return value, None
+    try:
+        return derive.apply(spec.folder, check.derive, value), None
+    except Exception as exc:  # noqa: BLE001 - whatever the student returned, the grader goes on
+        return None, Verdict(False, Code.NOT_DERIVABLE, f"the grader could not evaluate this value ({type(exc).__name__})")
+
+
+def judge_all(spec: Assignment, collected: dict[str, Collected], reference: dict[str, Value]) -> tuple[dict[str, Verdict], dict[str, str]]:
+    """Verdicts of every check from what was collected: derive, compare (relative checks last), then gate
+    structural checks on the group's value checks. Also returns the exception type of checks that raised."""
+    verdicts: dict[str, Verdict] = {}
+    exceptions: dict[str, str] = {}
+    values: dict[str, Value] = {}
+    pending: list[tuple[Check, Value]] = []
+    for check in spec.checks():
+        got = collected.get(check.name, Collected(problem="not recorded"))
+        if got.value is None:
+            verdicts[check.name] = Verdict(False, got.code, got.problem)
+            if got.exception:
+                exceptions[check.name] = got.exception
+            continue
+        value, failed = _derived(check, got.value, spec)
+        if failed is not None:
+            verdicts[check.name] = failed
+            continue
+        values[check.name] = value
+        pending.append((check, value))
+    passed: dict[str, bool] = {}
+    for check, value in sorted(pending, key=lambda item: item[0].relative):
+        ref = reference.get(check.name)
+        if ref is not None and check.derive:
+            ref, _ = _derived(check, ref, spec)
+        verdict = _judge(check, value, spec, ref, values, passed)
+        passed[check.name] = verdict.passed
+        verdicts[check.name] = verdict
+    for group in spec.groups:
+        value_passed = any(verdicts[c.name].passed for c in group.checks if not c.structural)
+        for c in group.checks:
+            if c.structural and verdicts[c.name].passed and not value_passed:
+                verdicts[c.name] = Verdict(False, Code.NEEDS_VALUE_CHECK, "counts only when a check of the values of this function passes")
+    return verdicts, exceptions
+
+
 @register("compare")
 def compare(state: State) -> State:
-    """Judge each check outside the kernel; relative checks last, as they read their partner's verdict."""
-    values = {name: c.value for name, c in state.collected.items() if c.value is not None}
-    passed: dict[str, bool] = {}
-    ordered = sorted(state.spec.checks(), key=lambda c: c.compare in RELATIVE)
-    for check in ordered:
-        got = state.collected.get(check.name, Collected(problem="not recorded"))
-        if got.value is None:
-            verdict = (False, got.problem)
+    """Judge each check outside the kernel (see ``judge_all``)."""
+    state.verdicts, state.exceptions = judge_all(state.spec, state.collected, state.reference)
+    return state
+
+
+# ------------------------------------------------------------------------------------------- explain
+
+
+def _series(value: Value | None) -> list[float] | None:
+    if value is None or value.kind != Kind.ARRAY or value.array is None:
+        return None
+    return [float(x) for x in value.array.astype(float).ravel()[:100_000]]
+
+
+@register("explain")
+def explain(state: State) -> State:
+    """What the page may show about visible checks, from a run whose kernel never held a hidden test.
+
+    In the graded run the whole test cell, hidden tests included, is in the kernel (input history, the
+    caller's frame), so anything the student's code hands back there may carry hidden inputs. That run decides
+    the points; the messages of visible checks ("expected ..., got ...", an exception's text) and the plotted
+    values come from this second run of the same notebook with every hidden test removed, which is what the
+    student could run at home. It runs only when there is something to show: a failed visible check or a
+    plotted one.
+    """
+    wanted = [c for c in state.spec.checks() if c.visible and (c.plot or not state.verdicts.get(c.name, Verdict(False, Code.NOT_GRADED)).passed)]
+    if not wanted or state.visible_nb is None or state.status == REJECTED:
+        return state
+    limits = dataclasses.replace(state.limits, cell_timeout=min(state.limits.cell_timeout, state.spec.cell_timeout))
+    executed, _ = runner.run(state.visible_nb, limits=limits, kernel_manager_factory=state.kernel_manager_factory, data_dir=state.data_dir)
+    collected = records.collect(executed, state.spec)
+    verdicts, _ = judge_all(state.spec, collected, state.reference)
+    for check in wanted:
+        graded, shown = state.verdicts.get(check.name), verdicts[check.name]
+        if check.plot:
+            got = collected.get(check.name)
+            series = _series(got.value if got else None)
+            if series is not None:
+                state.series[check.name] = series
+        if graded is None or graded.passed:
+            continue
+        if shown.passed:
+            state.shown[check.name] = (
+                "this check passed when the visible tests ran alone, but failed in the graded run: "
+                "make your function depend on its arguments only"
+            )
         else:
-            ctx = comparators.Context(reference=state.reference.get(check.name), values=values, passed=passed)
-            try:
-                verdict = comparators.get(check.compare)(got.value, check, ctx)
-            except Exception as exc:  # a comparator bug must cost no more than this one check
-                verdict = (False, f"could not be compared ({type(exc).__name__})")
-        passed[check.name] = verdict[0]
-        state.verdicts[check.name] = verdict
+            state.shown[check.name] = shown.detail or hidden_message(shown.code)
     return state
 
 
 # -------------------------------------------------------------------------------------------- result
+
+
+def _message(check: Check, verdict: Verdict, state: State) -> str:
+    if verdict.passed:
+        return ""
+    if check.visible and check.name in state.shown:
+        return state.shown[check.name]
+    # Hidden checks, and visible ones without a clean run: fixed words from the code, nothing from the kernel.
+    return hidden_message(verdict.code, state.exceptions.get(check.name, ""))
 
 
 @register("result")
@@ -463,9 +605,9 @@ def result(state: State) -> State:
     for group in state.spec.groups:
         checks = []
         for check in group.checks:
-            ok, message = state.verdicts.get(check.name, (False, state.reasons[0] if state.reasons else "not graded"))
-            if not ok and check.hint:
-                message = f"{message}. Hint: {check.hint}" if message else f"Hint: {check.hint}"
+            verdict = state.verdicts.get(check.name, Verdict(False, Code.NOT_GRADED))
+            ok = verdict.passed
+            exception = state.exceptions.get(check.name, "")
             checks.append(
                 CheckResult(
                     name=check.name,
@@ -474,7 +616,11 @@ def result(state: State) -> State:
                     max_points=check.points,
                     passed=ok,
                     visible=check.visible,
-                    message=message,
+                    message=_message(check, verdict, state),
+                    code=verdict.code,
+                    hint="" if ok else check.hint,
+                    exception=shown_exception(exception) if exception else "",
+                    series=state.series.get(check.name),
                 )
             )
         groups.append(

@@ -13,25 +13,30 @@ import asyncio
 import copy
 import dataclasses
 import json
+import logging
 import os
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import nbformat
 from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from autograder import config, course
-from autograder.grading import leftovers
+from autograder import course
+from autograder.grading import cleanup, leftovers
+from autograder.grading.limits import Limits
+
+log = logging.getLogger(__name__)
 
 NOTEBOOK_NAME = "submission.ipynb"
 
 # factory(workdir, data_dir, limits) -> a jupyter_client (Async)KernelManager that is not started yet.
-KernelManagerFactory = Callable[[Path, "Path | None", config.Limits], Any]
+KernelManagerFactory = Callable[[Path, "Path | None", Limits], Any]
 
 
 @dataclasses.dataclass
@@ -66,7 +71,7 @@ def _error_output(ename: str, evalue: str):
 class GradingClient(NotebookClient):
     """nbclient with a notebook deadline, interrupt-and-continue cell timeouts and an output cap."""
 
-    def __init__(self, nb, km, *, limits: config.Limits, deadline: float, **kw):
+    def __init__(self, nb, km, *, limits: Limits, deadline: float, **kw):
         super().__init__(
             nb,
             km=km,
@@ -80,6 +85,7 @@ class GradingClient(NotebookClient):
         self.limits = limits
         self.deadline = deadline
         self.max_output = max(1, limits.max_output_kb) * 1024
+        self.max_total = max(1, limits.max_notebook_output_kb) * 1024
         self.current = -1
         self.outcome = Outcome()
         self._bytes: dict[int, int] = {}
@@ -108,26 +114,51 @@ class GradingClient(NotebookClient):
             self.outcome.error_cells.append(cell_index)
         return result
 
-    def output(self, outs, msg, display_id, cell_index):
-        try:
-            size = len(json.dumps(msg.get("content", {})))
-        except (TypeError, ValueError):
-            size = self.max_output + 1
-        used = 0 if (self.clear_before_next_output or not outs) else self._bytes.get(cell_index, 0)
+    def _total(self) -> int:
+        return sum(self._bytes.values())
+
+    def _cut(self, cell_index: int, why: str) -> None:
+        cell = self.nb.cells[cell_index]
+        if not cell.get("metadata", {}).get("autograder", {}).get("output_cut"):
+            _mark(cell, output_cut=True)
+            self.outcome.cut_cells.append(cell_index)
+            cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=f"\n[output cut by the grader: {why}]\n"))
+
+    def _fits(self, cell_index: int, size: int) -> bool:
+        """Whether ``size`` more bytes of output fit in the cell's and the notebook's budget; cut if not."""
+        used = self._bytes.get(cell_index, 0)
+        if used > self.max_output:  # already cut: stays cut until the cell clears its output
+            return False
         if used + size > self.max_output:
-            cell = self.nb.cells[cell_index]
-            if not cell.get("metadata", {}).get("autograder", {}).get("output_cut"):
-                _mark(cell, output_cut=True)
-                self.outcome.cut_cells.append(cell_index)
-                outs.append(
-                    nbformat.v4.new_output(
-                        "stream", name="stdout", text=f"\n[output cut by the grader: more than {self.limits.max_output_kb} KiB]\n"
-                    )
-                )
-            self._bytes[cell_index] = self.max_output + 1  # stays cut until the cell clears its output
+            self._cut(cell_index, f"more than {self.limits.max_output_kb} KiB in this cell")
+        elif self._total() + size > self.max_total:
+            self._cut(cell_index, f"more than {self.limits.max_notebook_output_kb} KiB in the whole notebook")
+        else:
+            return True
+        self._bytes[cell_index] = self.max_output + 1
+        return False
+
+    def output(self, outs, msg, display_id, cell_index):
+        size = _size(msg)
+        if self.clear_before_next_output or not outs:
+            self._bytes[cell_index] = 0
+        if not self._fits(cell_index, size):
             return None
-        self._bytes[cell_index] = used + size
+        self._bytes[cell_index] = self._bytes.get(cell_index, 0) + size
         return super().output(outs, msg, display_id, cell_index)
+
+    def _update_display_id(self, display_id, msg):
+        # A display update rewrites earlier outputs in place, without passing through output(): it may only
+        # change outputs of the running cell, and counts against its budget. Updates aimed at any other cell
+        # (a test cell's outputs above all) are dropped.
+        targets = self._display_id_map.get(display_id, {})
+        if any(index != self.current for index in targets):
+            return
+        size = _size(msg)
+        if self.current in targets and not self._fits(self.current, size):
+            return
+        self._bytes[self.current] = self._bytes.get(self.current, 0) + (size if self.current in targets else 0)
+        super()._update_display_id(display_id, msg)
 
     def clear_output(self, outs, msg, cell_index):
         super().clear_output(outs, msg, cell_index)
@@ -135,7 +166,14 @@ class GradingClient(NotebookClient):
             self._bytes[cell_index] = 0
 
 
-def local_kernel_manager(workdir: Path, data_dir: Path | None, limits: config.Limits):
+def _size(msg) -> int:
+    try:
+        return len(json.dumps(msg.get("content", {})))
+    except (TypeError, ValueError):
+        return 1 << 40  # unmeasurable: treat as too large
+
+
+def local_kernel_manager(workdir: Path, data_dir: Path | None, limits: Limits):
     """A plain (unsandboxed) kernel manager: the Python of this environment, started in ``workdir``."""
     import subprocess
 
@@ -196,7 +234,7 @@ async def _shutdown(client: GradingClient, km) -> None:
         pass
 
 
-async def _execute(nb, limits: config.Limits, factory: KernelManagerFactory, workdir: Path, data_dir: Path | None) -> tuple[Any, Outcome]:
+async def _execute(nb, limits: Limits, factory: KernelManagerFactory, workdir: Path, data_dir: Path | None) -> tuple[Any, Outcome]:
     start = time.monotonic()
     deadline = start + limits.notebook_timeout
     try:
@@ -213,14 +251,16 @@ async def _execute(nb, limits: config.Limits, factory: KernelManagerFactory, wor
         await asyncio.wait_for(
             client.async_execute(cwd=str(workdir), env=kernel_env(data_dir)), timeout=limits.notebook_timeout + 30
         )
-    except (_NotebookTimeout, CellTimeoutError, asyncio.TimeoutError):
+    except (TimeoutError, _NotebookTimeout, CellTimeoutError):
         outcome.status, outcome.reason = "timeout", f"the notebook ran longer than {limits.notebook_timeout} s and was stopped"
     except DeadKernelError:
         outcome.status, outcome.reason = "dead", "the kernel died (out of memory, a crash or an exit call)"
     except Exception as exc:  # anything else is reported as a result, never raised to the caller
         started = client.kc is not None
         outcome.status = "dead" if started else "no_kernel"
-        outcome.reason = f"{'execution' if started else 'the kernel did not start'}: {type(exc).__name__}: {str(exc)[:300]}"
+        # The reason names the exception's type only: its text may hold what the kernel sent. The log keeps all.
+        log.warning("execution in %s ended with an error", workdir, exc_info=exc)
+        outcome.reason = f"{'execution' if started else 'the kernel did not start'}: {type(exc).__name__}"
     finally:
         await _shutdown(client, km)
     if outcome.status != "ok":
@@ -244,13 +284,13 @@ def _close_run(nb, outcome: Outcome) -> None:
 def run(
     nb,
     *,
-    limits: config.Limits | None = None,
+    limits: Limits | None = None,
     kernel_manager_factory: KernelManagerFactory | None = None,
     data_dir: Path | None = None,
     helpers: Path = course.STUDENT_HELPERS,
 ) -> tuple[Any, Outcome]:
     """Execute a copy of ``nb``; return (executed notebook, Outcome). Never raises for what the notebook does."""
-    limits = limits or config.Limits()
+    limits = limits or Limits()
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if cell.cell_type == "code":
@@ -280,4 +320,4 @@ def run(
             raise box["error"]
         return box["value"]
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        cleanup.remove_tree(workdir)  # never raises: a folder left behind is logged and swept later

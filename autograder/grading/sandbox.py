@@ -41,11 +41,12 @@ import time
 from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpec
-from jupyter_core.utils import run_sync
 from jupyter_client.manager import AsyncKernelManager, KernelManager
+from jupyter_core.utils import run_sync
 
-from autograder import config, course
-from autograder.grading import leftovers
+from autograder import course
+from autograder.grading import cleanup, leftovers
+from autograder.grading.limits import Limits
 
 MISSING_BWRAP = (
     "bubblewrap (bwrap) is not installed: apt-get install bubblewrap, "
@@ -444,7 +445,7 @@ def _kernel_env(passed: dict[str, str], data_dir: Path | None) -> dict[str, str]
 class _SandboxMixin:
     """Overrides of jupyter_client's kernel-launch steps; shared by the blocking and asyncio managers."""
 
-    def __init__(self, *, workdir: Path, data_dir: Path | None, limits: config.Limits, **kw) -> None:
+    def __init__(self, *, workdir: Path, data_dir: Path | None, limits: Limits, **kw) -> None:
         super().__init__(transport="ipc", kernel_name="python3", **kw)
         # Our own spec: argv is always this environment's Python, interrupts go over the control channel
         # (a SIGINT to bwrap would end the sandbox instead of interrupting the cell).
@@ -481,7 +482,7 @@ class _SandboxMixin:
             self.sandbox_uid = self._slot.uid
             st = self.workdir.stat()
             self._owner = (st.st_uid, st.st_gid)
-            _chown_tree(self.workdir, self.sandbox_uid, self.sandbox_uid)
+            cleanup.chown_tree(self.workdir, self.sandbox_uid, self.sandbox_uid)
         self.runtime_dir = leftovers.make_folder("kernel")
         if self.sandbox_uid is not None:
             os.chown(self.runtime_dir, self.sandbox_uid, self.sandbox_uid)
@@ -618,25 +619,15 @@ class _SandboxMixin:
             self._log.close()
             self._log = None
         if self.runtime_dir is not None:
-            shutil.rmtree(self.runtime_dir, ignore_errors=True)
+            cleanup.remove_tree(self.runtime_dir)
             self.runtime_dir = None
         if self._owner is not None and self.workdir.exists():
             # Files the kernel made belong to the grader again; links are changed, never followed.
-            _chown_tree(self.workdir, *self._owner)
+            cleanup.chown_tree(self.workdir, *self._owner)
             self._owner = None
         if self._slot is not None:
             self._slot.release()
             self._slot = None
-
-
-def _chown_tree(folder: Path, uid: int, gid: int) -> None:
-    os.chown(folder, uid, gid, follow_symlinks=False)
-    for dirpath, dirnames, filenames in os.walk(folder):
-        for name in dirnames + filenames:
-            try:
-                os.chown(os.path.join(dirpath, name), uid, gid, follow_symlinks=False)
-            except FileNotFoundError:
-                pass
 
 
 class SandboxedKernelManager(_SandboxMixin, KernelManager):
@@ -659,7 +650,7 @@ class AsyncSandboxedKernelManager(_SandboxMixin, AsyncKernelManager):
 
 
 def kernel_manager(
-    workdir: Path, data_dir: Path | None, limits: config.Limits, *, asynchronous: bool = True
+    workdir: Path, data_dir: Path | None, limits: Limits, *, asynchronous: bool = True
 ) -> KernelManager:
     """A kernel manager (not started) whose kernel runs sandboxed in ``workdir`` with ``limits``.
 

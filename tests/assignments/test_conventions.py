@@ -36,6 +36,8 @@ class Layout:
     extras_print: str | None = None  # a line the skip-grading cells print; None: no extras test here
     untagged_demos: tuple[str, ...] = ()  # how free, untagged demo cells start (grading runs them; they are cheap)
     min_hidden: int = 2  # hidden checks each group has at least
+    # functions a test cell may define: inputs handed to the student's function (e.g. a hidden objective)
+    test_inputs: tuple[str, ...] = ()
 
 
 LAYOUTS = {
@@ -188,10 +190,101 @@ def test_test_cells_record_exactly_their_checks(layout, source, spec):
         assert called == [], f"{group.grade_id} calls {called}"
 
 
+def _test_cells(layout, source, spec):
+    index = _index(source)
+    return [(group, source.cells[index[group.grade_id]].source) for group in spec.groups]
+
+
+def test_test_cells_define_no_implementations(layout, source, spec):
+    """No function, lambda or class in a test cell, but declared inputs, which compute no graded output.
+
+    A helper defined in the grading kernel is callable by the student's code: one that computes a correct
+    answer (a cache, tape gradients, an accuracy) would hand out points to a blank function (issue #10, class 4).
+    """
+    student = {n for f in layout.functions for n in _own(layout, f)} | set(layout.given)
+    for group, code in _test_cells(layout, source, spec):
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, (ast.Lambda, ast.ClassDef)):
+                pytest.fail(f"{group.grade_id}: a test cell defines a {type(node).__name__.lower()}")
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert node.name in layout.test_inputs, f"{group.grade_id}: defines {node.name}() (list inputs in Layout.test_inputs)"
+                used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+                assert not used & (student | {"tf"}), f"{group.grade_id}: input {node.name} uses {sorted(used & (student | {'tf'}))}"
+
+
+def _raw(node, raw_names: set[str], calls: set[str]) -> bool:
+    """Whether an expression is what student code returned, untouched: a call of a student function, a name
+    bound to one, an item of those by a constant index, or a tuple/list of such."""
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Name) and node.func.id in calls
+    if isinstance(node, ast.Name):
+        return node.id in raw_names
+    if isinstance(node, ast.Subscript):
+        return isinstance(node.slice, ast.Constant) and _raw(node.value, raw_names, calls)
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return bool(node.elts) and all(_raw(e, raw_names, calls) for e in node.elts)
+    return False
+
+
+def _targets(target) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for e in target.elts for n in _targets(e)]
+    return []
+
+
+def test_recorded_values_are_raw_outputs(layout, source, spec):
+    """Test cells record what the student's function returned, nothing computed from it in the kernel.
+
+    An object whose arithmetic lies would make any derived number come out there; derived quantities are
+    computed by the grader from the plain recorded values (``derive`` in grading.toml; issue #10, class 3).
+    """
+    calls = {n for f in layout.functions for n in _own(layout, f)}
+    recording = re.compile(rf"^(record|{layout.visible_calls})$")
+    for group, code in _test_cells(layout, source, spec):
+        raw_names: set[str] = set()
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, (ast.Assign, ast.For)):
+                value = node.value if isinstance(node, ast.Assign) else None
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = [n for t in targets for n in _targets(t)]
+                if value is not None and _raw(value, raw_names, calls):
+                    raw_names.update(names)
+                else:
+                    raw_names.difference_update(names)
+        # a second pass: names bound later in loops (``_m, _v = f(_m, _v)``) are raw wherever they are recorded
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and recording.match(node.func.id):
+                assert len(node.args) >= 2, f"{group.grade_id}: {node.func.id}() without a value"
+                value = node.args[1]
+                assert _raw(value, raw_names, calls), (
+                    f"{group.grade_id}: records {ast.unparse(value)!r}, which is computed in the kernel; record the "
+                    "function's own output and let the grader derive the rest (derive = ... in grading.toml)"
+                )
+
+
+def test_guessable_checks_are_structural(spec):
+    """A check whose right answer is a guessable constant (text, a flag, a shape) is marked structural, so it
+    counts only beside a passed value check of its group (issue #10, class 6)."""
+    from autograder import reference
+    from autograder.grading.compare import is_structural_reference
+
+    values = reference.load(spec)
+    for check in spec.checks():
+        ref = values.get(check.name)
+        if ref is None or check.derive:
+            continue
+        assert is_structural_reference(ref) == check.structural, (
+            f"{check.name}: reference {ref.describe()} {'is' if is_structural_reference(ref) else 'is not'} a guessable constant; "
+            f"set structural = {str(is_structural_reference(ref)).lower()}"
+        )
+
+
 def test_variants_cover_every_function(layout, variants):
     assert set(variants.HARDCODED) == set(layout.functions)
     for func in layout.functions:
-        assert len(variants.WRONG.get(func, {})) >= 2, func
+        assert len(variants.WRONG.get(func, {})) >= 4, f"{func}: at least four plausible wrong implementations"
         assert len(variants.CORRECT.get(func, {})) >= 1, func
     sources = [(f, s) for table in (variants.WRONG, variants.CORRECT) for f, vs in table.items() for s in vs.values()]
     sources += list(variants.HARDCODED.items())

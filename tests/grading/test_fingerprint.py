@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from autograder import course
-from autograder.grading import fingerprint, spec as spec_mod
+from autograder.grading import fingerprint
+from autograder.grading import spec as spec_mod
 
 PACKAGE = Path(fingerprint.__file__).resolve().parent.parent
 
