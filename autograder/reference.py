@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import config, course
+from autograder import config, course, errors
 from autograder.grading import records, runner
 from autograder.grading import spec as spec_mod
 from autograder.grading.cells import nbgrader_meta
@@ -30,8 +30,10 @@ FORMAT = 1
 _FAILED = re.compile(r"^FAILED\s+(\S+)", re.MULTILINE)
 
 
-class ReferenceError(RuntimeError):
+class ReferenceValuesError(errors.AutograderError, RuntimeError):
     """The reference values cannot be built, or the stored file is missing or invalid."""
+
+    exit_code = 1
 
 
 def _version(*dists: str) -> str | None:
@@ -50,7 +52,7 @@ def _source_for_run(spec: Assignment):
 
 
 def record_values(spec: Assignment, *, limits: Limits | None = None, data_dir: Path | None = None) -> dict[str, dict]:
-    """Run the source solution; return check name -> encoded value. Raise ReferenceError on any problem."""
+    """Run the source solution; return check name -> encoded value. Raise ReferenceValuesError on any problem."""
     limits = limits or Limits(cell_timeout=spec.cell_timeout, notebook_timeout=max(900, 4 * spec.cell_timeout))
     limits = Limits(**{**limits.__dict__, "cell_timeout": min(limits.cell_timeout, spec.cell_timeout)})
     executed, outcome = runner.run(_source_for_run(spec), limits=limits, data_dir=data_dir or course.datasets_dir())
@@ -87,7 +89,7 @@ def record_values(spec: Assignment, *, limits: Limits | None = None, data_dir: P
                 continue
         values[check.name] = _raw_payload(executed, check)
     if problems:
-        raise ReferenceError(f"{spec.name}: the reference values cannot be built:\n  " + "\n  ".join(problems))
+        raise ReferenceValuesError(f"{spec.name}: the reference values cannot be built:\n  " + "\n  ".join(problems))
     return values
 
 
@@ -126,19 +128,19 @@ def write(spec: Assignment, doc: dict) -> Path:
 
 
 def load(spec: Assignment) -> dict[str, Value]:
-    """Decoded reference values of ``spec``; ReferenceError names what is missing or malformed."""
+    """Decoded reference values of ``spec``; ReferenceValuesError names what is missing or malformed."""
     path = spec.reference_path
     if not path.is_file():
-        raise ReferenceError(f"no reference values at {path}: run `autograder reference build --assignments {spec.name}`")
+        raise ReferenceValuesError(f"no reference values at {path}: run `autograder reference build --assignments {spec.name}`")
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         raw = doc["values"]
         values = {name: records.decode(payload) for name, payload in raw.items()}
     except (OSError, ValueError, KeyError, TypeError, MalformedRecord) as exc:
-        raise ReferenceError(f"{path}: not a valid reference file ({type(exc).__name__}: {exc})") from None
+        raise ReferenceValuesError(f"{path}: not a valid reference file ({type(exc).__name__}: {exc})") from None
     missing = [c.name for c in spec.checks() if c.needs_reference and c.name not in values]
     if missing:
-        raise ReferenceError(f"{path}: no reference value for {', '.join(missing)}: run `autograder reference build --assignments {spec.name}`")
+        raise ReferenceValuesError(f"{path}: no reference value for {', '.join(missing)}: run `autograder reference build --assignments {spec.name}`")
     return values
 
 
@@ -160,36 +162,24 @@ def mismatches(spec: Assignment, stored: dict[str, Value], fresh: dict[str, Valu
     return out
 
 
-def _names(cfg_names: tuple[str, ...]) -> list[str]:
-    names = list(cfg_names) or course.assignment_names()
-    known = set(course.assignment_names())
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ReferenceError(f"unknown assignment(s): {', '.join(unknown)} (known: {', '.join(sorted(known)) or 'none'})")
-    if not names:
-        raise ReferenceError("no assignments in source_solutions/")
-    return names
-
-
 def run(cfg: config.ReferenceBuild | config.ReferenceCheck) -> int:
     """CLI: ``autograder reference build|check``."""
-    try:
-        names = _names(cfg.assignments)
-        failed = []
-        for name in names:
-            spec = spec_mod.load(name)
-            doc = build(spec)
-            if isinstance(cfg, config.ReferenceBuild):
-                print(f"{name}: {len(doc['values'])} reference values written to {write(spec, doc)}")
-                continue
-            fresh = {k: records.decode(v) for k, v in doc["values"].items()}
-            bad = mismatches(spec, load(spec), fresh)
-            print(f"{name}: {'OK' if not bad else f'{len(bad)} mismatch(es)'}")
-            failed.extend(f"{name}: {line}" for line in bad)
-        if failed:
-            print("reference values out of tolerance:\n  " + "\n  ".join(failed), file=sys.stderr)
-            return 1
-        return 0
-    except (ReferenceError, spec_mod.SpecError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    known = course.assignment_names()
+    names = list(cfg.assignments) or known
+    bad = errors.unknown_assignments(names, known)
+    if bad:
+        raise bad
+    failed = []
+    for name in names:
+        spec = spec_mod.load(name)
+        doc = build(spec)
+        if isinstance(cfg, config.ReferenceBuild):
+            print(f"{name}: {len(doc['values'])} reference values written to {write(spec, doc)}")
+            continue
+        fresh = {k: records.decode(v) for k, v in doc["values"].items()}
+        bad_values = mismatches(spec, load(spec), fresh)
+        print(f"{name}: {'OK' if not bad_values else f'{len(bad_values)} mismatch(es)'}")
+        failed.extend(f"{name}: {line}" for line in bad_values)
+    if failed:
+        raise errors.CheckFailed("reference values out of tolerance:\n  " + "\n  ".join(failed))
+    return 0

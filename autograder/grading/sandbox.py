@@ -45,6 +45,7 @@ from jupyter_client.manager import AsyncKernelManager, KernelManager
 from jupyter_core.utils import run_sync
 
 from autograder import course
+from autograder.errors import AutograderError
 from autograder.grading import cleanup, leftovers
 from autograder.grading.limits import Limits
 
@@ -74,7 +75,7 @@ _FRESH_TMPFS = (Path("/tmp"), Path("/dev/shm"))  # empty folders: whatever is mo
 _SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
-class SandboxError(RuntimeError):
+class SandboxError(AutograderError, RuntimeError):
     """The sandbox cannot be set up for this submission."""
 
 

@@ -15,13 +15,14 @@ from typing import Any
 import nbformat
 
 from autograder import course
+from autograder.errors import AutograderError
 from autograder.grading import compare as comparators
 from autograder.grading.cells import nbgrader_meta
 
 __all__ = ["Assignment", "Group", "Check", "SpecError", "load", "parse", "read_source", "nbgrader_meta"]
 
 
-class SpecError(ValueError):
+class SpecError(AutograderError, ValueError):
     """A grading.toml (or its source notebook) is invalid."""
 
 

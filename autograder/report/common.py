@@ -6,11 +6,12 @@ import os
 import tempfile
 from pathlib import Path
 
+from autograder.errors import AutograderError
 from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, GroupResult, Result
 from autograder.grading.spec import Assignment
 
 
-class ReportError(RuntimeError):
+class ReportError(AutograderError, RuntimeError):
     """A report cannot be written (bad path or database URL, results of another assignment)."""
 
 
