@@ -27,7 +27,7 @@ from autograder.grading.records import MalformedRecord, Value
 from autograder.grading.spec import Assignment
 
 FORMAT = 1
-_FAILED = re.compile(r"^FAILED\s+(\S+)", re.MULTILINE)
+_FAILED = re.compile(r"^FAILED\s+([^\s:]+)", re.MULTILINE)
 
 
 class ReferenceValuesError(errors.AutograderError, RuntimeError):
