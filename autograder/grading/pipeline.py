@@ -505,6 +505,7 @@ def _message(check: Check, verdict: Verdict, state: State) -> str:
 @register("result")
 def result(state: State) -> State:
     groups = []
+    full = {}
     for group in state.spec.groups:
         checks = []
         for check in group.checks:
@@ -526,14 +527,17 @@ def result(state: State) -> State:
                     series=state.series.get(check.name),
                 )
             )
+        score = sum(c.points for c in checks)
+        full[group.title] = score >= group.max_points
         groups.append(
             GroupResult(
                 grade_id=group.grade_id,
                 title=group.title,
-                score=sum(c.points for c in checks),
+                score=score,
                 max_score=group.max_points,
                 checks=checks,
                 hint=group.hint,
+                blocked_by=[] if full[group.title] else [u for u in group.uses if not full.get(u, True)],
             )
         )
     state.result = Result(

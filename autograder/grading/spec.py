@@ -27,7 +27,7 @@ class SpecError(AutograderError, ValueError):
 
 
 _ASSIGNMENT_KEYS = {"name", "notebook", "cell_timeout", "skip_tag"}
-_GROUP_KEYS = {"grade_id", "title", "hint", "check"}
+_GROUP_KEYS = {"grade_id", "title", "hint", "check", "uses"}
 _CHECK_KEYS = {"name", "points", "visible", "compare", "hint", "plot", "derive", "structural"}
 
 
@@ -68,6 +68,7 @@ class Group:
     title: str
     hint: str
     checks: tuple[Check, ...]
+    uses: tuple[str, ...] = ()  # titles of earlier groups whose functions this one calls (feedback says so)
 
     @property
     def max_points(self) -> float:
@@ -218,6 +219,11 @@ def parse(data: dict, folder: Path, *, source: str = "grading.toml") -> Assignme
                 raise SpecError(f"{gwhere}: check name '{c.name}' is used twice")
             seen_checks[c.name] = c
             checks.append(c)
+        uses = _get(raw, "uses", list, gwhere, default=[], want="a list of function titles of earlier groups")
+        earlier = {g.title for g in groups}
+        bad = [u for u in uses if not isinstance(u, str) or u not in earlier]
+        if bad:
+            raise SpecError(f"{gwhere}: 'uses' names {bad!r}, which are not titles of earlier groups ({', '.join(sorted(earlier)) or 'none'})")
         if all(c.structural for c in checks):
             raise SpecError(f"{gwhere}: every check is structural; a group needs at least one check of its values")
         groups.append(
@@ -226,6 +232,7 @@ def parse(data: dict, folder: Path, *, source: str = "grading.toml") -> Assignme
                 title=_get(raw, "title", str, gwhere, default=grade_id, want="a string"),
                 hint=_get(raw, "hint", str, gwhere, default="", want="a string"),
                 checks=tuple(checks),
+                uses=tuple(uses),
             )
         )
     for c in seen_checks.values():
