@@ -187,13 +187,13 @@ def write_reports(spec, records: dict[str, dict], out: Path, db_url: str) -> Non
     The summary holds tampering notes: it sits beside ``feedback/``, not in it, so that folder can be sent
     to students as it is.
     """
-    from autograder import reference
+    from autograder.grading import reference_store
     from autograder.report import csv_export, feedback, gradebook
 
     results = {student: Result.from_dict(rec["result"]) for student, rec in records.items()}
     gradebook.write_gradebook(db_url, spec, results)
     csv_export.write_grades_csv(out / "grades.csv", spec, results)
-    ref_values = reference.load(spec)
+    ref_values = reference_store.load(spec)
     fb_dir = out / "feedback"
     fb_dir.mkdir(parents=True, exist_ok=True)
     links = {}

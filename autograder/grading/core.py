@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from autograder import config, course
+from autograder import config, course, release
 from autograder.errors import AutograderError, UsageError
-from autograder.grading import pipeline, runner
+from autograder.grading import pipeline, reference_store, runner
 from autograder.grading import spec as spec_mod
 from autograder.grading.limits import Limits
 from autograder.grading.result import Result
@@ -68,12 +68,10 @@ def make_state(
     check_tampering: bool = True,
 ) -> pipeline.State:
     """Everything a pipeline needs for one submission (loads the spec, source, release and references)."""
-    from autograder import reference, release
-
     spec = load_assignment(assignment)
     try:
-        refs = reference.load(spec)
-    except reference.ReferenceValuesError as exc:
+        refs = reference_store.load(spec)
+    except reference_store.ReferenceValuesError as exc:
         raise GradingSetupError(str(exc)) from None
     try:
         source = spec_mod.read_source(spec)

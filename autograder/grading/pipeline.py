@@ -327,15 +327,29 @@ def strip_hidden_tests(source: str) -> str:
     return "\n".join(kept) + "\n"
 
 
-@register("prepare")
-def prepare(state: State) -> State:
-    """Drop cells tagged with the skip tag; take the expected values out of the test cells.
+@register("source")
+def source(state: State) -> State:
+    """The instructor's source notebook itself (solutions and hidden tests): what the reference build runs."""
+    state.nb = copy.deepcopy(state.source)
+    return state
 
-    Graded cells carry the source's tags after restore. Also keeps, for ``explain``, a copy whose test cells
-    hold no hidden tests at all: what a page shows a student is taken from a run of that copy.
-    """
+
+@register("drop_skipped")
+def drop_skipped(state: State) -> State:
+    """Drop cells tagged with the skip tag (long training runs). Graded cells carry the source's tags."""
     tag = state.spec.skip_tag
     state.nb.cells = [c for c in state.nb.cells if tag not in cells.tags(c)]
+    return state
+
+
+@register("prepare")
+def prepare(state: State) -> State:
+    """``drop_skipped``, then take the expected values out of the test cells.
+
+    Also keeps, for ``explain``, a copy whose test cells hold no hidden tests at all: what a page shows a
+    student is taken from a run of that copy.
+    """
+    drop_skipped(state)
     test_cells = {g.grade_id for g in state.spec.groups}
     visible = copy.deepcopy(state.nb)
     for cell, shown in zip(state.nb.cells, visible.cells):
