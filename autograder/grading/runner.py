@@ -52,9 +52,6 @@ class Outcome:
     cut_cells: list[int] = dataclasses.field(default_factory=list)
     error_cells: list[int] = dataclasses.field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 class _NotebookTimeout(Exception):
     pass

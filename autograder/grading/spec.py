@@ -279,7 +279,7 @@ def validate_notebook(spec: Assignment, nb) -> None:
         raise SpecError(f"{where} does not match {spec.spec_path}:\n  " + "\n  ".join(problems))
 
 
-def load(assignment: str | Path, *, validate: bool = True) -> Assignment:
+def load(assignment: str | Path) -> Assignment:
     """Load ``source_solutions/<name>/grading.toml``, or the grading.toml in a folder (a Path, or a string
     with a slash)."""
     if isinstance(assignment, str) and ("/" in assignment or os.sep in assignment):
@@ -297,10 +297,10 @@ def load(assignment: str | Path, *, validate: bool = True) -> Assignment:
     if spec.name != folder.name:
         raise SpecError(f"{path} [assignment]: key 'name' = '{spec.name}' differs from the folder name '{folder.name}'")
     _validate_derivations(spec, path)
-    if validate:
-        if not spec.notebook_path.is_file():
-            raise SpecError(f"{path} [assignment]: notebook '{spec.notebook}' not found in {folder}")
-        validate_notebook(spec, read_source(spec))
+    # The notebook is checked on every load: a spec never runs against a source it does not match.
+    if not spec.notebook_path.is_file():
+        raise SpecError(f"{path} [assignment]: notebook '{spec.notebook}' not found in {folder}")
+    validate_notebook(spec, read_source(spec))
     return spec
 
 
