@@ -198,16 +198,25 @@ def _tamper_reordered(nb):
     return nb, "graded cells were reordered"
 
 
+# Scores do not depend on the explain step (it only writes messages): skipping it saves a kernel run.
+NO_EXPLAIN = tuple(step for step in pipeline.DEFAULT if step != "explain")
+
+
+@pytest.fixture(scope="module")
+def honest_baseline(toy, solved):
+    honest = replaced(solved, "scale", WRONG_SCALE)
+    return honest, core.grade(honest, toy, limits=FAST, steps=NO_EXPLAIN)
+
+
 @pytest.mark.parametrize(
     "tamper",
     [_tamper_changed_test_cell, _tamper_points, _tamper_deleted, _tamper_duplicated, _tamper_solution_as_test, _tamper_reordered],
     ids=lambda f: f.__name__.removeprefix("_tamper_"),
 )
-def test_tampering_is_reported_and_never_raises_the_score(grade, solved, tamper):
-    honest = replaced(solved, "scale", WRONG_SCALE)
-    baseline = grade(honest)
+def test_tampering_is_reported_and_never_raises_the_score(grade, solved, tamper, honest_baseline):
+    honest, baseline = honest_baseline
     tampered, note = tamper(copy.deepcopy(honest))
-    result = grade(tampered)
+    result = grade(tampered, steps=NO_EXPLAIN)
     assert any(note in t for t in result.tampering), result.tampering
     assert result.score == baseline.score == 7  # WRONG_SCALE: scale_tests scores 0 (its shape check alone counts nothing)
     assert result.max_score == 10
