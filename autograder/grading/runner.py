@@ -260,11 +260,27 @@ async def _execute(nb, limits: Limits, factory: KernelManagerFactory, workdir: P
         outcome.reason = f"{'execution' if started else 'the kernel did not start'}: {type(exc).__name__}"
     finally:
         await _shutdown(client, km)
+    if outcome.status in ("dead", "no_kernel"):
+        _log_kernel_output(km, workdir, outcome)
     if outcome.status != "ok":
         outcome.cell = client.current if client.current >= 0 else None
         _close_run(client.nb, outcome)
     outcome.seconds = round(time.monotonic() - start, 3)
     return client.nb, outcome
+
+
+def _log_kernel_output(km, workdir: Path, outcome: Outcome) -> None:
+    """Put the end of the kernel's own stderr (it says why the kernel did not start or died) in the grader's
+    log. Only there: it holds whatever the kernel printed, so it never goes into the student's feedback.
+    Managers without a log (the unsandboxed one) have nothing to add."""
+    tail = getattr(km, "log_tail", None)
+    if tail is None:
+        return
+    text = tail().rstrip()
+    what = "did not start" if outcome.status == "no_kernel" else "died"
+    # Indented, so that lines the kernel printed cannot pass for the grader's own log lines.
+    shown = "\n".join(f"    | {line}" for line in text.splitlines()) if text else "    (nothing)"
+    log.warning("the kernel in %s %s; the end of its stdout/stderr:\n%s", workdir, what, shown)
 
 
 def _close_run(nb, outcome: Outcome) -> None:
