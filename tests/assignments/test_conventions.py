@@ -53,7 +53,7 @@ LAYOUTS = {
         ("initialize_parameters", "forward_propagation", "compute_cost", "model"), graded_needs_data=True,
         min_hidden=1),  # three of its groups have a single hidden check
     "softmax": Layout(
-        ("softmax", "softmax_cost", "softmax_backward", "train_softmax"), given=("make_blobs",),
+        ("softmax", "softmax_cost", "softmax_backward", "train_softmax"), given=("make_blobs", "training_accuracy"),
         extras_print="training accuracy"),
     "tf_basics": Layout(
         ("linear_function", "sigmoid", "cost", "one_hot_matrix", "ones", "minimize_quadratic"),
