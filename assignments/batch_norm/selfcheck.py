@@ -145,6 +145,39 @@ def _close(got: dict, want: dict, rtol: float, atol: float) -> bool:
     return got.get("value") == want.get("value")
 
 
+_KIND_WORDS = {"array": "a number or array", "str": "text", "none": "None", "error": "an unreadable value", "list": "a list", "dict": "a dict"}
+
+
+def _why(got: dict, want: dict, rtol: float, atol: float, where: str = "") -> str:
+    """What the grader would say about a mismatch: wrong type, wrong shape or wrong values."""
+    import numpy as np
+
+    at = f" at {where}" if where else ""
+    if got.get("type") != want.get("type"):
+        return f"wrong type{at}: expected {_KIND_WORDS.get(want.get('type'), '?')}, got {_KIND_WORDS.get(got.get('type'), '?')}"
+    kind = got["type"]
+    if kind == "array":
+        a, b = decode(got), decode(want)
+        if a.shape != b.shape:
+            return f"wrong shape{at}: expected {tuple(b.shape)}, got {tuple(a.shape)}"
+        with np.errstate(invalid="ignore"):
+            worst = float(np.nanmax(np.abs(a.astype(float) - b.astype(float)))) if a.size else 0.0
+        return f"wrong values{at} (largest difference {worst:.3g}; rtol {rtol:g}, atol {atol:g})"
+    if kind == "list":
+        if len(got["items"]) != len(want["items"]):
+            return f"wrong length{at}: expected {len(want['items'])} items, got {len(got['items'])}"
+        for i, (g, w) in enumerate(zip(got["items"], want["items"])):
+            if not _close(g, w, rtol, atol):
+                return _why(g, w, rtol, atol, f"{where}[{i}]")
+    if kind == "dict":
+        if got["items"].keys() != want["items"].keys():
+            return f"wrong keys{at}: expected {sorted(want['items'])}, got {sorted(got['items'])}"
+        for key in want["items"]:
+            if not _close(got["items"][key], want["items"][key], rtol, atol):
+                return _why(got["items"][key], want["items"][key], rtol, atol, f"{where}[{key!r}]")
+    return f"wrong value{at}"
+
+
 def check(name: str, value, expected, rtol: float = 1e-5, atol: float = 1e-6, derive=None) -> bool:
     """Record ``value`` and print whether it matches ``expected`` (for self-checking only).
 
@@ -154,9 +187,10 @@ def check(name: str, value, expected, rtol: float = 1e-5, atol: float = 1e-6, de
     """
     record(name, value)
     got = encode(derive(value) if derive is not None else value)
-    ok = _close(got, encode(expected), rtol, atol)
+    want = encode(expected)
+    ok = _close(got, want, rtol, atol)
     if ok:
         print(f"PASSED  {name}")
     else:
-        print(f"FAILED  {name}\n  expected: {expected!r}\n  got:      {decode(got)!r}")
+        print(f"FAILED  {name}: {_why(got, want, rtol, atol)}\n  expected: {expected!r}\n  got:      {decode(got)!r}")
     return ok

@@ -9,8 +9,8 @@ the limits. A rerun regrades exactly the submissions whose key changed and says 
 everyone. Uploads that are not notebooks get a result without a kernel. The gradebook, the CSV and the
 pages are then rebuilt from all results, so each student appears exactly once.
 
-The output folder belongs to one assignment (``autograder/batch/output.py``); another assignment's folder
-is refused before anything is written.
+The output folder belongs to one assignment (its layout is below); another assignment's folder is refused
+before anything is written.
 """
 from __future__ import annotations
 
@@ -33,10 +33,10 @@ from tqdm import tqdm
 
 from autograder import config
 from autograder.batch.worker import OUT_OF_MEMORY, RECORD_FORMAT, job_for, skip_unused_format_checkers, write_json
+from autograder.errors import UsageError
 
 skip_unused_format_checkers()  # before nbformat is first imported: 1.4 s less per run (see the worker)
 
-from autograder.batch import output  # noqa: E402
 from autograder.batch.submissions import Found, Submission, SubmissionError, discover  # noqa: E402
 from autograder.grading import fingerprint as fp_mod  # noqa: E402
 from autograder.grading.result import INCOMPLETE, REJECTED, Result  # noqa: E402
@@ -46,6 +46,101 @@ WORKER_GRACE_S = 120
 # Lines of each list printed in the terminal; the summary page lists everything.
 MAX_LISTED = 20
 NEW = "new"
+
+
+# ------------------------------------------------------------------------------------- the output folder
+#
+# One folder per assignment (default grading/<assignment>/), marked as such by autograder.json:
+#   autograder.json                      which assignment the folder belongs to
+#   results/<student>.json               one record per upload (the batch's memory)
+#   extracted/<zip>/                     the members of the zips given as input
+#   autograder-grades.csv                one row per student
+#   autograder-feedback/<student>.html   one page per student (the folder can be sent as it is)
+#   autograder-summary.html              the instructor's page (tampering notes: never for students)
+#   gradebook.db                         nbgrader's gradebook, shared with nbgrader on purpose
+# nbgrader's own tools, run in the same folder, write grades.csv (nbgrader export), feedback/, autograded/,
+# submitted/, release/, source/ and nbgrader_config.py: none of those names is ours, so neither side
+# overwrites the other.
+
+MARKER = "autograder.json"
+RESULTS = "results"
+EXTRACTED = "extracted"
+GRADES_CSV = "autograder-grades.csv"
+FEEDBACK = "autograder-feedback"
+SUMMARY = "autograder-summary.html"
+GRADEBOOK = "gradebook.db"
+# What nbgrader writes in a course folder (and so in ours when it is run there), gradebook.db excepted.
+NBGRADER_NAMES = frozenset(
+    {"grades.csv", "feedback", "autograded", "submitted", "release", "source", "nbgrader_config.py", ".nbgrader.log"}
+)
+# Names an older version of the grader wrote, now nbgrader's or renamed.
+OLD_NAMES = ("grades.csv", "feedback", "summary.html")
+OUTPUT_FORMAT = 1
+
+
+class OutputError(UsageError):
+    """The output folder must not be written by this batch (another assignment's results, foreign files)."""
+
+
+def default_output(assignment: str) -> Path:
+    return Path("grading") / assignment
+
+
+def _owners_of_results(folder: Path) -> set[str]:
+    owners = set()
+    for path in sorted((folder / RESULTS).glob("*.json")):
+        try:
+            owner = json.loads(path.read_text())["result"]["assignment"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if isinstance(owner, str):
+            owners.add(owner)
+    return owners
+
+
+def check_output(folder: Path, assignment: str) -> str:
+    """Raise OutputError when grading ``assignment`` must not write into ``folder``; write nothing.
+
+    Allowed: a folder that does not exist yet, an empty one, one marked for ``assignment``, and one an older
+    version of the grader left (no marker, results of ``assignment`` only). Returns a note for the user
+    ('' when there is nothing to say).
+    """
+    if not folder.exists():
+        return ""
+    if not folder.is_dir():
+        raise OutputError(f"{folder} is a file, not a folder")
+    marker = folder / MARKER
+    hint = f"grade '{assignment}' into another folder (the default is {default_output(assignment)}/)"
+    if marker.exists():
+        try:
+            owner = json.loads(marker.read_text())["assignment"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise OutputError(f"{marker} cannot be read, so it is not clear whose results {folder} holds; {hint}") from None
+        if owner != assignment:
+            raise OutputError(f"{folder} holds the results of assignment '{owner}', not '{assignment}'; {hint}")
+        return ""
+    owners = _owners_of_results(folder)
+    others = sorted(owners - {assignment})
+    if others:
+        raise OutputError(f"{folder} holds results of assignment '{others[0]}', not '{assignment}'; {hint}")
+    if owners:
+        old = [name for name in OLD_NAMES if (folder / name).exists()]
+        if old:
+            return (
+                f"note: {', '.join(old)} in {folder} were written by an older version of the grader and are no longer "
+                f"updated; the reports are now {GRADES_CSV}, {FEEDBACK}/ and {SUMMARY}"
+            )
+        return ""
+    if any(folder.iterdir()):
+        raise OutputError(f"{folder} is not empty and was not written by `autograder grade`; {hint}")
+    return ""
+
+
+def claim_output(folder: Path, assignment: str) -> None:
+    """Create ``folder`` if needed and mark it as the output of ``assignment`` (call after check_output)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / MARKER).exists():
+        write_json(folder / MARKER, {"format": OUTPUT_FORMAT, "assignment": assignment, "written_by": "autograder grade"})
 
 
 def sha256_of(path: Path) -> str:
@@ -312,20 +407,20 @@ def write_reports(spec, records: dict[str, dict], out: Path, db_url: str, found:
     sent to students as it is. Uploads that are not notebooks get a short page and a row without scores;
     they stay out of the gradebook and the statistics.
     """
-    from autograder import reference
+    from autograder.grading import reference_store
     from autograder.report import csv_export, feedback, gradebook
 
     problems = {s.student: s for s in (found.not_notebooks if found else []) if s.student in records}
     results = {student: Result.from_dict(rec["result"]) for student, rec in records.items()}
     gradebook.write_gradebook(db_url, spec, {s: r for s, r in results.items() if s not in problems})
-    csv_export.write_grades_csv(out / output.GRADES_CSV, spec, results, unscored=set(problems))
-    ref_values = reference.load(spec)
-    fb_dir = out / output.FEEDBACK
+    csv_export.write_grades_csv(out / GRADES_CSV, spec, results, unscored=set(problems))
+    ref_values = reference_store.load(spec)
+    fb_dir = out / FEEDBACK
     fb_dir.mkdir(parents=True, exist_ok=True)
     links = {}
     for student, result in results.items():
         page = fb_dir / f"{student}.html"
-        links[student] = f"{output.FEEDBACK}/{page.name}"
+        links[student] = f"{FEEDBACK}/{page.name}"
         if student in problems:
             sub = problems[student]
             shown = sub.file.replace(":", "/").rsplit("/", 1)[-1]  # the file's own name, not the instructor's paths
@@ -334,7 +429,7 @@ def write_reports(spec, records: dict[str, dict], out: Path, db_url: str, found:
         # Plotted series travel on the result's checks; the page draws them beside the reference.
         feedback.write_feedback(page, spec, result, ref_values, student=student)
     feedback.write_instructor_summary(
-        out / output.SUMMARY,
+        out / SUMMARY,
         spec,
         results,
         feedback_links=links,
@@ -347,14 +442,14 @@ def _listing(title: str, lines: list[str]) -> str:
     if not lines:
         return ""
     shown = lines[:MAX_LISTED]
-    more = [f"    ... and {len(lines) - MAX_LISTED} more (all are listed in {output.SUMMARY})"] if len(lines) > MAX_LISTED else []
+    more = [f"    ... and {len(lines) - MAX_LISTED} more (all are listed in {SUMMARY})"] if len(lines) > MAX_LISTED else []
     return "\n".join([f"  {title}:", *(f"    {line}" for line in shown), *more]) + "\n"
 
 
 def describe_uploads(found: Found) -> str:
     """The uploads that are not graded as notebooks under their own id, for the terminal."""
     text = _listing(
-        f"{len(found.not_notebooks)} not notebooks (each gets a result that says so; left out of the statistics)",
+        f"{len(found.not_notebooks)} not notebooks or not readable (each gets a result that says so; left out of the statistics)",
         [f"{s.student}: {s.problem}" for s in found.not_notebooks],
     )
     text += _listing(
@@ -377,7 +472,7 @@ def _discover(cfg: config.Grade, spec, out: Path) -> tuple[Found, Path]:
 
 def _keep_extracted(found: Found, staging: Path, out: Path) -> Found:
     """Move the unpacked zips into ``out/extracted/`` (replacing earlier copies of the same zips)."""
-    target = out / output.EXTRACTED
+    target = out / EXTRACTED
     entries = sorted(staging.iterdir())
     if not entries:
         return found
@@ -408,10 +503,10 @@ def run(cfg: config.Grade) -> int:
         except sandbox.SandboxUnavailable as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-    out = (cfg.out if cfg.out is not None else output.default_folder(spec.name)).resolve()
+    out = (cfg.out if cfg.out is not None else default_output(spec.name)).resolve()
     try:
-        note = output.check_folder(out, spec.name)
-    except output.OutputError as exc:
+        note = check_output(out, spec.name)
+    except OutputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     # Nothing is written before this point, nor when the uploads turn out to be unusable.
@@ -433,7 +528,7 @@ def run(cfg: config.Grade) -> int:
                 file=sys.stderr,
             )
             return 2
-        output.claim(out, spec.name)
+        claim_output(out, spec.name)
         found = _keep_extracted(found, staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -441,7 +536,7 @@ def run(cfg: config.Grade) -> int:
         print(note)
 
     key = batch_key(fp_mod.of_assignment(spec), cfg.limits, not cfg.unsafe)
-    results_dir = out / output.RESULTS
+    results_dir = out / RESULTS
     todo = plan(found.notebooks, results_dir, key, cfg.force)
     print(f"{spec.name}: {len(found.notebooks)} notebooks: {todo.describe()}\n{describe_uploads(found)}", end="")
     record_problems(spec, found.not_notebooks, results_dir, key)
@@ -467,7 +562,7 @@ def run(cfg: config.Grade) -> int:
         rec = load_record(results_dir / f"{sub.student}.json")
         if rec is not None:
             records[sub.student] = rec
-    db_url = cfg.db_url or f"sqlite:///{out / output.GRADEBOOK}"
+    db_url = cfg.db_url or f"sqlite:///{out / GRADEBOOK}"
     from autograder.report import ReportError
 
     try:
@@ -479,7 +574,7 @@ def run(cfg: config.Grade) -> int:
     print(
         f"graded {len(todo.todo)} of {len(found.notebooks)} notebooks of {spec.name} in {time.perf_counter() - started:.1f} s "
         f"({todo.describe()}); mean {sum(scored) / max(1, len(scored)):.2f} of {spec.max_score:g} over {len(scored)} notebooks\n"
-        f"  grades:    {out / output.GRADES_CSV}\n  feedback:  {out / output.FEEDBACK}/<student>.html\n"
-        f"  summary:   {out / output.SUMMARY}\n  gradebook: {db_url}"
+        f"  grades:    {out / GRADES_CSV}\n  feedback:  {out / FEEDBACK}/<student>.html\n"
+        f"  summary:   {out / SUMMARY}\n  gradebook: {db_url}"
     )
     return 0

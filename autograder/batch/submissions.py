@@ -32,6 +32,8 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
+from autograder.errors import UsageError
+
 # A zip member bigger than this is not extracted (no honest notebook comes close; the grader reads at
 # most 50 MiB), and a zip stops being extracted after this many bytes in all (a zip bomb must not fill the
 # disk). Either way the members left out become results that say so.
@@ -92,7 +94,7 @@ class Found:
         return Found([move(s) for s in self.submissions], list(self.skipped))
 
 
-class SubmissionError(Exception):
+class SubmissionError(UsageError):
     """The input cannot be read as submissions (missing path, unreadable zip)."""
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from autograder.errors import AutograderError
 from autograder.grading import records
 from autograder.grading.records import Value
 from autograder.student import selfcheck
@@ -30,7 +31,7 @@ FILE = "derive.py"
 Derivation = Callable[[Value], Any]
 
 
-class DeriveError(ValueError):
+class DeriveError(AutograderError, ValueError):
     """A derivation named in grading.toml is missing, or derive.py cannot be loaded."""
 
 

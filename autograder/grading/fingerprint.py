@@ -27,10 +27,10 @@ from autograder.grading.spec import Assignment
 FORMAT = 1
 PACKAGE = "dl-course-autograder"
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the autograder package
-# The package's code that takes part in grading one submission (the CLI, reports and data builders do
-# not): every step of the pipeline, reference values, the released notebook (tampering notes) and the
-# batch worker (what it stores beside the result).
-GRADER_CODE = ("grading", "reference.py", "release.py", "batch/worker.py")
+# The package's code that takes part in grading one submission (the CLI, reports, reference build and data
+# builders do not): every step of the pipeline and what it reads (grading/, reference values included),
+# the released notebook (tampering notes) and the batch worker (what it stores beside the result).
+GRADER_CODE = ("grading", "release.py", "batch/worker.py")
 # Distributions whose version can change what a notebook computes or how it is read and judged.
 LIBRARIES = (
     ("numpy",),

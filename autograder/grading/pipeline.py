@@ -289,6 +289,74 @@ def _norm(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
 
+def _by_grade_id(nb) -> dict[str, Any]:
+    """grade_id -> the first cell that carries it."""
+    found: dict[str, Any] = {}
+    for cell in nb.cells:
+        gid = cells.grade_id(cell)
+        if gid is not None:
+            found.setdefault(gid, cell)
+    return found
+
+
+def _fresh_copy(cell):
+    """A source cell with no outputs, ready to run."""
+    restored = copy.deepcopy(cell)
+    if restored.cell_type == "code":
+        restored.outputs, restored.execution_count = [], None
+    return restored
+
+
+def _differences(gid: str, role: str, cell, released, src) -> list[str]:
+    """Tampering notes for one graded cell of the submission against its released version."""
+    notes = []
+    meta, rel_meta = nbgrader_meta(cell), nbgrader_meta(released)
+    if cell.cell_type != released.cell_type:
+        notes.append(f"{gid}: {role} changed from {released.cell_type} to {cell.cell_type}")
+    if _meta_summary(meta) != _meta_summary(rel_meta):
+        changed = [k for k in _META_KEYS if meta.get(k) != rel_meta.get(k)]
+        notes.append(f"{gid}: nbgrader metadata of the {role} changed ({', '.join(changed)})")
+    # The instructor's own source (with hidden tests) is not tampering either.
+    if role != "solution cell" and _norm(cell.source) not in (_norm(released.source), _norm(src.source)):
+        notes.append(f"{gid}: {role} source was changed; the source version was used")
+    return notes
+
+
+def _restored(cell, src):
+    """The source's cell; for a solution cell, with the student's code under the source's metadata."""
+    restored = _fresh_copy(src)
+    if cells.is_solution(src):
+        restored.source = cell.source
+    return restored
+
+
+def _missing_notes(order, chosen, src_cells) -> list[str]:
+    """Notes for graded cells the submission lacks; locked and test cells are put back (in ``chosen``)."""
+    notes = []
+    for gid in order:
+        if gid in chosen:
+            continue
+        src = src_cells[gid]
+        if cells.is_solution(src):
+            notes.append(f"{gid}: solution cell is missing")
+        else:
+            notes.append(f"{gid}: {'test' if nbgrader_meta(src).get('grade') else 'locked'} cell is missing; restored from the source")
+            chosen[gid] = _fresh_copy(src)
+    return notes
+
+
+def _assemble(order, chosen, extras, metadata):
+    """Graded cells in source order, each followed by the student's extra cells that came after it."""
+    out = list(extras[None])
+    for gid in order:
+        if gid in chosen:
+            out.append(chosen[gid])
+        out.extend(extras.get(gid, []))
+    for i, cell in enumerate(out):  # fresh, unique ids (nbformat 4.5): a submission's ids are not trusted
+        cell["id"] = f"cell-{i}"
+    return nbformat.v4.new_notebook(cells=out, metadata=copy.deepcopy(metadata))
+
+
 @register("restore")
 def restore(state: State) -> State:
     """Rebuild the notebook from the source; keep the student's solution and extra cells; note tampering.
@@ -298,84 +366,37 @@ def restore(state: State) -> State:
     once, in source order. Nothing a student changes here can raise a score: every difference from the
     released version becomes a note for the instructor.
     """
-    src_cells: dict[str, Any] = {}
-    order: list[str] = []
-    for cell in state.source.cells:
-        gid = nbgrader_meta(cell).get("grade_id")
-        if isinstance(gid, str) and gid:
-            src_cells[gid] = cell
-            order.append(gid)
-    released = {}
-    if state.released is not None:
-        for cell in state.released.cells:
-            gid = nbgrader_meta(cell).get("grade_id")
-            if isinstance(gid, str):
-                released.setdefault(gid, cell)
-
+    src_cells = _by_grade_id(state.source)
+    order = list(src_cells)
+    released = _by_grade_id(state.released) if state.released is not None else {}
     notes = state.tampering
     chosen: dict[str, Any] = {}
     extras: dict[str | None, list[Any]] = {None: []}
     seen: list[str] = []
     anchor: str | None = None
     for index, cell in enumerate(state.nb.cells):
-        meta = nbgrader_meta(cell)
-        gid = meta.get("grade_id")
+        gid = nbgrader_meta(cell).get("grade_id")
         if isinstance(gid, str) and gid in src_cells:
             src = src_cells[gid]
-            role = "solution cell" if nbgrader_meta(src).get("solution") else ("test cell" if nbgrader_meta(src).get("grade") else "locked cell")
+            role = cells.role(src)
             if gid in chosen:
                 notes.append(f"{gid}: {role} appears more than once; cell {index} was dropped")
                 continue
-            rel = released.get(gid)
-            if rel is not None:
-                if cell.cell_type != rel.cell_type:
-                    notes.append(f"{gid}: {role} changed from {rel.cell_type} to {cell.cell_type}")
-                if _meta_summary(meta) != _meta_summary(nbgrader_meta(rel)):
-                    changed = [k for k in _META_KEYS if meta.get(k) != nbgrader_meta(rel).get(k)]
-                    notes.append(f"{gid}: nbgrader metadata of the {role} changed ({', '.join(changed)})")
-                # The instructor's own source (with hidden tests) is not tampering either.
-                if role != "solution cell" and _norm(cell.source) not in (_norm(rel.source), _norm(src.source)):
-                    notes.append(f"{gid}: {role} source was changed; the source version was used")
-            restored = copy.deepcopy(src)
-            if role == "solution cell":
-                restored.source = cell.source  # the student's answer, under the source's metadata
-            if restored.cell_type == "code":
-                restored.outputs, restored.execution_count = [], None
-            chosen[gid] = restored
+            if gid in released:
+                notes.extend(_differences(gid, role, cell, released[gid], src))
+            chosen[gid] = _restored(cell, src)
             seen.append(gid)
             anchor = gid
             continue
-        if meta or "nbgrader" in cell.get("metadata", {}):
+        if nbgrader_meta(cell) or "nbgrader" in cell.get("metadata", {}):
             what = f"grade_id '{gid}'" if isinstance(gid, str) else "nbgrader metadata"
             notes.append(f"cell {index}: extra cell with {what} unknown to the source; treated as a plain cell")
             cell.metadata.pop("nbgrader", None)
         extras.setdefault(anchor, []).append(cell)
-
-    for gid in order:
-        if gid in chosen:
-            continue
-        src = src_cells[gid]
-        if nbgrader_meta(src).get("solution"):
-            notes.append(f"{gid}: solution cell is missing")
-        else:
-            notes.append(f"{gid}: {'test' if nbgrader_meta(src).get('grade') else 'locked'} cell is missing; restored from the source")
-            restored = copy.deepcopy(src)
-            if restored.cell_type == "code":
-                restored.outputs, restored.execution_count = [], None
-            chosen[gid] = restored
-    in_source_order = [g for g in order if g in seen]
-    if seen != in_source_order:
+    notes.extend(_missing_notes(order, chosen, src_cells))
+    if seen != [g for g in order if g in seen]:
         notes.append("graded cells were reordered; the source order was used")
-
-    cells = list(extras[None])
-    for gid in order:
-        if gid in chosen:
-            cells.append(chosen[gid])
-        cells.extend(extras.get(gid, []))
-    for i, cell in enumerate(cells):  # fresh, unique ids (nbformat 4.5): a submission's ids are not trusted
-        cell["id"] = f"cell-{i}"
-    nb = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(state.source.metadata))
-    state.nb = nb
+    state.nb = _assemble(order, chosen, extras, state.source.metadata)
     return state
 
 
@@ -424,15 +445,29 @@ def strip_hidden_tests(source: str) -> str:
     return "\n".join(kept) + "\n"
 
 
-@register("prepare")
-def prepare(state: State) -> State:
-    """Drop cells tagged with the skip tag; take the expected values out of the test cells.
+@register("source")
+def source(state: State) -> State:
+    """The instructor's source notebook itself (solutions and hidden tests): what the reference build runs."""
+    state.nb = copy.deepcopy(state.source)
+    return state
 
-    Graded cells carry the source's tags after restore. Also keeps, for ``explain``, a copy whose test cells
-    hold no hidden tests at all: what a page shows a student is taken from a run of that copy.
-    """
+
+@register("drop_skipped")
+def drop_skipped(state: State) -> State:
+    """Drop cells tagged with the skip tag (long training runs). Graded cells carry the source's tags."""
     tag = state.spec.skip_tag
     state.nb.cells = [c for c in state.nb.cells if tag not in cells.tags(c)]
+    return state
+
+
+@register("prepare")
+def prepare(state: State) -> State:
+    """``drop_skipped``, then take the expected values out of the test cells.
+
+    Also keeps, for ``explain``, a copy whose test cells hold no hidden tests at all: what a page shows a
+    student is taken from a run of that copy.
+    """
+    drop_skipped(state)
     test_cells = {g.grade_id for g in state.spec.groups}
     visible = copy.deepcopy(state.nb)
     for cell, shown in zip(state.nb.cells, visible.cells):
@@ -602,6 +637,7 @@ def _message(check: Check, verdict: Verdict, state: State) -> str:
 @register("result")
 def result(state: State) -> State:
     groups = []
+    full = {}
     for group in state.spec.groups:
         checks = []
         for check in group.checks:
@@ -623,14 +659,17 @@ def result(state: State) -> State:
                     series=state.series.get(check.name),
                 )
             )
+        score = sum(c.points for c in checks)
+        full[group.title] = score >= group.max_points
         groups.append(
             GroupResult(
                 grade_id=group.grade_id,
                 title=group.title,
-                score=sum(c.points for c in checks),
+                score=score,
                 max_score=group.max_points,
                 checks=checks,
                 hint=group.hint,
+                blocked_by=[] if full[group.title] else [u for u in group.uses if not full.get(u, True)],
             )
         )
     state.result = Result(

@@ -191,18 +191,17 @@ def _cut_in(cell) -> bool:
     return bool(cell.get("metadata", {}).get("autograder", {}).get("output_cut"))
 
 
-def collect(nb, spec: Assignment, *, test_cells: dict[str, int] | None = None) -> dict[str, Collected]:
+def collect(nb, spec: Assignment) -> dict[str, Collected]:
     """Check name -> what the instructor's test cell recorded for it.
 
-    ``test_cells`` maps each group's grade_id to the index of its (restored) test cell in ``nb``; by
-    default the first cell with that grade_id. Records in any other cell are ignored.
+    A group's test cell is the first cell of the (restored) notebook with its grade_id; records in any other
+    cell are ignored.
     """
-    if test_cells is None:
-        test_cells = {}
-        for i, cell in enumerate(nb.cells):
-            gid = nbgrader_meta(cell).get("grade_id")
-            if isinstance(gid, str) and gid not in test_cells:
-                test_cells[gid] = i
+    test_cells: dict[str, int] = {}
+    for i, cell in enumerate(nb.cells):
+        gid = nbgrader_meta(cell).get("grade_id")
+        if isinstance(gid, str) and gid not in test_cells:
+            test_cells[gid] = i
     result: dict[str, Collected] = {}
     for group in spec.groups:
         index = test_cells.get(group.grade_id)

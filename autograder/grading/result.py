@@ -121,6 +121,8 @@ class GroupResult:
     max_score: float
     checks: list[CheckResult] = dataclasses.field(default_factory=list)
     hint: str = ""
+    # functions this group calls whose own groups lost points too: the likely cause, said first on the page
+    blocked_by: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass

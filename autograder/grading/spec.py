@@ -15,18 +15,19 @@ from typing import Any
 import nbformat
 
 from autograder import course
+from autograder.errors import AutograderError
 from autograder.grading import compare as comparators
 from autograder.grading.cells import nbgrader_meta
 
 __all__ = ["Assignment", "Group", "Check", "SpecError", "load", "parse", "read_source", "nbgrader_meta"]
 
 
-class SpecError(ValueError):
+class SpecError(AutograderError, ValueError):
     """A grading.toml (or its source notebook) is invalid."""
 
 
 _ASSIGNMENT_KEYS = {"name", "notebook", "cell_timeout", "skip_tag"}
-_GROUP_KEYS = {"grade_id", "title", "hint", "check"}
+_GROUP_KEYS = {"grade_id", "title", "hint", "check", "uses"}
 _CHECK_KEYS = {"name", "points", "visible", "compare", "hint", "plot", "derive", "structural"}
 
 
@@ -67,6 +68,7 @@ class Group:
     title: str
     hint: str
     checks: tuple[Check, ...]
+    uses: tuple[str, ...] = ()  # titles of earlier groups whose functions this one calls (feedback says so)
 
     @property
     def max_points(self) -> float:
@@ -217,6 +219,11 @@ def parse(data: dict, folder: Path, *, source: str = "grading.toml") -> Assignme
                 raise SpecError(f"{gwhere}: check name '{c.name}' is used twice")
             seen_checks[c.name] = c
             checks.append(c)
+        uses = _get(raw, "uses", list, gwhere, default=[], want="a list of function titles of earlier groups")
+        earlier = {g.title for g in groups}
+        bad = [u for u in uses if not isinstance(u, str) or u not in earlier]
+        if bad:
+            raise SpecError(f"{gwhere}: 'uses' names {bad!r}, which are not titles of earlier groups ({', '.join(sorted(earlier)) or 'none'})")
         if all(c.structural for c in checks):
             raise SpecError(f"{gwhere}: every check is structural; a group needs at least one check of its values")
         groups.append(
@@ -225,6 +232,7 @@ def parse(data: dict, folder: Path, *, source: str = "grading.toml") -> Assignme
                 title=_get(raw, "title", str, gwhere, default=grade_id, want="a string"),
                 hint=_get(raw, "hint", str, gwhere, default="", want="a string"),
                 checks=tuple(checks),
+                uses=tuple(uses),
             )
         )
     for c in seen_checks.values():
@@ -271,7 +279,7 @@ def validate_notebook(spec: Assignment, nb) -> None:
         raise SpecError(f"{where} does not match {spec.spec_path}:\n  " + "\n  ".join(problems))
 
 
-def load(assignment: str | Path, *, validate: bool = True) -> Assignment:
+def load(assignment: str | Path) -> Assignment:
     """Load ``source_solutions/<name>/grading.toml``, or the grading.toml in a folder (a Path, or a string
     with a slash)."""
     if isinstance(assignment, str) and ("/" in assignment or os.sep in assignment):
@@ -289,10 +297,10 @@ def load(assignment: str | Path, *, validate: bool = True) -> Assignment:
     if spec.name != folder.name:
         raise SpecError(f"{path} [assignment]: key 'name' = '{spec.name}' differs from the folder name '{folder.name}'")
     _validate_derivations(spec, path)
-    if validate:
-        if not spec.notebook_path.is_file():
-            raise SpecError(f"{path} [assignment]: notebook '{spec.notebook}' not found in {folder}")
-        validate_notebook(spec, read_source(spec))
+    # The notebook is checked on every load: a spec never runs against a source it does not match.
+    if not spec.notebook_path.is_file():
+        raise SpecError(f"{path} [assignment]: notebook '{spec.notebook}' not found in {folder}")
+    validate_notebook(spec, read_source(spec))
     return spec
 
 

@@ -127,7 +127,7 @@ _SHOWS_EXPECTED = frozenset({Code.WRONG_VALUES, Code.WRONG_SHAPE, Code.WRONG_TYP
 
 
 def _check_view(check: CheckResult, spec_check: Check | None, reference_values: dict[str, Any] | None) -> dict:
-    hint = check.hint or (spec_check.hint if spec_check is not None else "")
+    hint = spec_check.hint if spec_check is not None else check.hint  # the spec at hand decides, as for visibility
     # The spec decides what is hidden; a Result cannot make a hidden check visible.
     visible = check.visible and (spec_check is None or spec_check.visible)
     view = {
@@ -263,6 +263,7 @@ def render_feedback(
                 "full": score >= group_spec.max_points,
                 "hint": group_spec.hint if score < group_spec.max_points else "",
                 "checks": checks,
+                "blocked_by": list(group.blocked_by) if group else [],
             }
         )
     plot, plot_notes = ("", [])

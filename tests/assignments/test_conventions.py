@@ -53,7 +53,7 @@ LAYOUTS = {
         ("initialize_parameters", "forward_propagation", "compute_cost", "model"), graded_needs_data=True,
         min_hidden=1),  # three of its groups have a single hidden check
     "softmax": Layout(
-        ("softmax", "softmax_cost", "softmax_backward", "train_softmax"), given=("make_blobs",),
+        ("softmax", "softmax_cost", "softmax_backward", "train_softmax"), given=("make_blobs", "training_accuracy"),
         extras_print="training accuracy"),
     "tf_basics": Layout(
         ("linear_function", "sigmoid", "cost", "one_hot_matrix", "ones", "minimize_quadratic"),
@@ -264,6 +264,47 @@ def test_recorded_values_are_raw_outputs(layout, source, spec):
                 )
 
 
+# Locked check_* helpers of a notebook and the comparator each stands for in the grader.
+HELPER_COMPARATORS = {"check_log_uniform": "log_uniform", "check_same": "same_as", "check_at_most": "in_range"}
+
+
+def _literal(node):
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        return None
+
+
+def test_self_checks_judge_as_the_grader_does(layout, source, spec):
+    """Issue #11.5: every visible check's local verdict uses the grader's comparator and tolerances, so a
+    student never sees PASSED where the grader scores 0. check() is allclose with its rtol/atol keywords
+    (defaults those of selfcheck.check); a check_* helper stands for one comparator."""
+    import inspect
+
+    from autograder.student import selfcheck
+
+    defaults = {k: v.default for k, v in inspect.signature(selfcheck.check).parameters.items() if k in ("rtol", "atol")}
+    seen = set()
+    for group, code in _test_cells(layout, source, spec):
+        for node in ast.walk(ast.parse(code)):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args):
+                continue
+            func, name = node.func.id, _literal(node.args[0])
+            if not isinstance(name, str) or not (func == "check" or func in HELPER_COMPARATORS):
+                continue
+            check = spec.check(name)
+            seen.add(name)
+            if func != "check":
+                assert check.compare == HELPER_COMPARATORS[func], f"{name}: {func}() but compare = {check.compare!r}"
+                continue
+            assert check.compare == "allclose", f"{name}: the notebook's check() is allclose, grading.toml says {check.compare!r}"
+            given = {kw.arg: _literal(kw.value) for kw in node.keywords if kw.arg in ("rtol", "atol")}
+            local = {**defaults, **given}
+            grader = {k: check.params[k] for k in ("rtol", "atol")}
+            assert local == grader, f"{name}: the notebook self-checks with {local}, the grader with {grader}"
+    assert seen == {c.name for c in spec.checks() if c.visible}
+
+
 def test_guessable_checks_are_structural(spec):
     """A check whose right answer is a guessable constant (text, a flag, a shape) is marked structural, so it
     counts only beside a passed value check of its group (issue #10, class 6)."""
@@ -366,3 +407,17 @@ def test_ungraded_part_runs(layout, source, spec, tmp_path, monkeypatch):
     extras = [c for c in nb.cells if spec.skip_tag in c.metadata.get("tags", [])]
     assert extras and all(any("image/png" in o.get("data", {}) for o in c.outputs) for c in extras)
     assert layout.extras_print in stdout
+
+
+def test_tensorflow_start_up_log_is_silenced_for_students(source):
+    """Issue #11.13: TensorFlow's start-up log lines must not fill the first outputs a student sees. The
+    grader sets TF_CPP_MIN_LOG_LEVEL itself; a student's Jupyter does not, so the cell that first imports
+    TensorFlow sets it before the import."""
+    for cell in source.cells:
+        if cell.cell_type != "code" or not re.search(r"^\s*(import tensorflow|from tensorflow)", cell.source, re.M):
+            continue
+        before = cell.source[: re.search(r"^\s*(import tensorflow|from tensorflow)", cell.source, re.M).start()]
+        assert 'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")' in before, (
+            "the first TensorFlow import needs os.environ.setdefault(\"TF_CPP_MIN_LOG_LEVEL\", \"2\") before it"
+        )
+        break

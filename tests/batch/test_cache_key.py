@@ -80,7 +80,7 @@ def key(toy_copy):
     from autograder.grading import fingerprint
 
     (toy_copy / "reference.json").write_text('{"format": 1, "values": {}}')
-    fp = fingerprint.of_assignment(spec_mod.load(toy_copy, validate=False))
+    fp = fingerprint.of_assignment(spec_mod.load(toy_copy))
     return batch.batch_key(fp, config.Limits(), True)
 
 

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from toy_course import AUTOGRADER, copy_as, make_toy, solved
 
-# the layout of the output folder (autograder/batch/output.py), spelled out so that a rename shows here
+# the layout of the output folder (autograder/batch/batch.py), spelled out so that a rename shows here
 MARKER, GRADES_CSV, SUMMARY, FEEDBACK = "autograder.json", "autograder-grades.csv", "autograder-summary.html", "autograder-feedback"
 # what nbgrader writes in a course folder, besides the gradebook both sides share
 NBGRADER_NAMES = {"grades.csv", "feedback", "autograded", "submitted", "release", "source", "nbgrader_config.py"}
@@ -97,12 +97,12 @@ def test_nbgrader_export_in_the_output_folder_and_our_rerun_leave_each_other_alo
     assert "toy,,,alice," in theirs and "toy,,,bob," in theirs
     assert {name: (out / name).read_bytes() for name in ours} == ours
     assert tree(out / FEEDBACK) == pages
-    # and our rerun (a regrade, so that every report is written again) keeps nbgrader's file
-    again = grade(course["toy"], course["subs"], "--force", cwd=course["root"])
+    # and our rerun (which writes every report again) keeps nbgrader's file
+    again = grade(course["toy"], course["subs"], cwd=course["root"])
     assert again.returncode == 0, again.stderr[-3000:]
     assert (out / "grades.csv").read_text() == theirs
     assert {p.name for p in out.iterdir()} & NBGRADER_NAMES == {"grades.csv"}  # nbgrader's only, and its own
-    from autograder.batch import output
+    from autograder.batch import batch
 
-    assert (output.MARKER, output.GRADES_CSV, output.SUMMARY, output.FEEDBACK) == (MARKER, GRADES_CSV, SUMMARY, FEEDBACK)
-    assert not NBGRADER_NAMES & {output.MARKER, output.GRADES_CSV, output.SUMMARY, output.FEEDBACK, output.RESULTS, output.EXTRACTED}
+    assert (batch.MARKER, batch.GRADES_CSV, batch.SUMMARY, batch.FEEDBACK) == (MARKER, GRADES_CSV, SUMMARY, FEEDBACK)
+    assert not NBGRADER_NAMES & {batch.MARKER, batch.GRADES_CSV, batch.SUMMARY, batch.FEEDBACK, batch.RESULTS, batch.EXTRACTED}

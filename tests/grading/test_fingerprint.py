@@ -32,7 +32,7 @@ def setup(toy_copy, tmp_path):
     (toy_copy / "reference.json").write_text('{"format": 1, "values": {}}')
 
     def make():
-        return fingerprint.of_assignment(spec_mod.load(toy_copy, validate=False), data_dir=data, helpers=helpers, package_dir=package)
+        return fingerprint.of_assignment(spec_mod.load(toy_copy), data_dir=data, helpers=helpers, package_dir=package)
 
     return make, {"toy": toy_copy, "helpers": helpers, "data": data, "package": package}
 
@@ -42,7 +42,7 @@ def test_one_digest_per_file_that_decides_a_grade(setup):
     fp = make()
     assert {"assignment/toy.ipynb", "assignment/grading.toml", "assignment/reference.json",
             "helpers/selfcheck.py", "helpers/course_utils.py", "data/train.h5",
-            "grader/grading/pipeline.py", "grader/grading/compare.py", "grader/reference.py",
+            "grader/grading/pipeline.py", "grader/grading/compare.py", "grader/grading/reference_store.py",
             "grader/batch/worker.py"} <= set(fp.files)
     assert not [label for label in fp.files if "__pycache__" in label]
     assert all(len(d) == 64 for d in fp.files.values())

@@ -198,16 +198,25 @@ def _tamper_reordered(nb):
     return nb, "graded cells were reordered"
 
 
+# Scores do not depend on the explain step (it only writes messages): skipping it saves a kernel run.
+NO_EXPLAIN = tuple(step for step in pipeline.DEFAULT if step != "explain")
+
+
+@pytest.fixture(scope="module")
+def honest_baseline(toy, solved):
+    honest = replaced(solved, "scale", WRONG_SCALE)
+    return honest, core.grade(honest, toy, limits=FAST, steps=NO_EXPLAIN)
+
+
 @pytest.mark.parametrize(
     "tamper",
     [_tamper_changed_test_cell, _tamper_points, _tamper_deleted, _tamper_duplicated, _tamper_solution_as_test, _tamper_reordered],
     ids=lambda f: f.__name__.removeprefix("_tamper_"),
 )
-def test_tampering_is_reported_and_never_raises_the_score(grade, solved, tamper):
-    honest = replaced(solved, "scale", WRONG_SCALE)
-    baseline = grade(honest)
+def test_tampering_is_reported_and_never_raises_the_score(grade, solved, tamper, honest_baseline):
+    honest, baseline = honest_baseline
     tampered, note = tamper(copy.deepcopy(honest))
-    result = grade(tampered)
+    result = grade(tampered, steps=NO_EXPLAIN)
     assert any(note in t for t in result.tampering), result.tampering
     assert result.score == baseline.score == 7  # WRONG_SCALE: scale_tests scores 0 (its shape check alone counts nothing)
     assert result.max_score == 10
@@ -339,3 +348,22 @@ def test_expected_values_never_enter_the_grading_kernel():
     assert "0.25" not in stripped and "9.0" not in stripped and "check(" not in stripped
     assert "record('f.visible', y)" in stripped and "record('f.other', g(y))" in stripped
     assert strip_expected_values("def broken(:\n") == "def broken(:\n"
+
+
+def test_a_group_names_the_failed_function_it_uses(toy_copy, source_nb):
+    """Issue #11.12: when a group lost points and a function it uses lost points too, the result says so."""
+    from autograder import reference
+    from autograder.grading import spec as spec_mod
+
+    text = (toy_copy / "grading.toml").read_text()
+    text = text.replace('grade_id = "count_positive_tests"\ntitle = "count_positive"', 'grade_id = "count_positive_tests"\ntitle = "count_positive"\nuses = ["scale"]')
+    (toy_copy / "grading.toml").write_text(text)
+    toy = spec_mod.load(toy_copy)
+    assert toy.group("count_positive_tests").uses == ("scale",)
+    reference.write(toy, reference.build(toy))
+    wrong_count = "def count_positive(x):\n    return int(np.sum(np.asarray(x) >= 0))\n"
+    both_wrong = replaced(replaced(source_nb, "scale", WRONG_SCALE), "count_positive", wrong_count)
+    result = core.grade(both_wrong, toy, limits=FAST, check_tampering=False)
+    assert result.group("count_positive_tests").blocked_by == ["scale"]
+    only_scale = core.grade(replaced(source_nb, "scale", WRONG_SCALE), toy, limits=FAST, check_tampering=False)
+    assert only_scale.group("count_positive_tests").blocked_by == []  # full marks: nothing to explain
