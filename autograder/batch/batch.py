@@ -37,7 +37,7 @@ from autograder.errors import UsageError
 
 skip_unused_format_checkers()  # before nbformat is first imported: 1.4 s less per run (see the worker)
 
-from autograder.batch.submissions import Found, Submission, SubmissionError, discover  # noqa: E402
+from autograder.batch.submissions import Found, Submission, discover  # noqa: E402
 from autograder.grading import fingerprint as fp_mod  # noqa: E402
 from autograder.grading.result import INCOMPLETE, REJECTED, Result  # noqa: E402
 
@@ -490,44 +490,26 @@ def run(cfg: config.Grade) -> int:
     from autograder.grading import core
 
     started = time.perf_counter()
-    try:
-        spec = core.load_assignment(cfg.assignment)
-    except core.GradingSetupError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    # Errors here are AutograderErrors (GradingSetupError, SandboxUnavailable, OutputError, SubmissionError,
+    # UsageError): cli.main prints them once and exits with their code.
+    spec = core.load_assignment(cfg.assignment)
     if not cfg.unsafe:
         from autograder.grading import sandbox
 
-        try:
-            sandbox.check()
-        except sandbox.SandboxUnavailable as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+        sandbox.check()
     out = (cfg.out if cfg.out is not None else default_output(spec.name)).resolve()
-    try:
-        note = check_output(out, spec.name)
-    except OutputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    note = check_output(out, spec.name)
     # Nothing is written before this point, nor when the uploads turn out to be unusable.
-    try:
-        found, staging = _discover(cfg, spec, out)
-    except SubmissionError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    found, staging = _discover(cfg, spec, out)
     try:
         inputs = ", ".join(map(str, cfg.submissions))
         if not found.submissions:
             listed = describe_uploads(found)
-            print(f"error: no submissions found in {inputs}" + (f"\n{listed}" if listed else ""), file=sys.stderr)
-            return 2
+            raise UsageError(f"no submissions found in {inputs}" + (f"\n{listed}" if listed else ""))
         if not found.notebooks:
-            print(
-                f"error: none of the {len(found.submissions)} uploads in {inputs} is a notebook; "
-                f"nothing was graded\n{describe_uploads(found)}",
-                file=sys.stderr,
+            raise UsageError(
+                f"none of the {len(found.submissions)} uploads in {inputs} is a notebook; nothing was graded\n{describe_uploads(found)}"
             )
-            return 2
         claim_output(out, spec.name)
         found = _keep_extracted(found, staging, out)
     finally:
@@ -568,8 +550,7 @@ def run(cfg: config.Grade) -> int:
     try:
         write_reports(spec, records, out, db_url, found)
     except ReportError as exc:
-        print(f"error: the results are in {results_dir}, but the reports failed: {exc}", file=sys.stderr)
-        return 1
+        raise ReportError(f"the results are in {results_dir}, but the reports failed: {exc}") from exc
     scored = [rec["result"]["score"] for s, rec in records.items() if s in {n.student for n in found.notebooks}]
     print(
         f"graded {len(todo.todo)} of {len(found.notebooks)} notebooks of {spec.name} in {time.perf_counter() - started:.1f} s "

@@ -14,6 +14,8 @@ from autograder.grading.spec import Assignment
 class ReportError(AutograderError, RuntimeError):
     """A report cannot be written (bad path or database URL, results of another assignment)."""
 
+    exit_code = 1
+
 
 @dataclasses.dataclass(frozen=True)
 class UploadNote:
