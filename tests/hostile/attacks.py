@@ -62,11 +62,6 @@ def env_for(spec, reference_doc: dict, *, repo: Path, out: Path, solution_url: s
     )
 
 
-def check_names(env: Env, function: str) -> list[str]:
-    """The check names of a graded function (``f.<what>``, the course's naming convention)."""
-    return [n for n in env.forged if n.startswith(function + ".")]
-
-
 # ------------------------------------------------------------------------------- notebook surgery
 
 
@@ -843,9 +838,9 @@ def display_update_test_cell(nb, env: Env):
 
 
 def display_update_flood(nb, env: Env):
-    """The last cell floods display updates: 50 updates of 1 MB each to a display of its own, and as many to
-    the placeholders shown inside the test cells (in turn), hoping to keep hundreds of MB in the graded notebook (and in
-    the grader's memory) past the output caps, which count outputs as they arrive."""
+    """The last cell floods display updates: 50 updates of 1 MB each to a display of its own and as many to the
+    placeholders shown inside the test cells (in turn), hoping to keep 100 MB in the graded notebook (and in the
+    grader's memory): updates rewrite outputs in place, past caps that count outputs as they arrive."""
     _after_imports(nb, _display_setup(env))
     _placeholder_functions(nb)
     nb.cells.append(_code_cell(textwrap.dedent('''

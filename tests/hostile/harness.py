@@ -93,13 +93,15 @@ def serving(code: str):
         srv.server_close()
 
 
-def write_class(folder: Path, env: attacks.Env, names, blank, solved) -> None:
-    """The attacks ``names`` built from ``blank``, the blank itself and ``solved``, as notebooks in ``folder``."""
+def write_class(folder: Path, env: attacks.Env, names, blank, solved=None) -> None:
+    """The attacks ``names`` built from ``blank``, and (given ``solved``) the blank itself and ``solved``, as
+    notebooks in ``folder``."""
     folder.mkdir()
     for name in names:
         nbformat.write(attacks.build(name, blank, env), folder / f"{name}.ipynb")
-    nbformat.write(blank, folder / "honest_blank.ipynb")
-    nbformat.write(solved, folder / "solution.ipynb")
+    if solved is not None:
+        nbformat.write(blank, folder / "honest_blank.ipynb")
+        nbformat.write(solved, folder / "solution.ipynb")
 
 
 def grade(assignment: str, subs: Path, out: Path, limits, *extra: str, env=None, timeout=1400, workers=2) -> subprocess.CompletedProcess:

@@ -208,7 +208,7 @@ def test_disk_and_network_attacks_work_without_the_sandbox(tmp_path, toy, server
     and their zero in the sandboxed batch is the sandbox's doing."""
     folder, spec = toy
     out = tmp_path / "out"
-    harness.write_class(tmp_path / "subs", make_env(toy, out, server), NEEDS_SANDBOX, toy_course.blank(folder), toy_course.solved(folder))
+    harness.write_class(tmp_path / "subs", make_env(toy, out, server), NEEDS_SANDBOX, toy_course.blank(folder))
     proc = harness.grade(str(folder), tmp_path / "subs", out, LIMITS, "--unsafe", timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = harness.read_results(out)
