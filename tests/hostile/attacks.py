@@ -563,14 +563,14 @@ def fork_bomb(nb, env: Env):
 
 
 def output_flood(nb, env: Env):
-    """Print 100 MiB (stdout, stderr, many small messages) from every graded function, far past the output caps."""
+    """Print 32 MiB (stdout, stderr, many small messages) from every graded function, far past the output caps."""
     _define_all(nb, lambda name, args: textwrap.dedent('''
         import sys
         line = "x" * (1 << 20)
-        for _ in range(50):
+        for _ in range(16):
             sys.stdout.write(line)
             sys.stderr.write(line)
-        for i in range(10000):
+        for i in range(5000):
             print(i)
         raise NotImplementedError()
     '''))
