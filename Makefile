@@ -35,11 +35,11 @@ references: $(STAMP) data
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-# Grades every demo/<assignment>/ folder into grading/<assignment>/ (gradebook, grades.csv, feedback/).
+# Grades every demo/<assignment>/ folder into grading/<assignment>/ (the default output folder: gradebook.db,
+# autograder-grades.csv, autograder-feedback/, autograder-summary.html; names nbgrader's tools never write).
 demo: $(STAMP) data
 	@for dir in demo/*/; do \
-		name=$$(basename $$dir); \
-		$(BIN)/autograder grade $$name $$dir --out grading/$$name || exit 1; \
+		$(BIN)/autograder grade $$(basename $$dir) $$dir || exit 1; \
 	done
 
 lint: $(STAMP)

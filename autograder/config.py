@@ -113,12 +113,16 @@ class Grade:
     """Assignment name (a folder under source_solutions/)."""
     submissions: Positional[tuple[Path, ...]]
     """Folders, submitted/ trees or zip files."""
-    out: Path = Path("grading")
-    """Where the gradebook, grades.csv and feedback pages go."""
+    out: Optional[Path] = None
+    """Output folder (results, gradebook.db, autograder-grades.csv, feedback pages). Default: grading/<assignment>/.
+    A folder holding another assignment's results is refused."""
     workers: int = dataclasses.field(default_factory=lambda: os.cpu_count() or 1)
     """Parallel workers. Default: the number of cores."""
     force: bool = False
-    """Regrade submissions that already have a result."""
+    """Regrade every submission, also those whose result is up to date (same file, course files and grader)."""
+    worker_memory_mb: int = 4096
+    """Memory limit of each grading worker process, in MiB (the grader's side: reading outputs, comparing);
+    0 for none. An unsandboxed (--unsafe) kernel inherits it."""
     db_url: Optional[str] = None
     """SQLAlchemy URL of the nbgrader gradebook. Default: sqlite in --out."""
     unsafe: bool = False

@@ -1,16 +1,25 @@
 """``autograder grade``: grade a whole class, in parallel, resumably, and write the reports.
 
-Each submission is graded by ``grade()`` in a worker process of its own (``autograder.batch.worker``);
-its outcome lands in ``<out>/results/<student>.json``, written atomically. That folder is the batch's
-memory: a batch killed halfway and started again grades only the students without a result for the
-same file (same SHA-256), and ``--force`` regrades everyone. The gradebook, grades.csv and the feedback
+Each notebook is graded by ``grade()`` in a worker process of its own (``autograder.batch.worker``); its
+outcome lands in ``<out>/results/<student>.json``, written atomically. That folder is the batch's memory:
+a result is reused only while its key is unchanged, the key being the submitted file's SHA-256, the
+fingerprint of everything else that decides a grade (``autograder.grading.fingerprint``: source notebook,
+grading.toml, reference.json, helper modules, data, the grader's code and version, library versions) and
+the limits. A rerun regrades exactly the submissions whose key changed and says why; ``--force`` regrades
+everyone. Uploads that are not notebooks get a result without a kernel. The gradebook, the CSV and the
 pages are then rebuilt from all results, so each student appears exactly once.
+
+The output folder belongs to one assignment (its layout is below); another assignment's folder is refused
+before anything is written.
 """
 from __future__ import annotations
 
+import collections
+import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,36 +32,184 @@ from pathlib import Path
 from tqdm import tqdm
 
 from autograder import config
-from autograder.batch.submissions import Submission, SubmissionError, discover
-from autograder.batch.worker import job_for, write_json
-from autograder.grading.result import REJECTED, Result
+from autograder.batch.worker import OUT_OF_MEMORY, RECORD_FORMAT, job_for, skip_unused_format_checkers, write_json
+from autograder.errors import UsageError
+
+skip_unused_format_checkers()  # before nbformat is first imported: 1.4 s less per run (see the worker)
+
+from autograder.batch.submissions import Found, Submission, SubmissionError, discover  # noqa: E402
+from autograder.grading import fingerprint as fp_mod  # noqa: E402
+from autograder.grading.result import INCOMPLETE, REJECTED, Result  # noqa: E402
 
 # Time a worker gets beyond the notebook limit to start, restore, compare and write its result.
 WORKER_GRACE_S = 120
+# Lines of each list printed in the terminal; the summary page lists everything.
+MAX_LISTED = 20
+NEW = "new"
+
+
+# ------------------------------------------------------------------------------------- the output folder
+#
+# One folder per assignment (default grading/<assignment>/), marked as such by autograder.json:
+#   autograder.json                      which assignment the folder belongs to
+#   results/<student>.json               one record per upload (the batch's memory)
+#   extracted/<zip>/                     the members of the zips given as input
+#   autograder-grades.csv                one row per student
+#   autograder-feedback/<student>.html   one page per student (the folder can be sent as it is)
+#   autograder-summary.html              the instructor's page (tampering notes: never for students)
+#   gradebook.db                         nbgrader's gradebook, shared with nbgrader on purpose
+# nbgrader's own tools, run in the same folder, write grades.csv (nbgrader export), feedback/, autograded/,
+# submitted/, release/, source/ and nbgrader_config.py: none of those names is ours, so neither side
+# overwrites the other.
+
+MARKER = "autograder.json"
+RESULTS = "results"
+EXTRACTED = "extracted"
+GRADES_CSV = "autograder-grades.csv"
+FEEDBACK = "autograder-feedback"
+SUMMARY = "autograder-summary.html"
+GRADEBOOK = "gradebook.db"
+# What nbgrader writes in a course folder (and so in ours when it is run there), gradebook.db excepted.
+NBGRADER_NAMES = frozenset(
+    {"grades.csv", "feedback", "autograded", "submitted", "release", "source", "nbgrader_config.py", ".nbgrader.log"}
+)
+# Names an older version of the grader wrote, now nbgrader's or renamed.
+OLD_NAMES = ("grades.csv", "feedback", "summary.html")
+OUTPUT_FORMAT = 1
+
+
+class OutputError(UsageError):
+    """The output folder must not be written by this batch (another assignment's results, foreign files)."""
+
+
+def default_output(assignment: str) -> Path:
+    return Path("grading") / assignment
+
+
+def _owners_of_results(folder: Path) -> set[str]:
+    owners = set()
+    for path in sorted((folder / RESULTS).glob("*.json")):
+        try:
+            owner = json.loads(path.read_text())["result"]["assignment"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if isinstance(owner, str):
+            owners.add(owner)
+    return owners
+
+
+def check_output(folder: Path, assignment: str) -> str:
+    """Raise OutputError when grading ``assignment`` must not write into ``folder``; write nothing.
+
+    Allowed: a folder that does not exist yet, an empty one, one marked for ``assignment``, and one an older
+    version of the grader left (no marker, results of ``assignment`` only). Returns a note for the user
+    ('' when there is nothing to say).
+    """
+    if not folder.exists():
+        return ""
+    if not folder.is_dir():
+        raise OutputError(f"{folder} is a file, not a folder")
+    marker = folder / MARKER
+    hint = f"grade '{assignment}' into another folder (the default is {default_output(assignment)}/)"
+    if marker.exists():
+        try:
+            owner = json.loads(marker.read_text())["assignment"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise OutputError(f"{marker} cannot be read, so it is not clear whose results {folder} holds; {hint}") from None
+        if owner != assignment:
+            raise OutputError(f"{folder} holds the results of assignment '{owner}', not '{assignment}'; {hint}")
+        return ""
+    owners = _owners_of_results(folder)
+    others = sorted(owners - {assignment})
+    if others:
+        raise OutputError(f"{folder} holds results of assignment '{others[0]}', not '{assignment}'; {hint}")
+    if owners:
+        old = [name for name in OLD_NAMES if (folder / name).exists()]
+        if old:
+            return (
+                f"note: {', '.join(old)} in {folder} were written by an older version of the grader and are no longer "
+                f"updated; the reports are now {GRADES_CSV}, {FEEDBACK}/ and {SUMMARY}"
+            )
+        return ""
+    if any(folder.iterdir()):
+        raise OutputError(f"{folder} is not empty and was not written by `autograder grade`; {hint}")
+    return ""
+
+
+def claim_output(folder: Path, assignment: str) -> None:
+    """Create ``folder`` if needed and mark it as the output of ``assignment`` (call after check_output)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / MARKER).exists():
+        write_json(folder / MARKER, {"format": OUTPUT_FORMAT, "assignment": assignment, "written_by": "autograder grade"})
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return fp_mod.file_digest(path)
 
 
-def failed_result(assignment: str, sub: Submission, sha: str, reason: str) -> dict:
-    """The record of a submission whose worker died: a result with the reason, score zero."""
-    from autograder.grading import core
+def batch_key(fingerprint: fp_mod.Fingerprint, limits: config.Limits, sandbox: bool) -> dict:
+    """What, besides the submitted file, decides a grade: course files, grader, libraries, limits, sandbox."""
+    return {"fingerprint": fingerprint.to_dict(), "settings": {"limits": dataclasses.asdict(limits), "sandbox": sandbox}}
 
-    spec = core.load_assignment(assignment)
+
+def _short(difference: str) -> str:
+    """'assignment/grading.toml changed' -> 'grading.toml changed'."""
+    for prefix in ("assignment/", "helpers/", "data/"):
+        if difference.startswith(prefix):
+            return difference[len(prefix):]
+    return difference
+
+
+def why_regrade(old: dict | None, sha: str, key: dict, force: bool) -> str | None:
+    """Why the submission must be graded (again), in words, or None when its stored result is up to date."""
+    if old is None:
+        return NEW
+    if force:
+        return "--force"
+    if old.get("sha256") != sha:
+        return "the submission changed"
+    old_key = old.get("key")
+    try:
+        before = fp_mod.Fingerprint.from_dict(old_key["fingerprint"])
+        now = fp_mod.Fingerprint.from_dict(key["fingerprint"])
+        old_settings = old_key["settings"]
+    except (TypeError, KeyError, ValueError):
+        return "graded by an older version of the grader"
+    changes = now.differences(before)
+    code = [c for c in changes if c.startswith("grader/")]
+    words = [_short(c) for c in changes if not c.startswith("grader/")]
+    if code:
+        words.append("the grader's code changed")
+    settings = key["settings"]
+    if old_settings.get("sandbox") != settings["sandbox"]:
+        words.append("sandbox " + ("on" if settings["sandbox"] else "off (--unsafe)"))
+    old_limits = old_settings.get("limits") or {}
+    for name, value in settings["limits"].items():
+        if old_limits.get(name) != value:
+            words.append(f"{name} {old_limits.get(name)} -> {value}")
+    if not words:
+        return None
+    return ", ".join(words[:4]) + (f" and {len(words) - 4} more" if len(words) > 4 else "")
+
+
+def _upload(sub: Submission) -> dict:
+    return {"file": sub.file, "origin": sub.origin, "note": sub.note}
+
+
+def failed_record(spec, sub: Submission, sha: str, key: dict, reason: str, status: str = REJECTED) -> dict:
+    """The record of a submission without a worker's result (not a notebook, or the worker died): score zero."""
     result = Result(
         assignment=spec.name,
-        submission=str(sub.path),
+        submission=str(sub.path) if sub.path is not None else sub.file,
         score=0.0,
         max_score=float(spec.max_score),
-        status=REJECTED,
+        status=status,
         reasons=[reason],
     )
-    return {"student": sub.student, "sha256": sha, "result": result.to_dict()}
+    return {
+        "format": RECORD_FORMAT, "student": sub.student, "sha256": sha, "key": key,
+        "upload": _upload(sub), "result": result.to_dict(),
+    }
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -80,10 +237,28 @@ def _stop_all_workers() -> None:
             _kill_group(proc)
 
 
-def grade_in_worker(job: dict, timeout: float) -> str | None:
-    """Run one worker; return None on success or the reason it failed."""
+def _death(returncode: int, err: bytes, memory_mb: int | None) -> tuple[str, str]:
+    """(status, reason) of a worker that ended without writing its result."""
+    if returncode == OUT_OF_MEMORY:
+        return INCOMPLETE, (
+            f"grading stopped: this submission made the grader use more than its {memory_mb} MiB of memory "
+            "(for example by printing a huge output)"
+        )
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        hint = " (the machine may have run out of memory)" if -returncode == signal.SIGKILL else ""
+        return INCOMPLETE, f"grading stopped: the grader's worker was killed by {name}{hint}"
+    tail = err.decode(errors="replace").strip().splitlines()[-1:] if err else []
+    return REJECTED, f"grading crashed (exit status {returncode}){': ' + tail[0] if tail else ''}"
+
+
+def grade_in_worker(job: dict, timeout: float) -> tuple[str, str] | None:
+    """Run one worker; return None on success or (status, reason) of its failure."""
     if _STOP.is_set():
-        return "the batch was interrupted"
+        return REJECTED, "the batch was interrupted"
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(job, f)
         job_file = f.name
@@ -103,13 +278,12 @@ def grade_in_worker(job: dict, timeout: float) -> str | None:
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             proc.communicate()
-            return f"the grader gave up after {timeout:.0f} s"
+            return INCOMPLETE, f"the grader gave up after {timeout:.0f} s"
         finally:
             with _LIVE_LOCK:
                 _LIVE.discard(proc)
         if proc.returncode != 0 or not Path(job["output"]).exists():
-            tail = err.decode(errors="replace").strip().splitlines()[-1:] if err else []
-            return f"grading crashed (exit status {proc.returncode}){': ' + tail[0] if tail else ''}"
+            return _death(proc.returncode, err, job.get("worker_memory_mb"))
         return None
     finally:
         Path(job_file).unlink(missing_ok=True)
@@ -117,51 +291,84 @@ def grade_in_worker(job: dict, timeout: float) -> str | None:
 
 def load_record(path: Path) -> dict | None:
     try:
-        return json.loads(path.read_text())
+        record = json.loads(path.read_text())
     except (OSError, ValueError):
         return None  # a half-written file cannot exist (atomic writes), but a hand-edited one can
+    return record if isinstance(record, dict) and isinstance(record.get("result"), dict) else None
+
+
+@dataclasses.dataclass
+class Plan:
+    """Which notebooks to grade now (with why) and which stored results are still valid."""
+
+    todo: list[tuple[Submission, str, Path, str]]  # (submission, sha256, result file, why)
+    kept: list[Submission]
+
+    def counts(self) -> collections.Counter:
+        return collections.Counter(why for *_, why in self.todo)
+
+    def describe(self) -> str:
+        """'3 regraded: grading.toml changed; 1 new; 2 unchanged (results kept)'."""
+        parts = []
+        for why, n in sorted(self.counts().items(), key=lambda kv: (kv[0] != NEW, -kv[1], kv[0])):
+            parts.append(f"{n} new" if why == NEW else f"{n} regraded: {why}")
+        if self.kept:
+            parts.append(f"{len(self.kept)} unchanged (results kept)")
+        return "; ".join(parts) or "nothing to grade"
+
+
+def plan(notebooks: list[Submission], results_dir: Path, key: dict, force: bool) -> Plan:
+    todo, kept = [], []
+    for sub in notebooks:
+        sha = sha256_of(sub.path)
+        out = results_dir / f"{sub.student}.json"
+        why = why_regrade(load_record(out), sha, key, force)
+        if why is None:
+            kept.append(sub)
+        else:
+            todo.append((sub, sha, out, why))
+    return Plan(todo, kept)
 
 
 def grade_all(
-    assignment: str,
-    submissions: list[Submission],
-    results_dir: Path,
+    spec,
+    todo: list[tuple[Submission, str, Path, str]],
     *,
+    key: dict,
     workers: int,
     limits: config.Limits,
     sandbox: bool,
-    force: bool = False,
+    worker_memory_mb: int | None = None,
     progress: bool = True,
-) -> dict[str, dict]:
-    """Grade every submission lacking an up-to-date result; return all results by student."""
-    todo = []
-    for sub in submissions:
-        sha = sha256_of(sub.path)
-        out = results_dir / f"{sub.student}.json"
-        old = None if force else load_record(out)
-        if old is None or old.get("sha256") != sha:
-            todo.append((sub, sha, out))
+) -> None:
+    """Grade ``todo`` in parallel worker processes; every item ends with a result file."""
+    # The folder, not the name: workers must find an assignment given by path (e.g. a test fixture) too.
+    assignment = str(spec.folder.resolve())  # absolute: a relative one would read as a name
     timeout = limits.notebook_timeout + WORKER_GRACE_S
     _STOP.clear()
     pool = ThreadPoolExecutor(max_workers=max(1, workers))
-    bar = tqdm(total=len(todo), desc=f"grading {Path(assignment).name}", unit="nb", disable=not progress, file=sys.stderr)
+    bar = tqdm(total=len(todo), desc=f"grading {spec.name}", unit="nb", disable=not progress, file=sys.stderr)
     try:
         futures = {
             pool.submit(
                 grade_in_worker,
-                job_for(sub.student, sub.path, sha, out, assignment, limits, sandbox),
+                job_for(
+                    sub.student, sub.path, sha, out, assignment, limits, sandbox,
+                    key=key, upload=_upload(sub), worker_memory_mb=worker_memory_mb,
+                ),
                 timeout,
             ): (sub, sha, out)
-            for sub, sha, out in todo
+            for sub, sha, out, _ in todo
         }
         for future in as_completed(futures):
             sub, sha, out = futures[future]
             try:
                 problem = future.result()
             except Exception as exc:  # the pool itself must not stop the batch
-                problem = f"grading failed: {exc}"
+                problem = (REJECTED, f"grading failed: {exc}")
             if problem:
-                write_json(out, failed_result(assignment, sub, sha, problem))
+                status, reason = problem
+                write_json(out, failed_record(spec, sub, sha, key, reason, status))
             bar.update(1)
             bar.set_postfix_str(sub.student)
     except KeyboardInterrupt:
@@ -173,36 +380,109 @@ def grade_all(
         raise BatchInterrupted() from None
     pool.shutdown(wait=True)
     bar.close()
-    records = {}
-    for sub in submissions:
-        rec = load_record(results_dir / f"{sub.student}.json")
-        if rec is not None:
-            records[sub.student] = rec
-    return records
 
 
-def write_reports(spec, records: dict[str, dict], out: Path, db_url: str) -> None:
-    """Gradebook, grades.csv, one feedback page per student and the instructor's summary, from all results.
+def record_problems(spec, subs: list[Submission], results_dir: Path, key: dict) -> None:
+    """Results for uploads that are not notebooks (no worker needed); a file is rewritten only if it changes."""
+    for sub in subs:
+        digest = hashlib.sha256(f"{sub.file}\n{sub.problem}".encode()).hexdigest()
+        record = failed_record(spec, sub, digest, key, sub.problem)
+        path = results_dir / f"{sub.student}.json"
+        if load_record(path) != json.loads(json.dumps(record)):
+            write_json(path, record)
 
-    The summary holds tampering notes: it sits beside ``feedback/``, not in it, so that folder can be sent
-    to students as it is.
+
+def upload_notes(found: Found) -> list:
+    from autograder.report.common import UploadNote
+
+    notes = [UploadNote(s.file, s.note, s.student) for s in found.renamed]
+    notes += [UploadNote(s.file, s.reason) for s in found.skipped]
+    return notes
+
+
+def write_reports(spec, records: dict[str, dict], out: Path, db_url: str, found: Found | None = None) -> None:
+    """Gradebook, CSV, one page per student and the instructor's summary, from all results.
+
+    The summary holds tampering notes: it sits beside the feedback folder, not in it, so that folder can be
+    sent to students as it is. Uploads that are not notebooks get a short page and a row without scores;
+    they stay out of the gradebook and the statistics.
     """
     from autograder.grading import reference_store
     from autograder.report import csv_export, feedback, gradebook
 
+    problems = {s.student: s for s in (found.not_notebooks if found else []) if s.student in records}
     results = {student: Result.from_dict(rec["result"]) for student, rec in records.items()}
-    gradebook.write_gradebook(db_url, spec, results)
-    csv_export.write_grades_csv(out / "grades.csv", spec, results)
+    gradebook.write_gradebook(db_url, spec, {s: r for s, r in results.items() if s not in problems})
+    csv_export.write_grades_csv(out / GRADES_CSV, spec, results, unscored=set(problems))
     ref_values = reference_store.load(spec)
-    fb_dir = out / "feedback"
+    fb_dir = out / FEEDBACK
     fb_dir.mkdir(parents=True, exist_ok=True)
     links = {}
     for student, result in results.items():
         page = fb_dir / f"{student}.html"
+        links[student] = f"{FEEDBACK}/{page.name}"
+        if student in problems:
+            sub = problems[student]
+            shown = sub.file.replace(":", "/").rsplit("/", 1)[-1]  # the file's own name, not the instructor's paths
+            feedback.write_upload_page(page, spec, student, shown, sub.problem)
+            continue
         # Plotted series travel on the result's checks; the page draws them beside the reference.
         feedback.write_feedback(page, spec, result, ref_values, student=student)
-        links[student] = f"feedback/{page.name}"
-    feedback.write_instructor_summary(out / "summary.html", spec, results, feedback_links=links)
+    feedback.write_instructor_summary(
+        out / SUMMARY,
+        spec,
+        results,
+        feedback_links=links,
+        not_notebooks={s: sub.file for s, sub in problems.items()},
+        uploads=upload_notes(found) if found else [],
+    )
+
+
+def _listing(title: str, lines: list[str]) -> str:
+    if not lines:
+        return ""
+    shown = lines[:MAX_LISTED]
+    more = [f"    ... and {len(lines) - MAX_LISTED} more (all are listed in {SUMMARY})"] if len(lines) > MAX_LISTED else []
+    return "\n".join([f"  {title}:", *(f"    {line}" for line in shown), *more]) + "\n"
+
+
+def describe_uploads(found: Found) -> str:
+    """The uploads that are not graded as notebooks under their own id, for the terminal."""
+    text = _listing(
+        f"{len(found.not_notebooks)} not notebooks or not readable (each gets a result that says so; left out of the statistics)",
+        [f"{s.student}: {s.problem}" for s in found.not_notebooks],
+    )
+    text += _listing(
+        f"{len(found.renamed)} given another id (two uploads gave the same one)",
+        [f"{s.student}: {s.file}: {s.note}" for s in found.renamed],
+    )
+    text += _listing(f"{len(found.skipped)} files not graded", [f"{s.file}: {s.reason}" for s in found.skipped])
+    return text
+
+
+def _discover(cfg: config.Grade, spec, out: Path) -> tuple[Found, Path]:
+    """Find the uploads; zips are unpacked into a private folder first (moved into ``out`` later)."""
+    staging = Path(tempfile.mkdtemp(prefix="ag-unpack-"))
+    try:
+        return discover(cfg.submissions, spec.name, staging), staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _keep_extracted(found: Found, staging: Path, out: Path) -> Found:
+    """Move the unpacked zips into ``out/extracted/`` (replacing earlier copies of the same zips)."""
+    target = out / EXTRACTED
+    entries = sorted(staging.iterdir())
+    if not entries:
+        return found
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in entries:
+        dest = target / entry.name
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.move(str(entry), str(dest))
+    return found.relocate(staging, target)
 
 
 def run(cfg: config.Grade) -> int:
@@ -223,48 +503,78 @@ def run(cfg: config.Grade) -> int:
         except sandbox.SandboxUnavailable as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-    out = cfg.out.resolve()
+    out = (cfg.out if cfg.out is not None else default_output(spec.name)).resolve()
     try:
-        subs = discover(cfg.submissions, spec.name, out / "extracted")
+        note = check_output(out, spec.name)
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    # Nothing is written before this point, nor when the uploads turn out to be unusable.
+    try:
+        found, staging = _discover(cfg, spec, out)
     except SubmissionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if not subs:
-        print(f"error: no submissions found in {', '.join(map(str, cfg.submissions))}", file=sys.stderr)
-        return 2
-    # The folder, not the name: workers must find an assignment given by path (e.g. a test fixture) too.
     try:
-        records = grade_all(
-            str(spec.folder),
-            subs,
-            out / "results",
+        inputs = ", ".join(map(str, cfg.submissions))
+        if not found.submissions:
+            listed = describe_uploads(found)
+            print(f"error: no submissions found in {inputs}" + (f"\n{listed}" if listed else ""), file=sys.stderr)
+            return 2
+        if not found.notebooks:
+            print(
+                f"error: none of the {len(found.submissions)} uploads in {inputs} is a notebook; "
+                f"nothing was graded\n{describe_uploads(found)}",
+                file=sys.stderr,
+            )
+            return 2
+        claim_output(out, spec.name)
+        found = _keep_extracted(found, staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    if note:
+        print(note)
+
+    key = batch_key(fp_mod.of_assignment(spec), cfg.limits, not cfg.unsafe)
+    results_dir = out / RESULTS
+    todo = plan(found.notebooks, results_dir, key, cfg.force)
+    print(f"{spec.name}: {len(found.notebooks)} notebooks: {todo.describe()}\n{describe_uploads(found)}", end="")
+    record_problems(spec, found.not_notebooks, results_dir, key)
+    try:
+        grade_all(
+            spec,
+            todo.todo,
+            key=key,
             workers=cfg.workers,
             limits=cfg.limits,
             sandbox=not cfg.unsafe,
-            force=cfg.force,
+            worker_memory_mb=cfg.worker_memory_mb,
         )
     except BatchInterrupted:
-        done = len(list((out / "results").glob("*.json")))
+        done = len(list(results_dir.glob("*.json")))
         print(
-            f"\ninterrupted: {done} results are kept in {out / 'results'}; run the same command again to grade "
-            "the rest",
+            f"\ninterrupted: {done} results are kept in {results_dir}; run the same command again to grade the rest",
             file=sys.stderr,
         )
         return 130
-    db_url = cfg.db_url or f"sqlite:///{out / 'gradebook.db'}"
+    records = {}
+    for sub in found.submissions:
+        rec = load_record(results_dir / f"{sub.student}.json")
+        if rec is not None:
+            records[sub.student] = rec
+    db_url = cfg.db_url or f"sqlite:///{out / GRADEBOOK}"
     from autograder.report import ReportError
 
     try:
-        write_reports(spec, records, out, db_url)
+        write_reports(spec, records, out, db_url, found)
     except ReportError as exc:
-        print(f"error: the results are in {out / 'results'}, but the reports failed: {exc}", file=sys.stderr)
+        print(f"error: the results are in {results_dir}, but the reports failed: {exc}", file=sys.stderr)
         return 1
-    scores = [rec["result"]["score"] for rec in records.values()]
-    max_score = max((rec["result"]["max_score"] for rec in records.values()), default=0)
+    scored = [rec["result"]["score"] for s, rec in records.items() if s in {n.student for n in found.notebooks}]
     print(
-        f"graded {len(records)} submissions of {spec.name} in {time.perf_counter() - started:.1f} s; "
-        f"mean {sum(scores) / max(1, len(scores)):.2f} of {max_score:g}\n"
-        f"  grades:    {out / 'grades.csv'}\n  feedback:  {out / 'feedback'}/<student>.html\n"
-        f"  summary:   {out / 'summary.html'}\n  gradebook: {db_url}"
+        f"graded {len(todo.todo)} of {len(found.notebooks)} notebooks of {spec.name} in {time.perf_counter() - started:.1f} s "
+        f"({todo.describe()}); mean {sum(scored) / max(1, len(scored)):.2f} of {spec.max_score:g} over {len(scored)} notebooks\n"
+        f"  grades:    {out / GRADES_CSV}\n  feedback:  {out / FEEDBACK}/<student>.html\n"
+        f"  summary:   {out / SUMMARY}\n  gradebook: {db_url}"
     )
     return 0

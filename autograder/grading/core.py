@@ -25,7 +25,7 @@ class GradingSetupError(AutograderError, RuntimeError):
 
 @functools.lru_cache(maxsize=1)
 def sandbox_factory() -> runner.KernelManagerFactory:
-    """The bubblewrap kernel manager of ``autograder/grading/sandbox.py`` (probed once per process)."""
+    """The bubblewrap kernel manager of ``autograder/grading/sandbox/`` (probed once per process)."""
     try:
         from autograder.grading import sandbox
     except ImportError as exc:

@@ -13,6 +13,8 @@ import copy
 import dataclasses
 import json
 import logging
+import math
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -120,23 +122,114 @@ def run(state: State, steps: tuple[str, ...] | list[str] = DEFAULT) -> State:
 # ---------------------------------------------------------------------------------------------- read
 
 
-def _clean_cell(raw: Any):
-    """A fresh cell holding only type, metadata and source: nothing else of the submission survives."""
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_MAKE_CELL = {
+    "code": nbformat.v4.new_code_cell,
+    "markdown": nbformat.v4.new_markdown_cell,
+    "raw": nbformat.v4.new_raw_cell,
+}
+
+
+def _plain_text(text: str) -> tuple[str, int]:
+    """``text`` with lone surrogates (not encodable as UTF-8, so never writable or runnable) replaced by U+FFFD."""
+    return _SURROGATE.subn("\ufffd", text)
+
+
+def _plain_json(value: Any) -> tuple[Any, bool]:
+    """A copy of metadata that JSON and UTF-8 can hold (surrogates replaced, NaN and infinities to None)."""
+    if isinstance(value, str):
+        text, n = _plain_text(value)
+        return text, n > 0
+    if isinstance(value, float) and not math.isfinite(value):
+        return None, True
+    if isinstance(value, dict):
+        out, changed = {}, False
+        for k, v in value.items():
+            key, bad_key = _plain_json(str(k))
+            out[key], bad = _plain_json(v)
+            changed = changed or bad or bad_key
+        return out, changed
+    if isinstance(value, list):
+        items = [_plain_json(v) for v in value]
+        return [v for v, _ in items], any(bad for _, bad in items)
+    return value, False
+
+
+def _repaired_tags(tags: Any) -> list[str] | None:
+    """Tags as nbformat wants them (unique strings without commas); a string is read as comma-separated."""
+    if isinstance(tags, str):
+        tags = tags.split(",")
+    if not isinstance(tags, list):
+        return None
+    out: list[str] = []
+    for tag in tags:
+        for part in (tag.split(",") if isinstance(tag, str) else []):
+            part = part.strip()
+            if part and part not in out:
+                out.append(part)
+    return out
+
+
+def _clean_metadata(kind: str, meta: Any, where: str, notes: list[str]) -> dict:
+    """The cell's metadata with what nbformat cannot validate or write repaired or dropped, and noted.
+
+    Only metadata is repaired: it decides nothing that runs, except the tags (the skip tag), which are kept
+    where they can be read.
+    """
+    if not isinstance(meta, dict):
+        if meta is not None:
+            notes.append(f"{where}: metadata that is not a JSON object was dropped")
+        return {}
+    try:
+        meta, changed = _plain_json(meta)
+    except RecursionError:
+        notes.append(f"{where}: metadata nested too deeply was dropped")
+        return {}
+    if changed:
+        notes.append(f"{where}: metadata that cannot be written as JSON text (lone surrogates, NaN) was repaired")
+    if "tags" in meta:
+        tags = _repaired_tags(meta["tags"])
+        if tags != meta["tags"]:
+            notes.append(f"{where}: malformed metadata 'tags' ({type(meta['tags']).__name__}) was "
+                         + ("repaired" if tags is not None else "dropped"))
+            if tags is None:
+                del meta["tags"]
+            else:
+                meta["tags"] = tags
+    for key in list(meta):
+        try:
+            _MAKE_CELL[kind](source="", metadata={key: meta[key]})
+        except nbformat.ValidationError:
+            notes.append(f"{where}: metadata '{key}' is not valid nbformat and was dropped")
+            del meta[key]
+    return meta
+
+
+def _clean_cell(raw: Any, where: str = "cell", notes: list[str] | None = None):
+    """A fresh cell holding only type, metadata and source: nothing else of the submission survives.
+
+    None when the cell is unusable (not an object, unknown type, no text as source). What can be repaired
+    without changing what runs is, with a note in ``notes``: malformed metadata is repaired or dropped, and
+    characters that cannot be encoded (lone surrogates, which no Python can compile either) become U+FFFD.
+    """
+    notes = notes if notes is not None else []
     if not isinstance(raw, dict):
         return None
     kind = raw.get("cell_type")
     source = raw.get("source", "")
     if isinstance(source, list) and all(isinstance(s, str) for s in source):
         source = "".join(source)
-    if kind not in ("code", "markdown", "raw") or not isinstance(source, str):
+    if kind not in _MAKE_CELL or not isinstance(source, str):
         return None
-    meta = raw.get("metadata")
-    meta = copy.deepcopy(meta) if isinstance(meta, dict) else {}
-    if kind == "code":
-        return nbformat.v4.new_code_cell(source=source, metadata=meta)
-    if kind == "markdown":
-        return nbformat.v4.new_markdown_cell(source=source, metadata=meta)
-    return nbformat.v4.new_raw_cell(source=source, metadata=meta)
+    source, bad = _plain_text(source)
+    if bad:
+        notes.append(f"{where}: {bad} character(s) that are not valid text (lone surrogates) were replaced by U+FFFD")
+    meta = _clean_metadata(kind, raw.get("metadata"), where, notes)
+    try:
+        return _MAKE_CELL[kind](source=source, metadata=meta)
+    except nbformat.ValidationError:  # each key passed on its own; together they should too
+        notes.append(f"{where}: metadata is not valid nbformat and was dropped")
+        return _MAKE_CELL[kind](source=source, metadata={})
 
 
 def _graded_ids(nb) -> set[str]:
@@ -151,7 +244,7 @@ def _graded_ids(nb) -> set[str]:
 
 @register("read")
 def read(state: State) -> State:
-    """Is it an nbformat 4 notebook, and one of this assignment?"""
+    """Is it an nbformat 4 notebook, and one of this assignment? Malformed cells are repaired or dropped (noted)."""
     sub = state.submission
     if isinstance(sub, (str, Path)):
         path = Path(sub)
@@ -169,10 +262,14 @@ def read(state: State) -> State:
         return state.reject("not a notebook: no list of cells")
     if data.get("nbformat") != 4:
         return state.reject(f"not an nbformat 4 notebook (nbformat = {data.get('nbformat')!r})")
-    cells = [_clean_cell(c) for c in data["cells"]]
-    if any(c is None for c in cells):
-        bad = next(i for i, c in enumerate(cells) if c is None)
-        return state.reject(f"not a notebook: cell {bad} is malformed")
+    cells = []
+    for index, raw in enumerate(data["cells"]):
+        cell = _clean_cell(raw, f"cell {index}", state.tampering)
+        if cell is None:
+            # Dropping a cell cannot raise a score: a graded cell dropped here is missing to restore.
+            state.tampering.append(f"cell {index}: malformed (no known cell type or no text as source); dropped")
+        else:
+            cells.append(cell)
     nb = nbformat.v4.new_notebook(cells=cells)
     wanted = _graded_ids(state.source)
     if not any(isinstance(gid, str) and gid in wanted for gid in (nbgrader_meta(c).get("grade_id") for c in cells)):

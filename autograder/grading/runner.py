@@ -10,6 +10,7 @@ memory. Stderr is kept for the record but never matters for scoring.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import copy
 import dataclasses
 import json
@@ -211,24 +212,28 @@ def prepare_workdir(nb, helpers: Path = course.STUDENT_HELPERS) -> Path:
 
 
 async def _shutdown(client: GradingClient, km) -> None:
-    # We own the kernel (nbclient does not when given a km), so stop it here, whatever happened.
+    """Stop the kernel and free its resources, whatever happened; each failure is logged and passed over."""
+    # We own the kernel (nbclient does not when given a km). nbclient also registers an atexit cleanup
+    # when it starts one; ours has run, so that hook would only fail at interpreter exit.
+    atexit.unregister(client._cleanup_kernel)
     try:
         if getattr(client, "kc", None) is not None:
             client.kc.stop_channels()
-    except Exception:
-        pass
+    except Exception as exc:  # noqa: BLE001
+        log.debug("stopping the kernel's channels failed", exc_info=exc)
     try:
         if km.has_kernel:
             await ensure_async(km.shutdown_kernel(now=True))
-    except Exception:
+    except Exception as exc:  # noqa: BLE001
+        log.debug("kernel shutdown failed; killing it", exc_info=exc)
         try:
             await ensure_async(km._kill_kernel())
-        except Exception:
-            pass
+        except Exception as exc2:  # noqa: BLE001
+            log.warning("killing the kernel failed", exc_info=exc2)
     try:
         await ensure_async(km.cleanup_resources())
-    except Exception:
-        pass
+    except Exception as exc:  # noqa: BLE001
+        log.warning("cleaning up the kernel's resources failed", exc_info=exc)
 
 
 async def _execute(nb, limits: Limits, factory: KernelManagerFactory, workdir: Path, data_dir: Path | None) -> tuple[Any, Outcome]:
@@ -237,6 +242,7 @@ async def _execute(nb, limits: Limits, factory: KernelManagerFactory, workdir: P
     try:
         km = factory(workdir, data_dir, limits)
     except Exception as exc:  # e.g. the sandbox refuses a folder: a result, not a crash
+        log.warning("the kernel for %s could not be set up", workdir, exc_info=exc)
         outcome = Outcome(status="no_kernel", reason=f"the kernel could not be set up: {type(exc).__name__}: {str(exc)[:300]}")
         outcome.seconds = round(time.monotonic() - start, 3)
         _close_run(nb, outcome)
@@ -260,11 +266,27 @@ async def _execute(nb, limits: Limits, factory: KernelManagerFactory, workdir: P
         outcome.reason = f"{'execution' if started else 'the kernel did not start'}: {type(exc).__name__}"
     finally:
         await _shutdown(client, km)
+    if outcome.status in ("dead", "no_kernel"):
+        _log_kernel_output(km, workdir, outcome)
     if outcome.status != "ok":
         outcome.cell = client.current if client.current >= 0 else None
         _close_run(client.nb, outcome)
     outcome.seconds = round(time.monotonic() - start, 3)
     return client.nb, outcome
+
+
+def _log_kernel_output(km, workdir: Path, outcome: Outcome) -> None:
+    """Put the end of the kernel's own stderr (it says why the kernel did not start or died) in the grader's
+    log. Only there: it holds whatever the kernel printed, so it never goes into the student's feedback.
+    Managers without a log (the unsandboxed one) have nothing to add."""
+    tail = getattr(km, "log_tail", None)
+    if tail is None:
+        return
+    text = tail().rstrip()
+    what = "did not start" if outcome.status == "no_kernel" else "died"
+    # Indented, so that lines the kernel printed cannot pass for the grader's own log lines.
+    shown = "\n".join(f"    | {line}" for line in text.splitlines()) if text else "    (nothing)"
+    log.warning("the kernel in %s %s; the end of its stdout/stderr:\n%s", workdir, what, shown)
 
 
 def _close_run(nb, outcome: Outcome) -> None:

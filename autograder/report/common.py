@@ -1,6 +1,7 @@
 """Small helpers the report modules share: the error type, atomic file writes, score formatting."""
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -12,6 +13,15 @@ from autograder.grading.spec import Assignment
 
 class ReportError(AutograderError, RuntimeError):
     """A report cannot be written (bad path or database URL, results of another assignment)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class UploadNote:
+    """An uploaded file that was not graded under an id of its own, or whose id was changed, and why."""
+
+    file: str  # as the instructor knows it: its path in the input, or zip:member
+    reason: str
+    student: str = ""  # the id it was graded under, when it was
 
 
 def atomic_write(path: str | Path, data: str | bytes, *, encoding: str = "utf-8", newline: str | None = None) -> Path:

@@ -1,8 +1,14 @@
-"""``grades.csv``: one row per student, one column per check group, then total, max, status and reasons."""
+"""The grades CSV: one row per student, one column per check group, then total, max, status and reasons.
+
+The batch writes it as ``autograder-grades.csv``, a name nbgrader's ``export`` (``grades.csv``) never
+writes. Uploads that are not notebooks get a row with empty score cells, so that a spreadsheet's
+averages leave them out, and their reason.
+"""
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Collection
 from pathlib import Path
 
 from autograder.grading.result import Result
@@ -34,8 +40,8 @@ def short_reasons(result: Result, limit: int = MAX_REASONS_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
-def grades_csv_text(spec: Assignment, results: dict[str, Result]) -> str:
-    """The CSV text (students in id order)."""
+def grades_csv_text(spec: Assignment, results: dict[str, Result], *, unscored: Collection[str] = ()) -> str:
+    """The CSV text (students in id order); students in ``unscored`` get empty score cells."""
     check_results(spec, results)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -43,11 +49,14 @@ def grades_csv_text(spec: Assignment, results: dict[str, Result]) -> str:
     for student in sorted(results):
         result = results[student]
         groups = group_scores(spec, result)
+        if student in unscored:
+            scores = [""] * (len(groups) + 1)
+        else:
+            scores = [*(fmt(g.score) if g is not None else "0" for g in groups.values()), fmt(result.score)]
         writer.writerow(
             [
                 _text(student),
-                *(fmt(g.score) if g is not None else "0" for g in groups.values()),
-                fmt(result.score),
+                *scores,
                 fmt(spec.max_score),
                 result.status,
                 _text(short_reasons(result)),
@@ -56,6 +65,11 @@ def grades_csv_text(spec: Assignment, results: dict[str, Result]) -> str:
     return out.getvalue()
 
 
-def write_grades_csv(path: str | Path, spec: Assignment, results: dict[str, Result]) -> Path:
-    """Write grades.csv atomically (UTF-8, one row per student); return its path."""
-    return atomic_write(path, grades_csv_text(spec, results), newline="")
+def write_grades_csv(
+    path: str | Path, spec: Assignment, results: dict[str, Result], *, unscored: Collection[str] = ()
+) -> Path:
+    """Write the CSV atomically (UTF-8, one row per student); return its path.
+
+    ``unscored``: students whose upload was not a notebook (no scores, left out of averages).
+    """
+    return atomic_write(path, grades_csv_text(spec, results, unscored=unscored), newline="")

@@ -19,6 +19,7 @@ import math
 import re
 import statistics
 import urllib.parse
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ import jinja2
 
 from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, CheckResult, Code, Result, hidden_message
 from autograder.grading.spec import Assignment, Check
-from autograder.report.common import STATUS_WORDS, ReportError, atomic_write, check_results, fmt, group_scores
+from autograder.report.common import STATUS_WORDS, ReportError, UploadNote, atomic_write, check_results, fmt, group_scores
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_CURVE_POINTS = 5000  # more points than pixels only makes the PNG bigger
@@ -310,19 +311,30 @@ def write_feedback(
 
 
 def render_instructor_summary(
-    spec: Assignment, results: dict[str, Result], feedback_links: dict[str, str] | None = None
+    spec: Assignment,
+    results: dict[str, Result],
+    feedback_links: dict[str, str] | None = None,
+    *,
+    not_notebooks: Mapping[str, str] | None = None,
+    uploads: Sequence[UploadNote] = (),
 ) -> str:
     """The HTML text of the instructor's summary page (see ``write_instructor_summary``)."""
     check_results(spec, results)
+    not_notebooks = dict(not_notebooks or {})
+    links = feedback_links or {}
+
+    def link(student: str) -> str:
+        # Percent-encoded relative link: no 'javascript:' or other scheme can reach the href.
+        return urllib.parse.quote(links.get(student, ""), safe="/")
+
     rows = []
-    for student in sorted(results):
+    for student in sorted(s for s in results if s not in not_notebooks):
         result = results[student]
         groups = group_scores(spec, result)
         rows.append(
             {
                 "student": student,
-                # Percent-encoded relative link: no 'javascript:' or other scheme can reach the href.
-                "link": urllib.parse.quote((feedback_links or {}).get(student, ""), safe="/"),
+                "link": link(student),
                 "score": result.score,
                 "groups": [g.score if g is not None else 0.0 for g in groups.values()],
                 "status": result.status,
@@ -332,6 +344,17 @@ def render_instructor_summary(
                 "seconds": sum(v for v in result.timings.values() if isinstance(v, (int, float))),
             }
         )
+    others = [
+        {
+            "student": student,
+            "link": link(student),
+            "file": _cut(not_notebooks[student], 300),
+            "reasons": [_cut(r, 500) for r in results[student].reasons],
+        }
+        for student in sorted(s for s in not_notebooks if s in results)
+    ]
+    notes = [{"file": _cut(n.file, 300), "reason": _cut(n.reason, 500), "student": n.student} for n in uploads]
+    # The statistics are those of the notebooks: a README or a PDF in the folder is nobody's score.
     scores = [r["score"] for r in rows]
     stats = {
         "count": len(rows),
@@ -341,8 +364,10 @@ def render_instructor_summary(
         "statuses": {STATUS_WORDS.get(s, s): sum(1 for r in rows if r["status"] == s) for s in sorted({r["status"] for r in rows})},
         "tampered": sum(1 for r in rows if r["tampering"]),
         "group_means": [statistics.fmean(r["groups"][i] for r in rows) if rows else 0.0 for i in range(len(spec.groups))],
+        "not_notebooks": len(others),
+        "notes": len(notes),
     }
-    return _ENV.get_template("summary.html.j2").render(spec=spec, rows=rows, stats=stats)
+    return _ENV.get_template("summary.html.j2").render(spec=spec, rows=rows, stats=stats, others=others, notes=notes)
 
 
 def write_instructor_summary(
@@ -350,9 +375,30 @@ def write_instructor_summary(
     spec: Assignment,
     results: dict[str, Result],
     feedback_links: dict[str, str] | None = None,
+    *,
+    not_notebooks: Mapping[str, str] | None = None,
+    uploads: Sequence[UploadNote] = (),
 ) -> Path:
     """Write the instructor's page: every student's score per group, status, reasons and tampering notes.
 
     ``feedback_links`` (student id -> URL relative to the page) link each row to the student's feedback.
+    ``not_notebooks`` (student id -> the uploaded file) are uploads that are not notebooks: listed on their
+    own, left out of the statistics. ``uploads`` lists the files not graded under an id of their own (skipped,
+    or another file of the same student) and the ids that were changed, each with its reason.
     """
-    return atomic_write(path, render_instructor_summary(spec, results, feedback_links))
+    return atomic_write(
+        path, render_instructor_summary(spec, results, feedback_links, not_notebooks=not_notebooks, uploads=uploads)
+    )
+
+
+def render_upload_page(spec: Assignment, student: str, file: str, reason: str) -> str:
+    """The HTML text of the one short page of an upload that could not be graded (see ``write_upload_page``)."""
+    return _ENV.get_template("upload.html.j2").render(
+        spec=spec, student=student, file=_cut(file, 300), reason=_cut(reason, 500), status_word=STATUS_WORDS[REJECTED]
+    )
+
+
+def write_upload_page(path: str | Path, spec: Assignment, student: str, file: str, reason: str) -> Path:
+    """Write the page of a student whose upload is not a notebook (or could not be unpacked): what was
+    received, why it scores nothing, what to hand in instead. No per-check listing: nothing was run."""
+    return atomic_write(path, render_upload_page(spec, student, file, reason))

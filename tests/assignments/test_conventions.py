@@ -53,7 +53,7 @@ LAYOUTS = {
         ("initialize_parameters", "forward_propagation", "compute_cost", "model"), graded_needs_data=True,
         min_hidden=1),  # three of its groups have a single hidden check
     "softmax": Layout(
-        ("softmax", "softmax_cost", "softmax_backward", "train_softmax"), given=("make_blobs",),
+        ("softmax", "softmax_cost", "softmax_backward", "train_softmax"), given=("make_blobs", "training_accuracy"),
         extras_print="training accuracy"),
     "tf_basics": Layout(
         ("linear_function", "sigmoid", "cost", "one_hot_matrix", "ones", "minimize_quadratic"),
@@ -407,3 +407,17 @@ def test_ungraded_part_runs(layout, source, spec, tmp_path, monkeypatch):
     extras = [c for c in nb.cells if spec.skip_tag in c.metadata.get("tags", [])]
     assert extras and all(any("image/png" in o.get("data", {}) for o in c.outputs) for c in extras)
     assert layout.extras_print in stdout
+
+
+def test_tensorflow_start_up_log_is_silenced_for_students(source):
+    """Issue #11.13: TensorFlow's start-up log lines must not fill the first outputs a student sees. The
+    grader sets TF_CPP_MIN_LOG_LEVEL itself; a student's Jupyter does not, so the cell that first imports
+    TensorFlow sets it before the import."""
+    for cell in source.cells:
+        if cell.cell_type != "code" or not re.search(r"^\s*(import tensorflow|from tensorflow)", cell.source, re.M):
+            continue
+        before = cell.source[: re.search(r"^\s*(import tensorflow|from tensorflow)", cell.source, re.M).start()]
+        assert 'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")' in before, (
+            "the first TensorFlow import needs os.environ.setdefault(\"TF_CPP_MIN_LOG_LEVEL\", \"2\") before it"
+        )
+        break

@@ -45,14 +45,14 @@ def work_folders(pids):
 
 
 def check_complete(out, expect_scores):
-    """Every student has exactly one result, one grades.csv row and one gradebook submission, all agreeing."""
+    """Every student has exactly one result, one CSV row and one gradebook submission, all agreeing."""
     from nbgrader.api import Gradebook
 
     results = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
     assert sorted(results) == STUDENTS
     scores = {s: r["result"]["score"] for s, r in results.items()}
     assert scores == expect_scores
-    rows = list(csv.DictReader((out / "grades.csv").open()))
+    rows = list(csv.DictReader((out / "autograder-grades.csv").open()))
     assert sorted(r["student"] for r in rows) == STUDENTS
     assert {r["student"]: float(r["total"]) for r in rows} == scores
     with Gradebook(f"sqlite:///{out / 'gradebook.db'}", course_id="course") as gb:
@@ -90,7 +90,7 @@ def test_killed_batch_resumes_and_force_regrades(toy_dir, tmp_path):
         toy_course.kill_tree(proc)
     before = stamps(results)
     assert 2 <= len(before) < len(STUDENTS), before
-    assert not (out / "grades.csv").exists()  # the reports come at the end, which was never reached
+    assert not (out / "autograder-grades.csv").exists()  # the reports come at the end, which was never reached
     left = work_folders(tree)
     assert left, "SIGKILL left no working folder behind; this test no longer shows that the rerun removes them"
 
@@ -130,7 +130,7 @@ def test_changed_submission_is_regraded(toy_dir, tmp_path):
     assert subprocess.run(cmd, capture_output=True, timeout=300).returncode == 0
     second = json.loads((out / "results" / "ann.json").read_text())
     assert second["result"]["score"] == 10 and second["sha256"] != first["sha256"]
-    assert os.path.exists(out / "grades.csv")
+    assert os.path.exists(out / "autograder-grades.csv")
 
 
 def test_ctrl_c_stops_the_batch_soon_and_cleanly(toy_dir, tmp_path):

@@ -31,6 +31,16 @@ def make_toy(folder: Path) -> Path:
     return target
 
 
+def copy_as(toy_dir: Path, name: str) -> Path:
+    """A second assignment: the toy (with its reference values) under another name, beside it."""
+    target = toy_dir.parent / name
+    shutil.copytree(toy_dir, target)
+    spec_file = target / "grading.toml"
+    spec_file.write_text(spec_file.read_text().replace('name = "toy"', f'name = "{name}"', 1))
+    assert spec_mod.load(target).name == name
+    return target
+
+
 def blank(toy_dir: Path):
     return release.released_notebook(toy_dir / "toy.ipynb", "toy")
 

@@ -84,3 +84,14 @@ def test_results_of_another_assignment_are_refused(tmp_path, toy, result_of):
     with pytest.raises(ReportError, match="softmax"):
         write_grades_csv(tmp_path / "g.csv", toy, {"a": r})
     assert not (tmp_path / "g.csv").exists()
+
+
+def test_uploads_that_are_not_notebooks_get_empty_scores_so_averages_leave_them_out(tmp_path, toy, result_of):
+    results = {
+        "alice": result_of(),
+        "carol": result_of({c.name: "not graded" for c in toy.checks()}, status="rejected",
+                           reasons=["not a notebook: carol.pdf is a PDF document"]),
+    }
+    rows = read(write_grades_csv(tmp_path / "g.csv", toy, results, unscored={"carol"}))
+    assert rows[1] == ["alice", "3", "5", "2", "10", "10", "graded", ""]
+    assert rows[2] == ["carol", "", "", "", "", "10", "rejected", "not a notebook: carol.pdf is a PDF document"]
