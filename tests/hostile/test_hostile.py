@@ -1,192 +1,91 @@
-"""Every attack of ``attacks.py``, an honest blank and the solution, graded together by one sandboxed batch.
+"""Every attack of ``attacks.py``, an honest blank and the solution of the toy assignment (numpy only), graded
+together by one sandboxed batch.
 
 What an instructor would check after grading a class with cheaters in it: the batch finished, everyone has
 a result, the solution got full marks, no attack got more than handing in the blank notebook, tampering is
 reported, the gradebook holds exactly the results, and nothing outside the output folder changed (no
-solution, reference value or helper module was rewritten, no process of a sandbox survived).
+solution, reference value or helper module was rewritten, no process of a sandbox survived, no working
+folder was left behind). The attacks need no TensorFlow, so the whole corpus runs on the toy in the fast
+tier; ``test_hostile_tf.py`` (slow) grades a few of them against tf_basics with TensorFlow in the kernel.
 """
 from __future__ import annotations
 
-import copy
-import hashlib
-import http.server
+import dataclasses
 import json
-import os
-import subprocess
 import sys
-import sysconfig
-import threading
-import time
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from autograder import course
-from autograder.grading import core, sandbox
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "batch")]
 import attacks  # noqa: E402
+import harness  # noqa: E402
+import toy_course  # noqa: E402
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
+from autograder import course  # noqa: E402
+from autograder.grading import core, pipeline, records, sandbox  # noqa: E402
+from autograder.grading.limits import Limits  # noqa: E402
+from autograder.grading.result import Code  # noqa: E402
 
-AUTOGRADER = Path(sys.executable).with_name("autograder")
-# Small limits keep the batch short: an attack that never returns costs one worker the notebook timeout.
-# The cell timeout leaves room for `import tensorflow` on a busy machine (it took over 20 s at load 15).
-LIMITS = ["--cell-timeout", "60", "--notebook-timeout", "120", "--memory-mb", "2048", "--max-processes", "128"]
+pytestmark = pytest.mark.timeout(600)
+
+# Small limits keep the batch short: an attack that never returns costs one worker the notebook timeout,
+# twice (the graded run and the run without hidden tests that explains its failed visible checks). The toy
+# runs in about a second; the timeouts leave room for a loaded machine.
+NOTEBOOK_TIMEOUT = 20
+# More workers than cores: the sleeping attacks (the infinite loop) and kernel start-up waits overlap with the
+# others' work (measured here under other jobs' load: 106 s with 2 workers, 77-98 s with 4).
+WORKERS = 4
+LIMITS = ["--cell-timeout", "5", "--notebook-timeout", str(NOTEBOOK_TIMEOUT), "--memory-mb", "512", "--max-processes", "64"]
 # Attacks that need the disk or the network: without the sandbox they get full marks (positive control).
 NEEDS_SANDBOX = ["read_solution_notebook", "read_reference_values", "network_download"]
-HONEST = {"honest_blank", "solution"}
-
-# Files an attack could try to rewrite, outside the output folder; their hashes must not change.
-GUARDED = [
-    course.SOURCE_DIR / "tf_basics",
-    course.RELEASE_DIR / "tf_basics",
-    course.STUDENT_HELPERS,
-]
-PLANTED = [Path(sysconfig.get_paths()["purelib"]) / name for name in ("sitecustomize.py", "usercustomize.py")]
-
-
-def tree_digest(paths) -> dict[str, str]:
-    digests = {}
-    for root in paths:
-        files = sorted(p for p in Path(root).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-        for path in files or [Path(root)]:
-            digests[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "absent"
-    return digests
-
-
-def solved(released, source):
-    """The released notebook with the source's answers pasted into its solution cells (a model student)."""
-    answers = {
-        c.metadata["nbgrader"]["grade_id"]: c.source
-        for c in source.cells
-        if c.get("metadata", {}).get("nbgrader", {}).get("solution")
-    }
-    nb = copy.deepcopy(released)
-    for cell in nb.cells:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if gid in answers:
-            cell.source = answers[gid]
-    return nb
-
-
-class SolutionServer(http.server.ThreadingHTTPServer):
-    """Serves the solution code on the loopback and counts the requests it gets."""
-
-    def __init__(self, code: str):
-        self.code, self.requests = code.encode(), 0
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(handler):  # noqa: N805
-                self.requests += 1
-                handler.send_response(200)
-                handler.send_header("Content-Length", str(len(self.code)))
-                handler.end_headers()
-                handler.wfile.write(self.code)
-
-            def log_message(handler, *args):  # noqa: N805
-                pass
-
-        super().__init__(("127.0.0.1", 0), Handler)
-
-
-def live_uids(uids: set[int]) -> list[tuple[int, int]]:
-    """(pid, uid) of running processes whose real uid is in ``uids``."""
-    found = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                with open(f"/proc/{entry.name}/status") as fh:
-                    uid = next(int(line.split()[1]) for line in fh if line.startswith("Uid:"))
-            except (OSError, StopIteration, ValueError):
-                continue
-            if uid in uids:
-                found.append((int(entry.name), uid))
-    return found
-
-
-def write_class(folder: Path, out: Path, server: SolutionServer, names) -> None:
-    """The attacks ``names``, the honest blank and the solution, as notebooks in ``folder``."""
-    folder.mkdir()
-    spec = core.load_assignment("tf_basics")
-    released = nbformat.read(course.RELEASE_DIR / "tf_basics" / "tf_basics.ipynb", as_version=4)
-    env = attacks.env_for(
-        spec,
-        json.loads(spec.reference_path.read_text()),
-        repo=course.ROOT,
-        out=out,
-        solution_url=f"http://127.0.0.1:{server.server_address[1]}/solution.py",
-    )
-    for name in names:
-        nbformat.write(attacks.build(name, released, env), folder / f"{name}.ipynb")
-    nbformat.write(released, folder / "honest_blank.ipynb")
-    nbformat.write(solved(released, nbformat.read(spec.notebook_path, as_version=4)), folder / "solution.ipynb")
+LYING = ["lying_float", "lying_ndarray", "lying_dict"]
+# Codes of a check whose test cell never recorded it: the attack did not get as far as being judged.
+NOT_RECORDED = {Code.RAISED, Code.NOT_RECORDED, Code.NOT_RUN, Code.CELL_TIMEOUT, Code.OUTPUT_CUT}
 
 
 @pytest.fixture(scope="module")
-def server():
-    source = nbformat.read(core.load_assignment("tf_basics").notebook_path, as_version=4)
-    code = "\n\n".join(c.source for c in source.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
-    srv = SolutionServer("import numpy as np\nimport tensorflow as tf\n\n" + code)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-
-
-def grade(subs: Path, out: Path, *extra: str, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [str(AUTOGRADER), "grade", "tf_basics", str(subs), "--out", str(out), "--workers", "2", *LIMITS, *extra],
-        capture_output=True, text=True, env=env, timeout=1400,
-    )
-
-
-def read_results(out: Path) -> dict[str, dict]:
-    return {p.stem: json.loads(p.read_text())["result"] for p in sorted((out / "results").glob("*.json"))}
+def toy(tmp_path_factory):
+    """A private copy of the toy with its reference values, and its spec."""
+    folder = toy_course.make_toy(tmp_path_factory.mktemp("course"))
+    return folder, core.load_assignment(folder)
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory, server):
+def server(toy):
+    with harness.serving(harness.solution_code(toy[1])) as srv:
+        yield srv
+
+
+def make_env(toy, out: Path, server) -> attacks.Env:
+    folder, spec = toy
+    return attacks.env_for(spec, json.loads(spec.reference_path.read_text()), repo=course.ROOT, out=out, solution_url=server.url)
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory, toy, server):
     if not sandbox.available():
         pytest.skip("the bubblewrap sandbox cannot run here")
+    folder, spec = toy
     root = tmp_path_factory.mktemp("hostile")
-    subs, out, tmp = root / "submissions", root / "out", root / "tmp"
-    tmp.mkdir()
-    write_class(subs, out, server, attacks.ATTACKS)
-    before = tree_digest(GUARDED + PLANTED)
-    requests_before = server.requests
-    # A private temporary folder: the workers' run folders and the sandbox-uid lock files land there, so
-    # the uids this batch used can be told apart from those of other sandboxes on the machine.
-    started = time.monotonic()
-    proc = grade(subs, out, env=dict(os.environ, TMPDIR=str(tmp)))
-    seconds = time.monotonic() - started
-    uids = {sandbox.UID_BASE + int(p.stem) for p in tmp.glob("autograder-sandbox-uids-*/*.lock")}
-    results = read_results(out)
-    print(f"\nhostile batch: {len(results)} results in {seconds:.0f} s")
-    for name, result in results.items():
-        first = (result["reasons"] or [""])[0][:70]
-        print(f"  {name:30s} {result['score']:g}/{result['max_score']:g}  {result['status']:10s} {first}")
-    return {
-        "proc": proc, "out": out, "results": results, "before": before, "uids": uids,
-        "downloads": server.requests - requests_before, "seconds": seconds,
-    }
-
-
-def group_scores(result) -> dict[str, float]:
-    return {g["grade_id"]: g["score"] for g in result["groups"]}
+    guarded = harness.guarded_files(spec) + [toy_course.TOY]
+    return harness.sandboxed_batch(
+        root, str(folder), make_env(toy, root / "out", server), attacks.ATTACKS,
+        toy_course.blank(folder), toy_course.solved(folder), LIMITS, guarded, server, timeout=500, workers=WORKERS,
+    )
 
 
 def test_batch_finishes_with_a_result_for_everyone(batch):
     proc = batch["proc"]
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert f"graded {len(attacks.ATTACKS) + 2} submissions" in proc.stdout
-    assert set(batch["results"]) == set(attacks.ATTACKS) | HONEST
+    assert set(batch["results"]) == set(attacks.ATTACKS) | harness.HONEST
 
 
-def test_solution_gets_full_marks_in_the_same_batch(batch):
+def test_solution_gets_full_marks_in_the_same_batch(batch, toy):
     result = batch["results"]["solution"]
-    assert result["score"] == result["max_score"] == 23
+    assert result["score"] == result["max_score"] == toy[1].max_score == 10
     assert result["status"] == "graded" and not result["tampering"]
 
 
@@ -201,28 +100,19 @@ def _known_limit(name):
 
 @pytest.mark.parametrize("attack", [_known_limit(n) for n in sorted(attacks.ATTACKS)])
 def test_attack_scores_no_more_than_the_blank(batch, attack):
-    blank, result = batch["results"]["honest_blank"], batch["results"][attack]
-    blank_groups = group_scores(blank)
-    for grade_id, score in group_scores(result).items():
-        assert score <= blank_groups[grade_id], (grade_id, result)
-    assert result["score"] <= blank["score"], result
+    harness.assert_no_more_than_the_blank(batch["results"], attack)
 
 
 @pytest.mark.parametrize("attack", sorted(attacks.ATTACKS))
 def test_attack_passes_no_hidden_check(batch, attack):
-    # Hidden reference values never enter the kernel: no attack, whatever it does, can pass a hidden check.
-    result = batch["results"][attack]
-    passed = [c["name"] for g in result["groups"] for c in g["checks"] if c["passed"] and not c["visible"]]
-    assert passed == []
-    visible_points = sum(c["max_points"] for g in result["groups"] for c in g["checks"] if c["visible"])
-    assert result["score"] <= visible_points
+    harness.assert_no_hidden_check_passed(batch["results"][attack])
 
 
 @pytest.mark.parametrize("attack", sorted(attacks.TAMPERING))
-def test_tampering_is_reported(batch, attack):
+def test_tampering_is_reported(batch, toy, attack):
     notes = batch["results"][attack]["tampering"]
     # every test cell was touched, so every one of them is named
-    for grade_id in (g.grade_id for g in core.load_assignment("tf_basics").groups):
+    for grade_id in (g.grade_id for g in toy[1].groups):
         assert any(note.startswith(grade_id) or grade_id in note for note in notes), (grade_id, notes)
 
 
@@ -237,11 +127,49 @@ def test_code_attacks_are_not_called_tampering_of_cells(batch):
 def test_runaway_submissions_are_stopped_with_a_reason(batch):
     results = batch["results"]
     assert results["infinite_loop"]["status"] == "incomplete"
-    assert any("120 s" in r for r in results["infinite_loop"]["reasons"]), results["infinite_loop"]["reasons"]
+    assert any(f"{NOTEBOOK_TIMEOUT} s" in r for r in results["infinite_loop"]["reasons"]), results["infinite_loop"]["reasons"]
     # os._exit ends the kernel; kill(-1, 9) spares the caller on Linux and finds nothing else of its uid
     assert results["os_exit"]["status"] == "incomplete"
     assert any("died" in r for r in results["os_exit"]["reasons"]), results["os_exit"]["reasons"]
-    assert any("cut" in r for r in results["output_flood"]["reasons"]), results["output_flood"]["reasons"]
+    for flood in ("output_flood", "display_update_flood"):
+        assert any("cut" in r for r in results[flood]["reasons"]), results[flood]["reasons"]
+
+
+@pytest.mark.parametrize("attack", LYING)
+def test_lying_arithmetic_is_judged_as_the_plain_numbers_it_holds(batch, attack):
+    # The lying objects got through the recorder (every check has a record) and earned nothing: records hold
+    # plain numbers, judged outside the kernel, so no lying operator ever runs on them.
+    checks = harness.checks_of(batch["results"][attack])
+    assert [c["name"] for c in checks if c["code"] in NOT_RECORDED] == []
+    assert [c["name"] for c in checks if c["points"]] == []
+
+
+def test_right_shapes_alone_earn_nothing(batch, toy):
+    # patched_isinstance makes its fake pass for an ndarray of the right shape: every structural check of the
+    # toy recorded the right answer, and each one is held back because no value check of its group passed.
+    checks = {c["name"]: c for c in harness.checks_of(batch["results"]["patched_isinstance"])}
+    structural = [c.name for c in toy[1].checks() if c.structural]
+    assert structural
+    for name in structural:
+        assert checks[name]["code"] == Code.NEEDS_VALUE_CHECK and checks[name]["points"] == 0, checks[name]
+    assert batch["results"]["patched_isinstance"]["score"] == 0
+
+
+@pytest.mark.parametrize("attack", ["display_update_test_cell", "display_update_flood"])
+def test_display_updates_change_no_record(batch, attack):
+    # The placeholders the functions showed inside the test cells stayed placeholders: every check ends as in
+    # the blank, whose functions raise at the same place.
+    codes = {c["name"]: c["code"] for c in harness.checks_of(batch["results"][attack])}
+    blank = {c["name"]: c["code"] for c in harness.checks_of(batch["results"]["honest_blank"])}
+    assert codes == blank
+
+
+def test_deep_folder_tree_costs_no_later_submission(batch):
+    # deep_folder_tree is graded before most of the class (submissions go in name order; "solution" comes
+    # well after it): they all have a result and the solution full marks (above), and no working folder of
+    # any submission, the tree's included, is left in the batch's temporary folder.
+    assert sorted(batch["results"]).index("deep_folder_tree") < sorted(batch["results"]).index("solution")
+    assert [p.name for p in batch["tmp"].iterdir() if p.name.startswith("ag-")] == []
 
 
 def test_gradebook_has_exactly_the_results(batch):
@@ -250,7 +178,7 @@ def test_gradebook_has_exactly_the_results(batch):
     results = batch["results"]
     with Gradebook(f"sqlite:///{batch['out'] / 'gradebook.db'}", course_id="course") as gb:
         students = sorted(s.id for s in gb.students)
-        submissions = gb.assignment_submissions("tf_basics")
+        submissions = gb.assignment_submissions("toy")
         scores = {s.student_id: s.score for s in submissions}
         assert len(submissions) == len(scores)  # one submission per student
     assert students == sorted(results) == sorted(scores)
@@ -269,26 +197,43 @@ def test_grades_csv_has_one_row_per_student(batch):
 
 
 def test_nothing_outside_the_output_folder_changed(batch):
-    assert tree_digest(GUARDED + PLANTED) == batch["before"]
-    # the attacks' downloads never reached the solution server on the grading machine's loopback
-    assert batch["downloads"] == 0
+    harness.assert_files_unchanged_and_no_download(batch)
 
 
 def test_no_sandbox_process_survives(batch):
-    assert batch["uids"], "the batch used no sandbox uid: was it sandboxed?"
-    deadline = time.monotonic() + 10
-    while live_uids(batch["uids"]) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert live_uids(batch["uids"]) == []
+    harness.assert_no_sandbox_process_survives(batch)
 
 
-def test_disk_and_network_attacks_work_without_the_sandbox(tmp_path, server):
+def test_disk_and_network_attacks_work_without_the_sandbox(tmp_path, toy, server):
     """Positive control: the same notebooks, graded with --unsafe, get full marks, so the attacks are real
     and their zero in the sandboxed batch is the sandbox's doing."""
+    folder, spec = toy
     out = tmp_path / "out"
-    write_class(tmp_path / "subs", out, server, NEEDS_SANDBOX)
-    proc = grade(tmp_path / "subs", out, "--unsafe")
+    harness.write_class(tmp_path / "subs", make_env(toy, out, server), NEEDS_SANDBOX, toy_course.blank(folder))
+    proc = harness.grade(str(folder), tmp_path / "subs", out, LIMITS, "--unsafe", timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    results = read_results(out)
+    results = harness.read_results(out)
     for name in NEEDS_SANDBOX:
-        assert results[name]["score"] == results[name]["max_score"] == 23, (name, results[name])
+        assert results[name]["score"] == results[name]["max_score"] == 10, (name, results[name])
+
+
+def test_display_updates_keep_the_kept_output_bounded(toy, tmp_path):
+    """The notebook the grader keeps after the display attacks: test cells hold no record (their placeholders
+    were never rewritten) and the whole kept output stays within the notebook's output cap, though the flood
+    sent 100 MB of updates."""
+    folder, spec = toy
+    limits = dataclasses.replace(Limits(), cell_timeout=5, notebook_timeout=NOTEBOOK_TIMEOUT, max_output_kb=256, max_notebook_output_kb=1024)
+    env = attacks.env_for(spec, json.loads(spec.reference_path.read_text()), repo=course.ROOT, out=tmp_path / "out", solution_url="http://127.0.0.1:9/")
+    steps = ("read", "restore", "prepare", "execute", "collect")
+    for name in ("display_update_test_cell", "display_update_flood"):
+        state = core.make_state(attacks.build(name, toy_course.blank(folder), env), spec, limits=limits, sandbox=sandbox.available())
+        state = pipeline.run(state, steps)
+        assert state.outcome.status == "ok", (name, state.outcome)
+        test_cells = [c for c in state.nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade")]
+        assert len(test_cells) == len(spec.groups)
+        for cell in test_cells:
+            assert records.records_in(cell) == [], (name, cell.outputs)
+            assert "yyyy" not in json.dumps(cell.outputs), name
+        kept = sum(len(json.dumps(o)) for c in state.nb.cells for o in c.get("outputs", []))
+        assert kept <= (limits.max_notebook_output_kb + 16) * 1024, (name, kept)
+        assert state.collected and all(c.value is None for c in state.collected.values()), name
