@@ -202,7 +202,7 @@ def read_reference_values(nb, env: Env):
 
 def read_gradebook(nb, env: Env):
     """Open the gradebook (and grades.csv, results/) in the output folder; exec any solution code found there."""
-    guesses = [str(env.out / "gradebook.db"), str(env.out / "grades.csv")]
+    guesses = [str(env.out / "gradebook.db"), str(env.out / "autograder-grades.csv")]
     _after_imports(nb, _finder(env) + textwrap.dedent(f'''
         import glob as _glob, sqlite3 as _sqlite3
         _FOUND = []
@@ -212,7 +212,7 @@ def read_gradebook(nb, env: Env):
             for (_table,) in _con.execute("select name from sqlite_master where type = 'table'"):
                 for _row in _con.execute(f"select * from '{{_table}}'"):
                     _FOUND += [v for v in _row if isinstance(v, str) and "def " in v]
-        for _path in [_find("grades.csv", [{guesses[1]!r}])] + _glob.glob({str(env.out / "results" / "*.json")!r}):
+        for _path in [_find("autograder-grades.csv", [{guesses[1]!r}])] + _glob.glob({str(env.out / "results" / "*.json")!r}):
             if _path:
                 _FOUND.append(open(_path).read())
         print("found", len(_FOUND), "texts")
@@ -258,9 +258,9 @@ def write_results_and_gradebook(nb, env: Env):
         except Exception as exc:
             print("gradebook:", type(exc).__name__)
         try:
-            with open(os.path.join(out, "grades.csv"), "a") as f:
+            with open(os.path.join(out, "autograder-grades.csv"), "a") as f:
                 f.write("ghost,1000,1000\\n")
-            written.append("grades.csv")
+            written.append("autograder-grades.csv")
         except Exception as exc:
             print("csv:", type(exc).__name__)
         print("written:", written)

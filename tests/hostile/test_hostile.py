@@ -24,6 +24,7 @@ import harness  # noqa: E402
 import toy_course  # noqa: E402
 
 from autograder import course  # noqa: E402
+from autograder.batch import batch as batch_mod  # noqa: E402
 from autograder.grading import core, pipeline, records, sandbox  # noqa: E402
 from autograder.grading.limits import Limits  # noqa: E402
 from autograder.grading.result import Code  # noqa: E402
@@ -79,7 +80,8 @@ def batch(tmp_path_factory, toy, server):
 def test_batch_finishes_with_a_result_for_everyone(batch):
     proc = batch["proc"]
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert f"graded {len(attacks.ATTACKS) + 2} submissions" in proc.stdout
+    n = len(attacks.ATTACKS) + 2
+    assert f"graded {n} of {n} notebooks" in proc.stdout
     assert set(batch["results"]) == set(attacks.ATTACKS) | harness.HONEST
 
 
@@ -190,7 +192,7 @@ def test_gradebook_has_exactly_the_results(batch):
 def test_grades_csv_has_one_row_per_student(batch):
     import csv
 
-    rows = list(csv.DictReader((batch["out"] / "grades.csv").open()))
+    rows = list(csv.DictReader((batch["out"] / batch_mod.GRADES_CSV).open()))
     assert sorted(r["student"] for r in rows) == sorted(batch["results"])
     for row in rows:
         assert float(row["total"]) == pytest.approx(batch["results"][row["student"]]["score"])
