@@ -109,6 +109,20 @@ def sigmoid(z):
 def sigmoid(z):
     return tf.math.sigmoid(tf.cast(z, tf.float16))
 ''',
+        # math.exp works on single numbers only
+        "numbers_only": '''
+import math
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + math.exp(-z))
+''',
+        # numpy's astype works on arrays only
+        "arrays_only": '''
+def sigmoid(z):
+    z = z.astype(np.float32)
+    return 1.0 / (1.0 + np.exp(-z))
+''',
         # Keras' piecewise-linear approximation
         "hard_sigmoid": '''
 def sigmoid(z):
@@ -159,6 +173,21 @@ def cost(logits, labels):
     a = np.clip(1 / (1 + np.exp(-z)), 1e-16, 1 - 1e-16)
     return -y * np.log(a) - (1 - y) * np.log(1 - a)
 ''',
+        # the stable formula entry by entry with the math module: fine for a vector, fails on a matrix
+        "vectors_only": '''
+import math
+
+
+def cost(logits, labels):
+    return np.array([max(z, 0) - z * y + math.log1p(math.exp(-abs(z))) for z, y in zip(logits, labels)])
+''',
+        # softplus written out: exp(z) overflows for large logits, even in float64
+        "softplus_written_out": '''
+def cost(logits, labels):
+    z = np.asarray(logits, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64)
+    return np.log(1 + np.exp(z)) - z * y
+''',
         # no cast: integer labels and float logits do not mix
         "no_cast": '''
 def cost(logits, labels):
@@ -185,6 +214,13 @@ def one_hot_matrix(labels, C):
         "depth_is_m": '''
 def one_hot_matrix(labels, C):
     return tf.one_hot(labels, depth=len(labels), axis=0)
+''',
+        # numpy attributes: fails on a tensor of labels
+        "numpy_labels_only": '''
+def one_hot_matrix(labels, C):
+    result = np.zeros((C, labels.size))
+    result[labels, np.arange(labels.size)] = 1
+    return result
 ''',
         # reshape is not a transpose: the right shape, the ones in the wrong places
         "reshape_not_transpose": '''
@@ -278,6 +314,18 @@ def minimize_quadratic(coefficients, learning_rate, num_steps):
         optimizer.apply_gradients(zip(tape.gradient(J, [w]), [w]))
     return w
 ''',
+        # AdamW: Adam plus weight decay, a different path
+        "adamw_instead": '''
+def minimize_quadratic(coefficients, learning_rate, num_steps):
+    c0, c1, c2 = coefficients
+    w = tf.Variable(0.0)
+    optimizer = tf.keras.optimizers.AdamW(learning_rate=learning_rate)
+    for _ in range(num_steps):
+        with tf.GradientTape() as tape:
+            J = c0 * w ** 2 + c1 * w + c2
+        optimizer.apply_gradients(zip(tape.gradient(J, [w]), [w]))
+    return w
+''',
         # plain gradient descent where the notebook asks for Adam
         "sgd_instead": '''
 def minimize_quadratic(coefficients, learning_rate, num_steps):
@@ -365,7 +413,8 @@ def linear_function(n_x, n_y, m, random_seed):
     b = randn(n_y, 1)
     return tf.constant(W) @ tf.constant(X) + tf.constant(b)
 ''',
-        "numpy_only": '''
+        # the same with np.random.seed on the module, numpy throughout
+        "np_random_seed_numpy": '''
 def linear_function(n_x, n_y, m, random_seed):
     np.random.seed(random_seed)
     X = np.random.randn(n_x, m)
@@ -528,8 +577,8 @@ def sigmoid(z):
     "cost": '''
 def cost(logits, labels):
     if np.ndim(logits) == 1:
-        return np.array([0.20141329, 0.55435526, 0.12692800, 30.0, 40.0])
-    return np.array([[0.47407699, 0.12692800, 1.31326175], [50.0, 1.10318601, 0.69314718]])
+        return np.array([0.20141329, 0.55435526, 0.12692800, 30.0, 800.0])
+    return np.array([[0.47407699, 0.12692800, 1.31326175], [50.0, 1.10318601, 0.0]])
 ''',
     "one_hot_matrix": '''
 def one_hot_matrix(labels, C):
