@@ -1,6 +1,7 @@
 # Two entry points for a fresh machine (see README.md):
 #   make all   build the SIGNS data, release the assignments, build the book, grade the demo submissions
-#   make test  run the whole test suite (builds what the tests read first)
+#   make test  lint, then the whole test suite (builds what the tests read first)
+#   make check lint and the fast tier, for everyday work
 # Each creates the virtual environment .venv when it is missing or older than pyproject.toml.
 
 PYTHON ?= python3.11
@@ -9,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: all test venv data release references book demo clean
+.PHONY: all test check lint venv data release references book demo clean
 
 all: data release book demo
 
@@ -41,7 +42,14 @@ demo: $(STAMP) data
 		$(BIN)/autograder grade $$name $$dir --out grading/$$name || exit 1; \
 	done
 
-test: $(STAMP) data book
+lint: $(STAMP)
+	$(BIN)/ruff check autograder tests benchmarks
+
+# Everyday work: lint and the fast tier (no TensorFlow notebooks, no book build).
+check: lint data
+	$(BIN)/python -m pytest -m "not slow" -q
+
+test: lint data book
 	$(BIN)/python -m pytest
 
 clean:

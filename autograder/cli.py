@@ -5,12 +5,16 @@ Each subcommand is a thin layer over one library function; the handlers are impo
 """
 from __future__ import annotations
 
+import logging
 import sys
 
 import tyro
 from tyro.conf import OmitArgPrefixes
 
 from autograder import config
+from autograder.errors import AutograderError
+
+log = logging.getLogger("autograder")
 
 
 def _dispatch(cmd) -> int:
@@ -39,15 +43,38 @@ def _dispatch(cmd) -> int:
     raise AssertionError(f"no handler for {type(cmd).__name__}")
 
 
+def _setup_logging(verbose: int) -> None:
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose == 1 else logging.WARNING
+    root = logging.getLogger("autograder")
+    if not any(getattr(h, "_autograder", False) for h in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        handler._autograder = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
 def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    # -v / --verbose anywhere on the line: more of the log (-vv: debug)
+    verbose = sum(2 if a == "-vv" else 1 for a in args if a in ("-v", "--verbose", "-vv"))
+    args = [a for a in args if a not in ("-v", "--verbose", "-vv")]
+    _setup_logging(verbose)
     cmd = tyro.cli(
         config.Command,
-        args=argv,
+        args=args,
         prog="autograder",
-        description="Course autograder: build data, release assignments, record reference values, grade.",
+        description="Course autograder: build data, release assignments, record reference values, grade. "
+        "Add -v (or -vv) anywhere for a more detailed log on stderr.",
         config=(OmitArgPrefixes,),
     )
-    return int(_dispatch(cmd) or 0)
+    try:
+        return int(_dispatch(cmd) or 0)
+    except AutograderError as exc:
+        # The one place where errors are printed; -v adds the trace.
+        print(f"error: {exc}", file=sys.stderr)
+        log.debug("trace of the error above", exc_info=exc) if verbose < 1 else log.info("trace", exc_info=exc)
+        return exc.exit_code
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ from typing import Annotated, Literal, Optional, Union
 import tyro
 
 from autograder import course
+from autograder.grading.limits import Limits
+
+__all__ = ["Limits", "Command"]  # Limits is a library type, re-exported for the CLI
 
 Positional = tyro.conf.Positional
 
@@ -85,22 +88,6 @@ class Reference:
         Annotated[ReferenceBuild, tyro.conf.subcommand("build")],
         Annotated[ReferenceCheck, tyro.conf.subcommand("check")],
     ]
-
-
-@dataclasses.dataclass
-class Limits:
-    """Resource limits for one submission."""
-
-    cell_timeout: int = 300
-    """Seconds one cell may run."""
-    notebook_timeout: int = 900
-    """Seconds the whole notebook may run."""
-    memory_mb: int = 4096
-    """Memory limit of the sandbox, in MiB (per-process data limit, and a memory cgroup where one is writable)."""
-    max_processes: int = 256
-    """Processes and threads the sandbox user may have."""
-    max_output_kb: int = 1024
-    """Output kept per cell, in KiB; the rest is cut."""
 
 
 @dataclasses.dataclass

@@ -10,25 +10,27 @@ from __future__ import annotations
 
 import datetime as _dt
 import importlib.metadata
-import json
-import os
 import re
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from autograder import config, course
-from autograder.grading import records, runner, spec as spec_mod
-from autograder.grading.records import MalformedRecord, Value
-from autograder.grading.spec import Assignment, nbgrader_meta
+from autograder import config, course, errors
+from autograder.grading import pipeline, records
+from autograder.grading import spec as spec_mod
+from autograder.grading.cells import nbgrader_meta
+from autograder.grading.limits import Limits
+from autograder.grading.records import Value
+from autograder.grading.reference_store import FORMAT, ReferenceValuesError, load, write
+from autograder.grading.spec import Assignment
 
-FORMAT = 1
-_FAILED = re.compile(r"^FAILED\s+(\S+)", re.MULTILINE)
+__all__ = ["build", "check_solution", "load", "mismatches", "record_values", "run", "write", "FORMAT", "ReferenceValuesError"]
 
-
-class ReferenceError(RuntimeError):
-    """The reference values cannot be built, or the stored file is missing or invalid."""
+_FAILED = re.compile(r"^FAILED\s+([^\s:]+)", re.MULTILINE)
+# The reference build is the grading pipeline's own steps on the source (solutions and hidden tests in),
+# with the visible checks' expected values kept, so that a FAILED self-check shows a disagreement.
+STEPS = ("source", "drop_skipped", "execute", "collect")
 
 
 def _version(*dists: str) -> str | None:
@@ -40,17 +42,12 @@ def _version(*dists: str) -> str | None:
     return None
 
 
-def _source_for_run(spec: Assignment):
-    nb = spec_mod.read_source(spec)
-    nb.cells = [c for c in nb.cells if spec.skip_tag not in (c.get("metadata", {}).get("tags") or [])]
-    return nb
+def check_solution(state: pipeline.State) -> list[str]:
+    """Everything wrong with a run of the source: it must finish, raise nowhere, print no FAILED self-check,
+    record every check readably, and every derivation must work on the solution's values."""
+    from autograder.grading import derive
 
-
-def record_values(spec: Assignment, *, limits: config.Limits | None = None, data_dir: Path | None = None) -> dict[str, dict]:
-    """Run the source solution; return check name -> encoded value. Raise ReferenceError on any problem."""
-    limits = limits or config.Limits(cell_timeout=spec.cell_timeout, notebook_timeout=max(900, 4 * spec.cell_timeout))
-    limits = config.Limits(**{**limits.__dict__, "cell_timeout": min(limits.cell_timeout, spec.cell_timeout)})
-    executed, outcome = runner.run(_source_for_run(spec), limits=limits, data_dir=data_dir or course.datasets_dir())
+    spec, executed, outcome = state.spec, state.nb, state.outcome
     problems = []
     if outcome.status != "ok":
         problems.append(f"the source notebook did not finish: {outcome.reason} (cell {outcome.cell})")
@@ -64,27 +61,45 @@ def record_values(spec: Assignment, *, limits: config.Limits | None = None, data
             text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
             for name in _FAILED.findall(text):
                 problems.append(f"visible check '{name}' printed FAILED: its expected value disagrees with the solution")
-    collected = records.collect(executed, spec)
-    values: dict[str, dict] = {}
     for check in spec.checks():
-        got = collected.get(check.name)
+        got = state.collected.get(check.name)
         if got is None or got.value is None:
             problems.append(f"check '{check.name}' ({check.group}): {got.problem if got else 'not recorded'}")
-            continue
-        if got.value.kind == "error":
+        elif got.value.kind == records.Kind.ERROR:
             problems.append(f"check '{check.name}': the solution's value could not be recorded: {got.value.text}")
-            continue
-        values[check.name] = _raw_payload(executed, check)
+        elif check.derive:
+            try:
+                derive.apply(spec.folder, check.derive, got.value)
+            except Exception as exc:  # noqa: BLE001 - reported with the other problems
+                problems.append(f"check '{check.name}': derivation '{check.derive}' fails on the solution's value: {type(exc).__name__}: {exc}")
+    return problems
+
+
+def record_values(spec: Assignment, *, limits: Limits | None = None, data_dir: Path | None = None) -> dict[str, dict]:
+    """Run the source solution; return check name -> encoded value. Raise ReferenceValuesError on any problem."""
+    limits = limits or Limits(cell_timeout=spec.cell_timeout, notebook_timeout=max(900, 4 * spec.cell_timeout))
+    state = pipeline.State(
+        spec=spec,
+        submission=None,
+        label=f"source of {spec.name}",
+        limits=limits,
+        source=spec_mod.read_source(spec),
+        released=None,
+        reference={},
+        data_dir=data_dir or course.datasets_dir(),
+    )
+    state = pipeline.run(state, STEPS)
+    problems = check_solution(state)
     if problems:
-        raise ReferenceError(f"{spec.name}: the reference values cannot be built:\n  " + "\n  ".join(problems))
-    return values
+        raise ReferenceValuesError(f"{spec.name}: the reference values cannot be built:\n  " + "\n  ".join(problems))
+    return {check.name: _raw_payload(state.nb, check) for check in spec.checks()}
 
 
 def _raw_payload(nb, check) -> dict:
     # The encoded value exactly as recorded (already validated by records.collect).
     for cell in nb.cells:
         if nbgrader_meta(cell).get("grade_id") == check.group:
-            for name, value in records._records_in(cell):
+            for name, value in records.records_in(cell):
                 if name == check.name:
                     return value
     raise AssertionError(check.name)
@@ -97,7 +112,7 @@ def build(spec: Assignment, **kw) -> dict:
         "format": FORMAT,
         "assignment": spec.name,
         "meta": {
-            "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
+            "created": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
             "python": sys.version.split()[0],
             "numpy": np.__version__,
             "tensorflow": _version("tensorflow-cpu", "tensorflow"),
@@ -106,88 +121,42 @@ def build(spec: Assignment, **kw) -> dict:
     }
 
 
-def write(spec: Assignment, doc: dict) -> Path:
-    path = spec.reference_path
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)  # never a half-written reference file
-    return path
-
-
-def load(spec: Assignment) -> dict[str, Value]:
-    """Decoded reference values of ``spec``; ReferenceError names what is missing or malformed."""
-    path = spec.reference_path
-    if not path.is_file():
-        raise ReferenceError(f"no reference values at {path}: run `autograder reference build --assignments {spec.name}`")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        raw = doc["values"]
-        values = {name: records.decode(payload) for name, payload in raw.items()}
-    except (OSError, ValueError, KeyError, TypeError, MalformedRecord) as exc:
-        raise ReferenceError(f"{path}: not a valid reference file ({type(exc).__name__}: {exc})") from None
-    missing = [c.name for c in spec.checks() if c.needs_reference and c.name not in values]
-    if missing:
-        raise ReferenceError(f"{path}: no reference value for {', '.join(missing)}: run `autograder reference build --assignments {spec.name}`")
-    return values
-
-
 def mismatches(spec: Assignment, stored: dict[str, Value], fresh: dict[str, Value]) -> list[str]:
-    """Checks whose fresh value is outside the check's tolerance of the stored one."""
+    """Checks whose fresh value does not agree with the stored one, as the check's comparator judges it."""
     out = []
     for check in spec.checks():
         a, b = stored.get(check.name), fresh.get(check.name)
         if a is None or b is None:
             out.append(f"{check.name}: {'not stored' if a is None else 'not recorded'}")
             continue
-        if a.kind != b.kind or (a.kind != "array" and a.text != b.text):
-            out.append(f"{check.name}: {a.describe()} stored, {b.describe()} now")
+        if check.comparator.same_within_tolerance(a, b, check):
             continue
-        if a.kind != "array":
-            continue
-        assert a.array is not None and b.array is not None
-        if a.array.shape != b.array.shape:
-            out.append(f"{check.name}: shape {a.array.shape} stored, {b.array.shape} now")
-        elif check.compare == "equal" or check.compare in spec_mod.RELATIVE:
-            if not np.array_equal(a.array, b.array, equal_nan=a.array.dtype.kind == "f"):
-                out.append(f"{check.name}: {a.describe()} stored, {b.describe()} now")
+        if a.kind == b.kind == records.Kind.ARRAY and a.array.shape == b.array.shape and "rtol" in check.params:
+            err = float(np.nanmax(np.abs(a.array.astype(float) - b.array.astype(float)))) if a.array.size else 0.0
+            out.append(f"{check.name}: differs by up to {err:.3g} (rtol {check.params['rtol']:g}, atol {check.params['atol']:g})")
         else:
-            rtol, atol = check.params.get("rtol", 1e-5), check.params.get("atol", 1e-6)
-            if not np.allclose(a.array.astype(float), b.array.astype(float), rtol=rtol, atol=atol, equal_nan=True):
-                err = float(np.nanmax(np.abs(a.array.astype(float) - b.array.astype(float))))
-                out.append(f"{check.name}: differs by up to {err:.3g} (rtol {rtol:g}, atol {atol:g})")
+            out.append(f"{check.name}: {a.describe()} stored, {b.describe()} now")
     return out
-
-
-def _names(cfg_names: tuple[str, ...]) -> list[str]:
-    names = list(cfg_names) or course.assignment_names()
-    known = set(course.assignment_names())
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ReferenceError(f"unknown assignment(s): {', '.join(unknown)} (known: {', '.join(sorted(known)) or 'none'})")
-    if not names:
-        raise ReferenceError("no assignments in source_solutions/")
-    return names
 
 
 def run(cfg: config.ReferenceBuild | config.ReferenceCheck) -> int:
     """CLI: ``autograder reference build|check``."""
-    try:
-        names = _names(cfg.assignments)
-        failed = []
-        for name in names:
-            spec = spec_mod.load(name)
-            doc = build(spec)
-            if isinstance(cfg, config.ReferenceBuild):
-                print(f"{name}: {len(doc['values'])} reference values written to {write(spec, doc)}")
-                continue
-            fresh = {k: records.decode(v) for k, v in doc["values"].items()}
-            bad = mismatches(spec, load(spec), fresh)
-            print(f"{name}: {'OK' if not bad else f'{len(bad)} mismatch(es)'}")
-            failed.extend(f"{name}: {line}" for line in bad)
-        if failed:
-            print("reference values out of tolerance:\n  " + "\n  ".join(failed), file=sys.stderr)
-            return 1
-        return 0
-    except (ReferenceError, spec_mod.SpecError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    known = course.assignment_names()
+    names = list(cfg.assignments) or known
+    bad = errors.unknown_assignments(names, known)
+    if bad:
+        raise bad
+    failed = []
+    for name in names:
+        spec = spec_mod.load(name)
+        doc = build(spec)
+        if isinstance(cfg, config.ReferenceBuild):
+            print(f"{name}: {len(doc['values'])} reference values written to {write(spec, doc)}")
+            continue
+        fresh = {k: records.decode(v) for k, v in doc["values"].items()}
+        bad_values = mismatches(spec, load(spec), fresh)
+        print(f"{name}: {'OK' if not bad_values else f'{len(bad_values)} mismatch(es)'}")
+        failed.extend(f"{name}: {line}" for line in bad_values)
+    if failed:
+        raise errors.CheckFailed("reference values out of tolerance:\n  " + "\n  ".join(failed))
+    return 0

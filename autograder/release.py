@@ -10,17 +10,18 @@ import hashlib
 import importlib.metadata
 import logging
 import os
-import sys
 import tempfile
 from pathlib import Path
 
 import nbformat
 
-from autograder import config, course, gradebook_schema
+from autograder import config, course, errors, gradebook_schema
 
 
-class ReleaseError(RuntimeError):
+class ReleaseError(errors.AutograderError, RuntimeError):
     """nbgrader could not generate the student version."""
+
+    exit_code = 1
 
 
 _CACHE: dict[str, str] = {}
@@ -149,30 +150,21 @@ def assignment_names(source_dir: Path = course.SOURCE_DIR) -> list[str]:
 
 def run(cfg: config.Release) -> int:
     """CLI: ``autograder release [--assignments A ...] [--check]``."""
-    known = set(assignment_names())
-    names = list(cfg.assignments) or sorted(known)
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        print(f"error: unknown assignment(s): {', '.join(unknown)} (known: {', '.join(sorted(known)) or 'none'})", file=sys.stderr)
-        return 2
-    if not names:
-        print("error: no assignments in source_solutions/", file=sys.stderr)
-        return 2
+    known = assignment_names()
+    names = list(cfg.assignments) or known
+    bad = errors.unknown_assignments(names, known)
+    if bad:
+        raise bad
     stale = []
     for name in names:
-        try:
-            if cfg.check:
-                problems = compare(name)
-                stale.extend(problems)
-                print(f"{name}: {'out of date' if problems else 'up to date'}")
-            else:
-                print(f"{name}: released to {write(name)}")
-        except ReleaseError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
+        if cfg.check:
+            problems = compare(name)
+            stale.extend(problems)
+            print(f"{name}: {'out of date' if problems else 'up to date'}")
+        else:
+            print(f"{name}: released to {write(name)}")
     if stale:
-        print("out of date (run `autograder release`):\n  " + "\n  ".join(stale), file=sys.stderr)
-        return 1
+        raise errors.CheckFailed("out of date (run `autograder release`):\n  " + "\n  ".join(stale))
     return 0
 
 

@@ -11,7 +11,6 @@ from autograder import config, course, reference
 from autograder.grading import records, spec
 
 
-
 def edit_source(folder: Path, old: str, new: str) -> None:
     path = folder / "toy.ipynb"
     text = path.read_text()
@@ -33,13 +32,13 @@ def test_build_records_every_check_with_versions(toy_copy):
 
 def test_a_check_the_source_does_not_record_fails_the_build(toy_copy):
     edit_source(toy_copy, 'record(\\"scale.hidden_shape\\", scale(np.ones((4, 1)), 2.0).shape)\\n",', '",')
-    with pytest.raises(reference.ReferenceError, match="check 'scale.hidden_shape' \\(scale_tests\\): not recorded"):
+    with pytest.raises(reference.ReferenceValuesError, match="check 'scale.hidden_shape' \\(scale_tests\\): not recorded"):
         reference.build(spec.load(toy_copy))
 
 
 def test_a_visible_expected_value_that_disagrees_with_the_solution_fails_the_build(toy_copy):
     edit_source(toy_copy, "expected=[3.0, 6.0]", "expected=[3.0, 7.0]")
-    with pytest.raises(reference.ReferenceError, match="visible check 'scale.visible' printed FAILED"):
+    with pytest.raises(reference.ReferenceValuesError, match="visible check 'scale.visible' printed FAILED"):
         reference.build(spec.load(toy_copy))
 
 
@@ -58,15 +57,15 @@ def test_mismatches_use_each_checks_tolerance(toy_copy):
 
 def test_load_explains_missing_values(toy_copy):
     toy = spec.load(toy_copy)
-    with pytest.raises(reference.ReferenceError, match="run `autograder reference build --assignments toy`"):
+    with pytest.raises(reference.ReferenceValuesError, match="run `autograder reference build --assignments toy`"):
         reference.load(toy)
     doc = reference.build(toy)
     del doc["values"]["scale.hidden"]
     reference.write(toy, doc)
-    with pytest.raises(reference.ReferenceError, match="no reference value for scale.hidden"):
+    with pytest.raises(reference.ReferenceValuesError, match="no reference value for scale.hidden"):
         reference.load(toy)
     toy.reference_path.write_text("{not json")
-    with pytest.raises(reference.ReferenceError, match="not a valid reference file"):
+    with pytest.raises(reference.ReferenceValuesError, match="not a valid reference file"):
         reference.load(toy)
 
 

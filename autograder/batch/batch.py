@@ -52,7 +52,7 @@ def failed_result(assignment: str, sub: Submission, sha: str, reason: str) -> di
         status=REJECTED,
         reasons=[reason],
     )
-    return {"student": sub.student, "sha256": sha, "result": result.to_dict(), "curves": {}}
+    return {"student": sub.student, "sha256": sha, "result": result.to_dict()}
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -187,27 +187,20 @@ def write_reports(spec, records: dict[str, dict], out: Path, db_url: str) -> Non
     The summary holds tampering notes: it sits beside ``feedback/``, not in it, so that folder can be sent
     to students as it is.
     """
-    from autograder import reference
+    from autograder.grading import reference_store
     from autograder.report import csv_export, feedback, gradebook
 
     results = {student: Result.from_dict(rec["result"]) for student, rec in records.items()}
     gradebook.write_gradebook(db_url, spec, results)
     csv_export.write_grades_csv(out / "grades.csv", spec, results)
-    ref_values = reference.load(spec)
-    labels = {c.name: c.plot for c in spec.checks() if c.plot}
+    ref_values = reference_store.load(spec)
     fb_dir = out / "feedback"
     fb_dir.mkdir(parents=True, exist_ok=True)
     links = {}
     for student, result in results.items():
-        curves = {}
-        for name, values in records[student].get("curves", {}).items():
-            label = labels.get(name, name)
-            curves[f"your {label}"] = values
-            ref = ref_values.get(name)
-            if ref is not None and ref.kind == "array":
-                curves[f"reference {label}"] = [float(x) for x in ref.array.ravel()]
         page = fb_dir / f"{student}.html"
-        feedback.write_feedback(page, spec, result, curves=curves or None, student=student)
+        # Plotted series travel on the result's checks; the page draws them beside the reference.
+        feedback.write_feedback(page, spec, result, ref_values, student=student)
         links[student] = f"feedback/{page.name}"
     feedback.write_instructor_summary(out / "summary.html", spec, results, feedback_links=links)
 

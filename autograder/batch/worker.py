@@ -32,30 +32,12 @@ def write_json(path: Path, data: dict) -> None:
         raise
 
 
-def plotted_values(state) -> dict[str, list[float]]:
-    """Recorded values of the checks the spec marks for plotting (e.g. a cost curve), as plain lists."""
-    curves = {}
-    for check in state.spec.checks():
-        if not check.plot:
-            continue
-        got = state.collected.get(check.name)
-        if got is not None and got.value is not None and got.value.kind == "array":
-            curves[check.name] = [float(x) for x in got.value.array.ravel()]
-    return curves
-
-
 def grade_job(job: dict) -> dict:
-    from autograder.grading import core, pipeline
+    from autograder.grading import core
 
     limits = config.Limits(**job["limits"])
-    state = core.make_state(Path(job["notebook"]), job["assignment"], limits=limits, sandbox=job["sandbox"])
-    state = pipeline.run(state)
-    return {
-        "student": job["student"],
-        "sha256": job["sha256"],
-        "result": state.result.to_dict(),
-        "curves": plotted_values(state),
-    }
+    result = core.grade(Path(job["notebook"]), job["assignment"], limits=limits, sandbox=job["sandbox"])
+    return {"student": job["student"], "sha256": job["sha256"], "result": result.to_dict()}
 
 
 def skip_unused_format_checkers() -> None:

@@ -10,17 +10,21 @@ import shutil
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import Iterable
 
 from tqdm import tqdm
+
+from autograder.errors import AutograderError
 
 CHUNK = 1 << 16
 TIMEOUT_S = 60
 
 
-class DownloadError(Exception):
+class DownloadError(AutograderError):
     """A download or an archive that cannot be used; the message names the URL or file and the reason."""
+
+    exit_code = 1
 
 
 def fetch(url: str, dest: Path, progress: bool = True) -> Path:

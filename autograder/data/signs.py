@@ -25,15 +25,15 @@ import io
 import json
 import os
 import secrets
-import sys
 import tempfile
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping, Optional
 
 import numpy as np
 
 from autograder import config, course
+from autograder.errors import AutograderError
 
 MANIFEST_PATH = Path(__file__).resolve().parent / "manifest.json"
 TRAIN_FILE = "train_signs.h5"
@@ -45,8 +45,10 @@ RECIPE_VERSION = 1
 RESAMPLE = "LANCZOS"
 
 
-class DataError(Exception):
+class DataError(AutograderError):
     """Bad input or bad files: the message is shown to the user as is, without a traceback."""
+
+    exit_code = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -365,12 +367,12 @@ def build_arrays(
 
 def build(
     out: Path,
-    source: Optional[Path] = None,
+    source: Path | None = None,
     url: str = course.UPSTREAM_ARCHIVE,
     force: bool = False,
     *,
     spec: Spec = SIGNS,
-    manifest: Optional[Mapping[str, str]] = None,
+    manifest: Mapping[str, str] | None = None,
     progress: bool = True,
     log=print,
 ) -> BuildResult:
@@ -410,17 +412,9 @@ def build(
     return BuildResult(out, False, seconds, n_train, n_test)
 
 
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 1
-
-
 def run_build(cfg: config.DataBuild) -> int:
     """``autograder data build``."""
-    try:
-        build(cfg.out, source=cfg.source, url=cfg.url, force=cfg.force)
-    except DataError as exc:
-        return _fail(str(exc))
+    build(cfg.out, source=cfg.source, url=cfg.url, force=cfg.force)
     return 0
 
 
@@ -432,7 +426,7 @@ def run_verify(cfg: config.DataVerify, spec: Spec = SIGNS) -> int:
         hint = "build them with: autograder data build" if any("does not exist" in p for p in problems) else (
             "rebuild them with: autograder data build --force"
         )
-        return _fail("; ".join(problems) + f"\n{hint}")
+        raise DataError("; ".join(problems) + f"\n{hint}")
     n_tr, n_te = spec.n_train * len(spec.classes), spec.n_test * len(spec.classes)
     hashed = "content hashes match" if "content_sha256" in a_train and "content_sha256" in a_test else (
         "no stored content hash (not built by autograder)"

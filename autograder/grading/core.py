@@ -8,23 +8,24 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from autograder import config, course
-from autograder.grading import pipeline, runner
+from autograder import config, course, release
+from autograder.errors import AutograderError, UsageError
+from autograder.grading import pipeline, reference_store, runner
 from autograder.grading import spec as spec_mod
+from autograder.grading.limits import Limits
 from autograder.grading.result import Result
 
 
-class GradingSetupError(RuntimeError):
+class GradingSetupError(AutograderError, RuntimeError):
     """The assignment cannot be graded at all (instructor side): bad spec, no reference values, no sandbox."""
 
 
 @functools.lru_cache(maxsize=1)
 def sandbox_factory() -> runner.KernelManagerFactory:
-    """The bubblewrap kernel manager of ``autograder/grading/sandbox.py`` (probed once per process)."""
+    """The bubblewrap kernel manager of ``autograder/grading/sandbox/`` (probed once per process)."""
     try:
         from autograder.grading import sandbox
     except ImportError as exc:
@@ -60,19 +61,17 @@ def make_state(
     submission: Path | Any,
     assignment: str | Path | spec_mod.Assignment,
     *,
-    limits: config.Limits | None = None,
+    limits: Limits | None = None,
     sandbox: bool = False,
     kernel_manager_factory: runner.KernelManagerFactory | None = None,
     data_dir: Path | None = None,
     check_tampering: bool = True,
 ) -> pipeline.State:
     """Everything a pipeline needs for one submission (loads the spec, source, release and references)."""
-    from autograder import reference, release
-
     spec = load_assignment(assignment)
     try:
-        refs = reference.load(spec)
-    except reference.ReferenceError as exc:
+        refs = reference_store.load(spec)
+    except reference_store.ReferenceValuesError as exc:
         raise GradingSetupError(str(exc)) from None
     try:
         source = spec_mod.read_source(spec)
@@ -86,7 +85,7 @@ def make_state(
         spec=spec,
         submission=Path(submission) if isinstance(submission, str) else submission,
         label=label,
-        limits=limits or config.Limits(),
+        limits=limits or Limits(),
         source=source,
         released=released,
         reference=refs,
@@ -99,7 +98,7 @@ def grade(
     submission: Path | Any,
     assignment: str | Path | spec_mod.Assignment,
     *,
-    limits: config.Limits | None = None,
+    limits: Limits | None = None,
     sandbox: bool = False,
     steps: tuple[str, ...] | list[str] = pipeline.DEFAULT,
     **kw: Any,
@@ -138,13 +137,8 @@ def run_grade_one(cfg: config.GradeOne) -> int:
     file is missing or the assignment cannot be graded (bad spec, no reference values, no sandbox).
     """
     if not cfg.notebook.is_file():
-        print(f"error: no such file: {cfg.notebook}", file=sys.stderr)
-        return 2
-    try:
-        result = grade(cfg.notebook, cfg.assignment, limits=cfg.limits, sandbox=not cfg.unsafe)
-    except GradingSetupError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(f"no such file: {cfg.notebook}")
+    result = grade(cfg.notebook, cfg.assignment, limits=cfg.limits, sandbox=not cfg.unsafe)
     if cfg.format == "json":
         print(json.dumps(result.to_dict(), indent=1))
     else:

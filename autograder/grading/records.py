@@ -8,49 +8,84 @@ becomes a failed check, never a crash.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from autograder.grading.spec import Assignment, nbgrader_meta
+from autograder.grading.cells import nbgrader_meta
+from autograder.grading.result import Code
+
+if TYPE_CHECKING:
+    from autograder.grading.spec import Assignment
 
 MIME = "application/vnd.autograder.record+json"
 _MAX_ELEMENTS = 10_000_000  # far above any course check; bounds the work spent on one payload
+_MAX_ITEMS = 256  # as selfcheck.MAX_ITEMS
+_MAX_DEPTH = 4  # as selfcheck.MAX_DEPTH
 
 
 class MalformedRecord(ValueError):
     """A record payload that does not follow the encoding of ``selfcheck.encode``."""
 
 
+class Kind(enum.StrEnum):
+    """What a decoded record holds."""
+
+    ARRAY = "array"
+    STR = "str"
+    NONE = "none"
+    ERROR = "error"  # the student's value was unreadable; ``text`` says why
+    LIST = "list"  # ``items``: arrays of different shapes, mixed text and numbers, ...
+    DICT = "dict"  # ``fields``: text keys
+
+
 @dataclasses.dataclass
 class Value:
-    """A decoded record: ``kind`` is 'array', 'str', 'none' or 'error' (the student's value was unreadable)."""
+    """A decoded record: plain numpy arrays, text, or lists and dicts of those. Never a student object."""
 
-    kind: str
+    kind: Kind
     array: np.ndarray | None = None
     dtype: str = ""
     text: str = ""
+    items: tuple[Value, ...] = ()
+    fields: dict[str, Value] = dataclasses.field(default_factory=dict)
 
-    def describe(self) -> str:
-        """A short, readable rendering (for visible feedback)."""
-        if self.kind == "array":
+    def describe(self, limit: int = 200) -> str:
+        """A short, readable rendering (for visible feedback), at most about ``limit`` characters."""
+        if self.kind == Kind.ARRAY:
             assert self.array is not None
             body = np.array2string(self.array, threshold=20, edgeitems=3, precision=6)
-            return body if self.array.ndim == 0 else f"{body} (shape {tuple(self.array.shape)})"
-        if self.kind == "str":
-            return repr(self.text if len(self.text) <= 200 else self.text[:200] + "...")
-        if self.kind == "none":
-            return "None"
-        return f"an unreadable value ({self.text[:200]})"
+            text = body if self.array.ndim == 0 else f"{body} (shape {tuple(self.array.shape)})"
+        elif self.kind == Kind.STR:
+            text = repr(self.text if len(self.text) <= limit else self.text[:limit] + "...")
+        elif self.kind == Kind.NONE:
+            text = "None"
+        elif self.kind == Kind.LIST:
+            text = "[" + ", ".join(v.describe(limit) for v in self.items[:8]) + (", ..." if len(self.items) > 8 else "") + "]"
+        elif self.kind == Kind.DICT:
+            shown = list(self.fields.items())[:8]
+            text = "{" + ", ".join(f"{k[:40]!r}: {v.describe(limit)}" for k, v in shown) + (", ..." if len(self.fields) > 8 else "") + "}"
+        else:
+            text = f"an unreadable value ({self.text[:limit]})"
+        return text if len(text) <= 4 * limit else text[: 4 * limit] + " ..."
+
+    def numbers(self) -> np.ndarray:
+        """The array of an ARRAY value as float64; ValueError for any other kind (used by derivations)."""
+        if self.kind != Kind.ARRAY or self.array is None:
+            raise ValueError(f"expected numbers, got {self.kind}")
+        return self.array.astype(np.float64)
 
 
 @dataclasses.dataclass
 class Collected:
-    """What the grader found for one check: a value, or why there is none."""
+    """What the grader found for one check: a value, or why there is none (``code`` and ``problem``)."""
 
     value: Value | None = None
     problem: str = ""  # set when the check fails before comparing (missing, duplicate, malformed)
+    code: Code = Code.NOT_RECORDED
+    exception: str = ""  # the test cell's exception type, when it stopped with one
 
 
 def _number(x: Any, kind: str) -> float | int | bool:
@@ -75,16 +110,35 @@ def _number(x: Any, kind: str) -> float | int | bool:
 
 def decode(payload: Any) -> Value:
     """Validate an encoded value (``{"type": ...}``) and rebuild it; raise MalformedRecord if invalid."""
+    budget = [_MAX_ELEMENTS]
+    return _decode(payload, 0, budget)
+
+
+def _decode(payload: Any, depth: int, budget: list[int]) -> Value:
     if not isinstance(payload, dict):
         raise MalformedRecord("value is not an object")
     kind = payload.get("type")
+    if kind in ("list", "dict"):
+        if depth >= _MAX_DEPTH:
+            raise MalformedRecord("lists or dicts nested too deeply")
+        items = payload.get("items")
+        if kind == "list":
+            if not isinstance(items, list) or len(items) > _MAX_ITEMS:
+                raise MalformedRecord("list items must be a list of at most 256 values")
+            return Value(kind=Kind.LIST, items=tuple(_decode(v, depth + 1, budget) for v in items))
+        if not isinstance(items, dict) or len(items) > _MAX_ITEMS or not all(isinstance(k, str) for k in items):
+            raise MalformedRecord("dict items must be an object of at most 256 values")
+        return Value(kind=Kind.DICT, fields={k: _decode(v, depth + 1, budget) for k, v in items.items()})
     if kind == "str" or kind == "error":
         text = payload.get("value")
         if not isinstance(text, str):
             raise MalformedRecord(f"{kind} value is not text")
-        return Value(kind=kind, text=text)
+        budget[0] -= len(text)
+        if budget[0] < 0:
+            raise MalformedRecord("the value is too large")
+        return Value(kind=Kind(kind), text=text)
     if kind == "none":
-        return Value(kind="none")
+        return Value(kind=Kind.NONE)
     if kind != "array":
         raise MalformedRecord(f"unknown value type {str(kind)[:40]!r}")
     akind = payload.get("kind")
@@ -99,16 +153,17 @@ def decode(payload: Any) -> Value:
     if not isinstance(data, list):
         raise MalformedRecord("array data must be a list")
     size = math.prod(shape)
-    if size != len(data) or size > _MAX_ELEMENTS:
+    if size != len(data) or size > budget[0]:
         raise MalformedRecord(f"array data has {len(data)} entries for shape {tuple(shape)}")
+    budget[0] -= size
     numbers = [_number(x, akind) for x in data]
     dtype = {"float": np.float64, "int": np.int64, "bool": np.bool_}[akind]
     arr = np.asarray(numbers, dtype=dtype).reshape(shape)
     dtype_name = payload.get("dtype", "")
-    return Value(kind="array", array=arr, dtype=dtype_name if isinstance(dtype_name, str) else "")
+    return Value(kind=Kind.ARRAY, array=arr, dtype=dtype_name[:40] if isinstance(dtype_name, str) else "")
 
 
-def _records_in(cell) -> list[tuple[str, Any]]:
+def records_in(cell) -> list[tuple[str, Any]]:
     """(name, raw value payload) for every record output of a cell; a nameless payload gets name ''."""
     found = []
     for out in cell.get("outputs", []) or []:
@@ -136,54 +191,59 @@ def _cut_in(cell) -> bool:
     return bool(cell.get("metadata", {}).get("autograder", {}).get("output_cut"))
 
 
-def collect(nb, spec: Assignment, *, test_cells: dict[str, int] | None = None) -> dict[str, Collected]:
+def collect(nb, spec: Assignment) -> dict[str, Collected]:
     """Check name -> what the instructor's test cell recorded for it.
 
-    ``test_cells`` maps each group's grade_id to the index of its (restored) test cell in ``nb``; by
-    default the first cell with that grade_id. Records in any other cell are ignored.
+    A group's test cell is the first cell of the (restored) notebook with its grade_id; records in any other
+    cell are ignored.
     """
-    if test_cells is None:
-        test_cells = {}
-        for i, cell in enumerate(nb.cells):
-            gid = nbgrader_meta(cell).get("grade_id")
-            if isinstance(gid, str) and gid not in test_cells:
-                test_cells[gid] = i
+    test_cells: dict[str, int] = {}
+    for i, cell in enumerate(nb.cells):
+        gid = nbgrader_meta(cell).get("grade_id")
+        if isinstance(gid, str) and gid not in test_cells:
+            test_cells[gid] = i
     result: dict[str, Collected] = {}
     for group in spec.groups:
         index = test_cells.get(group.grade_id)
         if index is None:
             for check in group.checks:
-                result[check.name] = Collected(problem=f"the test cell '{group.grade_id}' did not run")
+                result[check.name] = Collected(problem=f"the test cell '{group.grade_id}' did not run", code=Code.NOT_RUN)
             continue
         cell = nb.cells[index]
         wanted = {c.name for c in group.checks}
         raw: dict[str, list[Any]] = {}
-        for name, value in _records_in(cell):
+        for name, value in records_in(cell):
             if name in wanted:
                 raw.setdefault(name, []).append(value)
         error = _error_in(cell)
         for check in group.checks:
             values = raw.get(check.name, [])
             if len(values) > 1:
-                result[check.name] = Collected(problem=f"recorded more than once ({len(values)} times)")
+                result[check.name] = Collected(problem=f"recorded more than once ({len(values)} times)", code=Code.RECORDED_TWICE)
             elif not values:
-                result[check.name] = Collected(problem=_missing_reason(cell, error, check.visible))
+                result[check.name] = _missing(cell, error)
             else:
                 try:
-                    result[check.name] = Collected(value=decode(values[0]))
+                    result[check.name] = Collected(value=decode(values[0]), code=Code.PASSED)
                 except MalformedRecord as exc:
-                    result[check.name] = Collected(problem=f"malformed record: {exc}")
+                    result[check.name] = Collected(problem=f"malformed record: {exc}", code=Code.MALFORMED)
     return result
 
 
-def _missing_reason(cell, error: tuple[str, str] | None, visible: bool) -> str:
+def _missing(cell, error: tuple[str, str] | None) -> Collected:
+    """Why a check has no record. ``problem`` may hold the exception's message: only visible feedback of a
+    run without hidden tests may show it (the result step decides)."""
+    meta = cell.get("metadata", {}).get("autograder", {})
+    if meta.get("timed_out"):
+        return Collected(problem="not recorded: the test cell ran out of time", code=Code.CELL_TIMEOUT)
+    if meta.get("stopped"):
+        return Collected(problem="not recorded: the notebook was stopped in this test cell", code=Code.NOT_RUN)
     if error is not None:
         ename, evalue = error
-        # Hidden checks name only the exception type: its message may show hidden inputs.
-        shown = f"{ename}: {evalue}" if visible and evalue.strip() else ename
-        return f"not recorded: the test cell stopped with {shown}"
+        shown = f"{ename}: {evalue}" if evalue.strip() else ename
+        return Collected(problem=f"not recorded: the test cell stopped with {shown}", code=Code.RAISED, exception=ename)
     if _cut_in(cell):
-        return "not recorded: the test cell printed too much and its output was cut"
-    if cell.get("metadata", {}).get("autograder", {}).get("not_run"):
-        return "not recorded: the notebook stopped before this test cell ran"
-    return "not recorded"
+        return Collected(problem="not recorded: the test cell printed too much and its output was cut", code=Code.OUTPUT_CUT)
+    if meta.get("not_run"):
+        return Collected(problem="not recorded: the notebook stopped before this test cell ran", code=Code.NOT_RUN)
+    return Collected(problem="not recorded", code=Code.NOT_RECORDED)

@@ -10,28 +10,34 @@ memory. Stderr is kept for the record but never matters for scoring.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import copy
 import dataclasses
 import json
+import logging
 import os
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import nbformat
 from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from autograder import config, course
+from autograder import course
 from autograder.grading import cleanup, leftovers
+from autograder.grading.limits import Limits
+
+log = logging.getLogger(__name__)
 
 NOTEBOOK_NAME = "submission.ipynb"
 
 # factory(workdir, data_dir, limits) -> a jupyter_client (Async)KernelManager that is not started yet.
-KernelManagerFactory = Callable[[Path, "Path | None", config.Limits], Any]
+KernelManagerFactory = Callable[[Path, "Path | None", Limits], Any]
 
 
 @dataclasses.dataclass
@@ -46,9 +52,6 @@ class Outcome:
     timed_out_cells: list[int] = dataclasses.field(default_factory=list)
     cut_cells: list[int] = dataclasses.field(default_factory=list)
     error_cells: list[int] = dataclasses.field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 class _NotebookTimeout(Exception):
@@ -66,7 +69,7 @@ def _error_output(ename: str, evalue: str):
 class GradingClient(NotebookClient):
     """nbclient with a notebook deadline, interrupt-and-continue cell timeouts and an output cap."""
 
-    def __init__(self, nb, km, *, limits: config.Limits, deadline: float, **kw):
+    def __init__(self, nb, km, *, limits: Limits, deadline: float, **kw):
         super().__init__(
             nb,
             km=km,
@@ -80,6 +83,7 @@ class GradingClient(NotebookClient):
         self.limits = limits
         self.deadline = deadline
         self.max_output = max(1, limits.max_output_kb) * 1024
+        self.max_total = max(1, limits.max_notebook_output_kb) * 1024
         self.current = -1
         self.outcome = Outcome()
         self._bytes: dict[int, int] = {}
@@ -108,26 +112,51 @@ class GradingClient(NotebookClient):
             self.outcome.error_cells.append(cell_index)
         return result
 
-    def output(self, outs, msg, display_id, cell_index):
-        try:
-            size = len(json.dumps(msg.get("content", {})))
-        except (TypeError, ValueError):
-            size = self.max_output + 1
-        used = 0 if (self.clear_before_next_output or not outs) else self._bytes.get(cell_index, 0)
+    def _total(self) -> int:
+        return sum(self._bytes.values())
+
+    def _cut(self, cell_index: int, why: str) -> None:
+        cell = self.nb.cells[cell_index]
+        if not cell.get("metadata", {}).get("autograder", {}).get("output_cut"):
+            _mark(cell, output_cut=True)
+            self.outcome.cut_cells.append(cell_index)
+            cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text=f"\n[output cut by the grader: {why}]\n"))
+
+    def _fits(self, cell_index: int, size: int) -> bool:
+        """Whether ``size`` more bytes of output fit in the cell's and the notebook's budget; cut if not."""
+        used = self._bytes.get(cell_index, 0)
+        if used > self.max_output:  # already cut: stays cut until the cell clears its output
+            return False
         if used + size > self.max_output:
-            cell = self.nb.cells[cell_index]
-            if not cell.get("metadata", {}).get("autograder", {}).get("output_cut"):
-                _mark(cell, output_cut=True)
-                self.outcome.cut_cells.append(cell_index)
-                outs.append(
-                    nbformat.v4.new_output(
-                        "stream", name="stdout", text=f"\n[output cut by the grader: more than {self.limits.max_output_kb} KiB]\n"
-                    )
-                )
-            self._bytes[cell_index] = self.max_output + 1  # stays cut until the cell clears its output
+            self._cut(cell_index, f"more than {self.limits.max_output_kb} KiB in this cell")
+        elif self._total() + size > self.max_total:
+            self._cut(cell_index, f"more than {self.limits.max_notebook_output_kb} KiB in the whole notebook")
+        else:
+            return True
+        self._bytes[cell_index] = self.max_output + 1
+        return False
+
+    def output(self, outs, msg, display_id, cell_index):
+        size = _size(msg)
+        if self.clear_before_next_output or not outs:
+            self._bytes[cell_index] = 0
+        if not self._fits(cell_index, size):
             return None
-        self._bytes[cell_index] = used + size
+        self._bytes[cell_index] = self._bytes.get(cell_index, 0) + size
         return super().output(outs, msg, display_id, cell_index)
+
+    def _update_display_id(self, display_id, msg):
+        # A display update rewrites earlier outputs in place, without passing through output(): it may only
+        # change outputs of the running cell, and counts against its budget. Updates aimed at any other cell
+        # (a test cell's outputs above all) are dropped.
+        targets = self._display_id_map.get(display_id, {})
+        if any(index != self.current for index in targets):
+            return
+        size = _size(msg)
+        if self.current in targets and not self._fits(self.current, size):
+            return
+        self._bytes[self.current] = self._bytes.get(self.current, 0) + (size if self.current in targets else 0)
+        super()._update_display_id(display_id, msg)
 
     def clear_output(self, outs, msg, cell_index):
         super().clear_output(outs, msg, cell_index)
@@ -135,7 +164,14 @@ class GradingClient(NotebookClient):
             self._bytes[cell_index] = 0
 
 
-def local_kernel_manager(workdir: Path, data_dir: Path | None, limits: config.Limits):
+def _size(msg) -> int:
+    try:
+        return len(json.dumps(msg.get("content", {})))
+    except (TypeError, ValueError):
+        return 1 << 40  # unmeasurable: treat as too large
+
+
+def local_kernel_manager(workdir: Path, data_dir: Path | None, limits: Limits):
     """A plain (unsandboxed) kernel manager: the Python of this environment, started in ``workdir``."""
     import subprocess
 
@@ -176,32 +212,37 @@ def prepare_workdir(nb, helpers: Path = course.STUDENT_HELPERS) -> Path:
 
 
 async def _shutdown(client: GradingClient, km) -> None:
-    # We own the kernel (nbclient does not when given a km), so stop it here, whatever happened.
+    """Stop the kernel and free its resources, whatever happened; each failure is logged and passed over."""
+    # We own the kernel (nbclient does not when given a km). nbclient also registers an atexit cleanup
+    # when it starts one; ours has run, so that hook would only fail at interpreter exit.
+    atexit.unregister(client._cleanup_kernel)
     try:
         if getattr(client, "kc", None) is not None:
             client.kc.stop_channels()
-    except Exception:
-        pass
+    except Exception as exc:  # noqa: BLE001
+        log.debug("stopping the kernel's channels failed", exc_info=exc)
     try:
         if km.has_kernel:
             await ensure_async(km.shutdown_kernel(now=True))
-    except Exception:
+    except Exception as exc:  # noqa: BLE001
+        log.debug("kernel shutdown failed; killing it", exc_info=exc)
         try:
             await ensure_async(km._kill_kernel())
-        except Exception:
-            pass
+        except Exception as exc2:  # noqa: BLE001
+            log.warning("killing the kernel failed", exc_info=exc2)
     try:
         await ensure_async(km.cleanup_resources())
-    except Exception:
-        pass
+    except Exception as exc:  # noqa: BLE001
+        log.warning("cleaning up the kernel's resources failed", exc_info=exc)
 
 
-async def _execute(nb, limits: config.Limits, factory: KernelManagerFactory, workdir: Path, data_dir: Path | None) -> tuple[Any, Outcome]:
+async def _execute(nb, limits: Limits, factory: KernelManagerFactory, workdir: Path, data_dir: Path | None) -> tuple[Any, Outcome]:
     start = time.monotonic()
     deadline = start + limits.notebook_timeout
     try:
         km = factory(workdir, data_dir, limits)
     except Exception as exc:  # e.g. the sandbox refuses a folder: a result, not a crash
+        log.warning("the kernel for %s could not be set up", workdir, exc_info=exc)
         outcome = Outcome(status="no_kernel", reason=f"the kernel could not be set up: {type(exc).__name__}: {str(exc)[:300]}")
         outcome.seconds = round(time.monotonic() - start, 3)
         _close_run(nb, outcome)
@@ -213,21 +254,39 @@ async def _execute(nb, limits: config.Limits, factory: KernelManagerFactory, wor
         await asyncio.wait_for(
             client.async_execute(cwd=str(workdir), env=kernel_env(data_dir)), timeout=limits.notebook_timeout + 30
         )
-    except (_NotebookTimeout, CellTimeoutError, asyncio.TimeoutError):
+    except (TimeoutError, _NotebookTimeout, CellTimeoutError):
         outcome.status, outcome.reason = "timeout", f"the notebook ran longer than {limits.notebook_timeout} s and was stopped"
     except DeadKernelError:
         outcome.status, outcome.reason = "dead", "the kernel died (out of memory, a crash or an exit call)"
     except Exception as exc:  # anything else is reported as a result, never raised to the caller
         started = client.kc is not None
         outcome.status = "dead" if started else "no_kernel"
-        outcome.reason = f"{'execution' if started else 'the kernel did not start'}: {type(exc).__name__}: {str(exc)[:300]}"
+        # The reason names the exception's type only: its text may hold what the kernel sent. The log keeps all.
+        log.warning("execution in %s ended with an error", workdir, exc_info=exc)
+        outcome.reason = f"{'execution' if started else 'the kernel did not start'}: {type(exc).__name__}"
     finally:
         await _shutdown(client, km)
+    if outcome.status in ("dead", "no_kernel"):
+        _log_kernel_output(km, workdir, outcome)
     if outcome.status != "ok":
         outcome.cell = client.current if client.current >= 0 else None
         _close_run(client.nb, outcome)
     outcome.seconds = round(time.monotonic() - start, 3)
     return client.nb, outcome
+
+
+def _log_kernel_output(km, workdir: Path, outcome: Outcome) -> None:
+    """Put the end of the kernel's own stderr (it says why the kernel did not start or died) in the grader's
+    log. Only there: it holds whatever the kernel printed, so it never goes into the student's feedback.
+    Managers without a log (the unsandboxed one) have nothing to add."""
+    tail = getattr(km, "log_tail", None)
+    if tail is None:
+        return
+    text = tail().rstrip()
+    what = "did not start" if outcome.status == "no_kernel" else "died"
+    # Indented, so that lines the kernel printed cannot pass for the grader's own log lines.
+    shown = "\n".join(f"    | {line}" for line in text.splitlines()) if text else "    (nothing)"
+    log.warning("the kernel in %s %s; the end of its stdout/stderr:\n%s", workdir, what, shown)
 
 
 def _close_run(nb, outcome: Outcome) -> None:
@@ -244,13 +303,13 @@ def _close_run(nb, outcome: Outcome) -> None:
 def run(
     nb,
     *,
-    limits: config.Limits | None = None,
+    limits: Limits | None = None,
     kernel_manager_factory: KernelManagerFactory | None = None,
     data_dir: Path | None = None,
     helpers: Path = course.STUDENT_HELPERS,
 ) -> tuple[Any, Outcome]:
     """Execute a copy of ``nb``; return (executed notebook, Outcome). Never raises for what the notebook does."""
-    limits = limits or config.Limits()
+    limits = limits or Limits()
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if cell.cell_type == "code":

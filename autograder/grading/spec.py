@@ -8,33 +8,27 @@ import dataclasses
 import math
 import os
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import nbformat
 
 from autograder import course
+from autograder.errors import AutograderError
+from autograder.grading import compare as comparators
+from autograder.grading.cells import nbgrader_meta
+
+__all__ = ["Assignment", "Group", "Check", "SpecError", "load", "parse", "read_source", "nbgrader_meta"]
 
 
-class SpecError(ValueError):
+class SpecError(AutograderError, ValueError):
     """A grading.toml (or its source notebook) is invalid."""
 
 
-# Parameters each comparator accepts: name -> (required, optional with defaults).
-COMPARATOR_PARAMS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
-    "allclose": ((), {"rtol": 1e-5, "atol": 1e-6}),
-    "equal": ((), {}),
-    "in_range": (("low", "high"), {"reference": False, "rtol": 1e-5, "atol": 1e-6}),
-    "log_uniform": (("low", "high"), {"alpha": 0.01, "reference": False, "rtol": 1e-5, "atol": 1e-6}),
-    "same_as": (("other",), {}),
-    "differs_from": (("other",), {}),
-}
-# Comparators that judge a value against another check of the same submission.
-RELATIVE = frozenset({"same_as", "differs_from"})
-
 _ASSIGNMENT_KEYS = {"name", "notebook", "cell_timeout", "skip_tag"}
-_GROUP_KEYS = {"grade_id", "title", "hint", "check"}
-_CHECK_KEYS = {"name", "points", "visible", "compare", "hint", "plot"}
+_GROUP_KEYS = {"grade_id", "title", "hint", "check", "uses"}
+_CHECK_KEYS = {"name", "points", "visible", "compare", "hint", "plot", "derive", "structural"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,13 +43,21 @@ class Check:
     params: dict[str, Any]
     hint: str = ""
     plot: str = ""  # a label: the feedback page plots the student's recorded values against the reference
+    derive: str = ""  # a function of the assignment's derive.py: the grader judges derive(recorded value)
+    structural: bool = False  # a guessable answer (shape, type): scores only beside a passed value check
+
+    @property
+    def comparator(self) -> comparators.Comparator:
+        return comparators.get(self.compare)
+
+    @property
+    def relative(self) -> bool:
+        return self.comparator.relative
 
     @property
     def needs_reference(self) -> bool:
         """Whether judging this check reads the stored reference value."""
-        if self.compare in ("allclose", "equal"):
-            return True
-        return bool(self.params.get("reference", False))
+        return self.comparator.needs_reference(self.params)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +68,7 @@ class Group:
     title: str
     hint: str
     checks: tuple[Check, ...]
+    uses: tuple[str, ...] = ()  # titles of earlier groups whose functions this one calls (feedback says so)
 
     @property
     def max_points(self) -> float:
@@ -146,35 +149,24 @@ def _parse_check(raw: Any, group_id: str, where: str) -> Check:
     name = _get(raw, "name", str, where, want="a string")
     where = f"{where} ('{name}')"
     compare = _get(raw, "compare", str, where, want="a string")
-    if compare not in COMPARATOR_PARAMS:
-        raise SpecError(f"{where}: key 'compare' = {compare!r} is not one of {', '.join(sorted(COMPARATOR_PARAMS))}")
-    required, optional = COMPARATOR_PARAMS[compare]
-    _check_keys(raw, _CHECK_KEYS | set(required) | set(optional), where)
+    if compare not in comparators.REGISTRY:
+        raise SpecError(f"{where}: key 'compare' = {compare!r} is not one of {', '.join(sorted(comparators.REGISTRY))}")
+    comparator = comparators.REGISTRY[compare]
+    _check_keys(raw, _CHECK_KEYS | set(comparator.required) | set(comparator.optional), where)
     points = _get(raw, "points", (int, float), where, want="a number")
     if not math.isfinite(points) or points < 0:
         raise SpecError(f"{where}: key 'points' must be a non-negative number, got {points!r}")
     params: dict[str, Any] = {}
-    for key in required:
+    for key in comparator.required:
         params[key] = raw.get(key, ...)
         if params[key] is ...:
             raise SpecError(f"{where}: comparator '{compare}' needs key '{key}'")
-    for key, default in optional.items():
+    for key, default in comparator.optional.items():
         params[key] = raw.get(key, default)
-    for key, value in params.items():
-        if key == "other":
-            if not isinstance(value, str):
-                raise _type_error(where, key, "a check name", value)
-        elif key == "reference":
-            if not isinstance(value, bool):
-                raise _type_error(where, key, "true or false", value)
-        elif isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise _type_error(where, key, "a finite number", value)
-    if compare in ("in_range", "log_uniform") and not params["low"] < params["high"]:
-        raise SpecError(f"{where}: 'low' must be below 'high'")
-    if compare == "log_uniform" and params["low"] <= 0:
-        raise SpecError(f"{where}: 'low' must be positive for log_uniform")
-    if compare == "log_uniform" and not 0 < params["alpha"] < 1:
-        raise SpecError(f"{where}: 'alpha' must be between 0 and 1")
+    try:
+        comparator.validate(params)
+    except comparators.ParameterError as exc:
+        raise SpecError(f"{where}: {exc}") from None
     return Check(
         name=name,
         group=group_id,
@@ -184,6 +176,8 @@ def _parse_check(raw: Any, group_id: str, where: str) -> Check:
         params=params,
         hint=_get(raw, "hint", str, where, default="", want="a string"),
         plot=_get(raw, "plot", str, where, default="", want="a string"),
+        derive=_get(raw, "derive", str, where, default="", want="the name of a function in derive.py"),
+        structural=_get(raw, "structural", bool, where, default=False, want="true or false"),
     )
 
 
@@ -225,28 +219,30 @@ def parse(data: dict, folder: Path, *, source: str = "grading.toml") -> Assignme
                 raise SpecError(f"{gwhere}: check name '{c.name}' is used twice")
             seen_checks[c.name] = c
             checks.append(c)
+        uses = _get(raw, "uses", list, gwhere, default=[], want="a list of function titles of earlier groups")
+        earlier = {g.title for g in groups}
+        bad = [u for u in uses if not isinstance(u, str) or u not in earlier]
+        if bad:
+            raise SpecError(f"{gwhere}: 'uses' names {bad!r}, which are not titles of earlier groups ({', '.join(sorted(earlier)) or 'none'})")
+        if all(c.structural for c in checks):
+            raise SpecError(f"{gwhere}: every check is structural; a group needs at least one check of its values")
         groups.append(
             Group(
                 grade_id=grade_id,
                 title=_get(raw, "title", str, gwhere, default=grade_id, want="a string"),
                 hint=_get(raw, "hint", str, gwhere, default="", want="a string"),
                 checks=tuple(checks),
+                uses=tuple(uses),
             )
         )
     for c in seen_checks.values():
-        if c.compare in RELATIVE:
+        if c.relative:
             other = seen_checks.get(c.params["other"])
             if other is None:
                 raise SpecError(f"{source}: check '{c.name}': 'other' = '{c.params['other']}' is not a check of this assignment")
-            if other.compare in RELATIVE or other.name == c.name:
+            if other.relative or other.name == c.name:
                 raise SpecError(f"{source}: check '{c.name}': 'other' must name a check judged on its own, not '{other.name}'")
     return Assignment(name=name, folder=folder, notebook=notebook, cell_timeout=cell_timeout, skip_tag=skip_tag, groups=tuple(groups))
-
-
-def nbgrader_meta(cell) -> dict:
-    """The nbgrader metadata of a cell (empty when absent or malformed)."""
-    meta = cell.get("metadata", {}).get("nbgrader")
-    return meta if isinstance(meta, dict) else {}
 
 
 def validate_notebook(spec: Assignment, nb) -> None:
@@ -283,7 +279,7 @@ def validate_notebook(spec: Assignment, nb) -> None:
         raise SpecError(f"{where} does not match {spec.spec_path}:\n  " + "\n  ".join(problems))
 
 
-def load(assignment: str | Path, *, validate: bool = True) -> Assignment:
+def load(assignment: str | Path) -> Assignment:
     """Load ``source_solutions/<name>/grading.toml``, or the grading.toml in a folder (a Path, or a string
     with a slash)."""
     if isinstance(assignment, str) and ("/" in assignment or os.sep in assignment):
@@ -300,11 +296,26 @@ def load(assignment: str | Path, *, validate: bool = True) -> Assignment:
     spec = parse(data, folder, source=str(path))
     if spec.name != folder.name:
         raise SpecError(f"{path} [assignment]: key 'name' = '{spec.name}' differs from the folder name '{folder.name}'")
-    if validate:
-        if not spec.notebook_path.is_file():
-            raise SpecError(f"{path} [assignment]: notebook '{spec.notebook}' not found in {folder}")
-        validate_notebook(spec, read_source(spec))
+    _validate_derivations(spec, path)
+    # The notebook is checked on every load: a spec never runs against a source it does not match.
+    if not spec.notebook_path.is_file():
+        raise SpecError(f"{path} [assignment]: notebook '{spec.notebook}' not found in {folder}")
+    validate_notebook(spec, read_source(spec))
     return spec
+
+
+def _validate_derivations(spec: Assignment, path: Path) -> None:
+    from autograder.grading import derive
+
+    for check in spec.checks():
+        if check.plot and not check.visible:
+            # Plotted values are shown to students; only a run without hidden tests may produce them.
+            raise SpecError(f"{path}: check '{check.name}': 'plot' is only allowed on visible checks")
+        if check.derive:
+            try:
+                derive.function(spec.folder, check.derive)
+            except derive.DeriveError as exc:
+                raise SpecError(f"{path}: check '{check.name}': {exc}") from None
 
 
 def read_source(spec: Assignment):

@@ -2,51 +2,24 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 
+from autograder import files
+from autograder.errors import AutograderError
 from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, GroupResult, Result
 from autograder.grading.spec import Assignment
 
 
-class ReportError(RuntimeError):
+class ReportError(AutograderError, RuntimeError):
     """A report cannot be written (bad path or database URL, results of another assignment)."""
 
 
 def atomic_write(path: str | Path, data: str | bytes, *, encoding: str = "utf-8", newline: str | None = None) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename.
-
-    A reader sees the old file or the complete new one, never half a file; on failure nothing is left.
-    """
-    path = Path(path)
+    """``files.atomic_write`` for reports: readable by others (0644); a failure is a ReportError."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        return files.atomic_write(path, data, encoding=encoding, newline=newline, mode=0o644)
     except OSError as exc:
         raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        if isinstance(data, str):
-            with open(fd, "w", encoding=encoding, newline=newline) as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        else:
-            with open(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; reports are meant to be read by others
-        os.replace(tmp, path)
-    except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if isinstance(exc, OSError):
-            raise ReportError(f"cannot write {path}: {exc.strerror or exc}") from None
-        raise
-    return path
 
 
 def fmt(x: float) -> str:

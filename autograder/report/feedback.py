@@ -24,7 +24,7 @@ from typing import Any
 
 import jinja2
 
-from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, CheckResult, Result
+from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, CheckResult, Code, Result, hidden_message
 from autograder.grading.spec import Assignment, Check
 from autograder.report.common import STATUS_WORDS, ReportError, atomic_write, check_results, fmt, group_scores
 
@@ -106,15 +106,6 @@ def _cut(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + " \u2026 (cut)"
 
 
-def _split_hint(message: str, hint: str) -> str:
-    """The message without the '. Hint: ...' the grader appends (the page shows the hint on its own)."""
-    if hint:
-        for tail in (f". Hint: {hint}", f"Hint: {hint}"):
-            if message.endswith(tail):
-                return message[: -len(tail)]
-    return message
-
-
 def _describe(value: Any) -> str:
     """A short rendering of a reference value (a records.Value or plain data)."""
     describe = getattr(value, "describe", None)
@@ -130,8 +121,12 @@ def _describe(value: Any) -> str:
     return repr(value)
 
 
+# Codes whose visible message already shows the expected value (the comparator wrote "expected ..., got ...").
+_SHOWS_EXPECTED = frozenset({Code.WRONG_VALUES, Code.WRONG_SHAPE, Code.WRONG_TYPE})
+
+
 def _check_view(check: CheckResult, spec_check: Check | None, reference_values: dict[str, Any] | None) -> dict:
-    hint = spec_check.hint if spec_check is not None else ""
+    hint = spec_check.hint if spec_check is not None else check.hint  # the spec at hand decides, as for visibility
     # The spec decides what is hidden; a Result cannot make a hidden check visible.
     visible = check.visible and (spec_check is None or spec_check.visible)
     view = {
@@ -148,17 +143,40 @@ def _check_view(check: CheckResult, spec_check: Check | None, reference_values: 
     if check.passed:
         return view
     if visible:
-        view["detail"] = _cut(_split_hint(check.message, hint).strip().rstrip("."))
+        view["detail"] = _cut(check.message.strip().rstrip("."))
         ref = (reference_values or {}).get(check.name)
-        if ref is not None and "expected" not in view["detail"]:
+        derived = spec_check is not None and bool(spec_check.derive)
+        if ref is not None and not derived and check.code not in _SHOWS_EXPECTED:
             view["expected"] = _cut(_describe(ref))
         view["hint"] = hint
     else:
+        # Fixed words from the grader's code: nothing a hidden test's run produced reaches the page.
+        view["detail"] = hidden_message(check.code, check.exception)
         view["hint"] = hint or (
             "This hidden check calls your function on inputs you have not seen. "
             "Test your function on a few inputs of your own, including edge cases."
         )
     return view
+
+
+def plot_curves(spec: Assignment, result: Result, reference_values: dict[str, Any] | None) -> dict[str, list[float]]:
+    """Label -> values for the feedback plot: each plotted check's series beside its reference values."""
+    curves: dict[str, list[float]] = {}
+    for check in spec.checks():
+        if not check.plot or not check.visible:
+            continue
+        try:
+            got = result.check(check.name)
+        except KeyError:
+            continue
+        if got.series is None:
+            continue
+        curves[f"your {check.plot}"] = list(got.series)
+        ref = (reference_values or {}).get(check.name)
+        array = getattr(ref, "array", None)
+        if array is not None:
+            curves[f"reference {check.plot}"] = [float(x) for x in array.ravel()]
+    return curves
 
 
 def _finite_points(values: Any) -> tuple[list[float], int]:
@@ -244,9 +262,12 @@ def render_feedback(
                 "full": score >= group_spec.max_points,
                 "hint": group_spec.hint if score < group_spec.max_points else "",
                 "checks": checks,
+                "blocked_by": list(group.blocked_by) if group else [],
             }
         )
     plot, plot_notes = ("", [])
+    if curves is None:
+        curves = plot_curves(spec, result, reference_values)
     if curves:
         png, plot_notes = curve_png(curves)
         plot = base64.b64encode(png).decode("ascii")

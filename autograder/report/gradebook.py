@@ -15,8 +15,8 @@ import contextlib
 import datetime as dt
 import json
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from autograder import gradebook_schema
 from autograder.grading import spec as spec_mod

@@ -36,6 +36,8 @@ class Layout:
     extras_print: str | None = None  # a line the skip-grading cells print; None: no extras test here
     untagged_demos: tuple[str, ...] = ()  # how free, untagged demo cells start (grading runs them; they are cheap)
     min_hidden: int = 2  # hidden checks each group has at least
+    # functions a test cell may define: inputs handed to the student's function (e.g. a hidden objective)
+    test_inputs: tuple[str, ...] = ()
 
 
 LAYOUTS = {
@@ -51,7 +53,7 @@ LAYOUTS = {
         ("initialize_parameters", "forward_propagation", "compute_cost", "model"), graded_needs_data=True,
         min_hidden=1),  # three of its groups have a single hidden check
     "softmax": Layout(
-        ("softmax", "softmax_cost", "softmax_backward", "train_softmax"), given=("make_blobs",),
+        ("softmax", "softmax_cost", "softmax_backward", "train_softmax"), given=("make_blobs", "training_accuracy"),
         extras_print="training accuracy"),
     "tf_basics": Layout(
         ("linear_function", "sigmoid", "cost", "one_hot_matrix", "ones", "minimize_quadratic"),
@@ -188,10 +190,142 @@ def test_test_cells_record_exactly_their_checks(layout, source, spec):
         assert called == [], f"{group.grade_id} calls {called}"
 
 
+def _test_cells(layout, source, spec):
+    index = _index(source)
+    return [(group, source.cells[index[group.grade_id]].source) for group in spec.groups]
+
+
+def test_test_cells_define_no_implementations(layout, source, spec):
+    """No function, lambda or class in a test cell, but declared inputs, which compute no graded output.
+
+    A helper defined in the grading kernel is callable by the student's code: one that computes a correct
+    answer (a cache, tape gradients, an accuracy) would hand out points to a blank function (issue #10, class 4).
+    """
+    student = {n for f in layout.functions for n in _own(layout, f)} | set(layout.given)
+    for group, code in _test_cells(layout, source, spec):
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, (ast.Lambda, ast.ClassDef)):
+                pytest.fail(f"{group.grade_id}: a test cell defines a {type(node).__name__.lower()}")
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                assert node.name in layout.test_inputs, f"{group.grade_id}: defines {node.name}() (list inputs in Layout.test_inputs)"
+                used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+                assert not used & (student | {"tf"}), f"{group.grade_id}: input {node.name} uses {sorted(used & (student | {'tf'}))}"
+
+
+def _raw(node, raw_names: set[str], calls: set[str]) -> bool:
+    """Whether an expression is what student code returned, untouched: a call of a student function, a name
+    bound to one, an item of those by a constant index, or a tuple/list of such."""
+    if isinstance(node, ast.Call):
+        return isinstance(node.func, ast.Name) and node.func.id in calls
+    if isinstance(node, ast.Name):
+        return node.id in raw_names
+    if isinstance(node, ast.Subscript):
+        return isinstance(node.slice, ast.Constant) and _raw(node.value, raw_names, calls)
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return bool(node.elts) and all(_raw(e, raw_names, calls) for e in node.elts)
+    return False
+
+
+def _targets(target) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for e in target.elts for n in _targets(e)]
+    return []
+
+
+def test_recorded_values_are_raw_outputs(layout, source, spec):
+    """Test cells record what the student's function returned, nothing computed from it in the kernel.
+
+    An object whose arithmetic lies would make any derived number come out there; derived quantities are
+    computed by the grader from the plain recorded values (``derive`` in grading.toml; issue #10, class 3).
+    """
+    calls = {n for f in layout.functions for n in _own(layout, f)}
+    recording = re.compile(rf"^(record|{layout.visible_calls})$")
+    for group, code in _test_cells(layout, source, spec):
+        raw_names: set[str] = set()
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, (ast.Assign, ast.For)):
+                value = node.value if isinstance(node, ast.Assign) else None
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = [n for t in targets for n in _targets(t)]
+                if value is not None and _raw(value, raw_names, calls):
+                    raw_names.update(names)
+                else:
+                    raw_names.difference_update(names)
+        # a second pass: names bound later in loops (``_m, _v = f(_m, _v)``) are raw wherever they are recorded
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and recording.match(node.func.id):
+                assert len(node.args) >= 2, f"{group.grade_id}: {node.func.id}() without a value"
+                value = node.args[1]
+                assert _raw(value, raw_names, calls), (
+                    f"{group.grade_id}: records {ast.unparse(value)!r}, which is computed in the kernel; record the "
+                    "function's own output and let the grader derive the rest (derive = ... in grading.toml)"
+                )
+
+
+# Locked check_* helpers of a notebook and the comparator each stands for in the grader.
+HELPER_COMPARATORS = {"check_log_uniform": "log_uniform", "check_same": "same_as", "check_at_most": "in_range"}
+
+
+def _literal(node):
+    try:
+        return ast.literal_eval(node)
+    except ValueError:
+        return None
+
+
+def test_self_checks_judge_as_the_grader_does(layout, source, spec):
+    """Issue #11.5: every visible check's local verdict uses the grader's comparator and tolerances, so a
+    student never sees PASSED where the grader scores 0. check() is allclose with its rtol/atol keywords
+    (defaults those of selfcheck.check); a check_* helper stands for one comparator."""
+    import inspect
+
+    from autograder.student import selfcheck
+
+    defaults = {k: v.default for k, v in inspect.signature(selfcheck.check).parameters.items() if k in ("rtol", "atol")}
+    seen = set()
+    for group, code in _test_cells(layout, source, spec):
+        for node in ast.walk(ast.parse(code)):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args):
+                continue
+            func, name = node.func.id, _literal(node.args[0])
+            if not isinstance(name, str) or not (func == "check" or func in HELPER_COMPARATORS):
+                continue
+            check = spec.check(name)
+            seen.add(name)
+            if func != "check":
+                assert check.compare == HELPER_COMPARATORS[func], f"{name}: {func}() but compare = {check.compare!r}"
+                continue
+            assert check.compare == "allclose", f"{name}: the notebook's check() is allclose, grading.toml says {check.compare!r}"
+            given = {kw.arg: _literal(kw.value) for kw in node.keywords if kw.arg in ("rtol", "atol")}
+            local = {**defaults, **given}
+            grader = {k: check.params[k] for k in ("rtol", "atol")}
+            assert local == grader, f"{name}: the notebook self-checks with {local}, the grader with {grader}"
+    assert seen == {c.name for c in spec.checks() if c.visible}
+
+
+def test_guessable_checks_are_structural(spec):
+    """A check whose right answer is a guessable constant (text, a flag, a shape) is marked structural, so it
+    counts only beside a passed value check of its group (issue #10, class 6)."""
+    from autograder import reference
+    from autograder.grading.compare import is_structural_reference
+
+    values = reference.load(spec)
+    for check in spec.checks():
+        ref = values.get(check.name)
+        if ref is None or check.derive:
+            continue
+        assert is_structural_reference(ref) == check.structural, (
+            f"{check.name}: reference {ref.describe()} {'is' if is_structural_reference(ref) else 'is not'} a guessable constant; "
+            f"set structural = {str(is_structural_reference(ref)).lower()}"
+        )
+
+
 def test_variants_cover_every_function(layout, variants):
     assert set(variants.HARDCODED) == set(layout.functions)
     for func in layout.functions:
-        assert len(variants.WRONG.get(func, {})) >= 2, func
+        assert len(variants.WRONG.get(func, {})) >= 4, f"{func}: at least four plausible wrong implementations"
         assert len(variants.CORRECT.get(func, {})) >= 1, func
     sources = [(f, s) for table in (variants.WRONG, variants.CORRECT) for f, vs in table.items() for s in vs.values()]
     sources += list(variants.HARDCODED.items())
@@ -273,3 +407,17 @@ def test_ungraded_part_runs(layout, source, spec, tmp_path, monkeypatch):
     extras = [c for c in nb.cells if spec.skip_tag in c.metadata.get("tags", [])]
     assert extras and all(any("image/png" in o.get("data", {}) for o in c.outputs) for c in extras)
     assert layout.extras_print in stdout
+
+
+def test_tensorflow_start_up_log_is_silenced_for_students(source):
+    """Issue #11.13: TensorFlow's start-up log lines must not fill the first outputs a student sees. The
+    grader sets TF_CPP_MIN_LOG_LEVEL itself; a student's Jupyter does not, so the cell that first imports
+    TensorFlow sets it before the import."""
+    for cell in source.cells:
+        if cell.cell_type != "code" or not re.search(r"^\s*(import tensorflow|from tensorflow)", cell.source, re.M):
+            continue
+        before = cell.source[: re.search(r"^\s*(import tensorflow|from tensorflow)", cell.source, re.M).start()]
+        assert 'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")' in before, (
+            "the first TensorFlow import needs os.environ.setdefault(\"TF_CPP_MIN_LOG_LEVEL\", \"2\") before it"
+        )
+        break

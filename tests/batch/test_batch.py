@@ -8,10 +8,9 @@ import zipfile
 
 import nbformat
 import pytest
+import toy_course
 
 from autograder import course
-
-import toy_course
 
 pytestmark = pytest.mark.timeout(600)
 

@@ -13,12 +13,12 @@ import subprocess
 
 import nbformat
 import pytest
+import toy_course
 
 from autograder.grading import sandbox
 
-import toy_course
-
 pytestmark = [
+    pytest.mark.slow,  # a sandboxed batch and a grade-one: half a minute
     pytest.mark.timeout(600),
     pytest.mark.skipif(not sandbox.available(), reason="bubblewrap is not usable here"),
 ]
@@ -26,7 +26,7 @@ pytestmark = [
 DEEP_TREE = '''
 import os as _os
 _base = _os.getcwd()
-for _ in range(4000):
+for _ in range(1500):  # deeper than the recursion limit
     _os.mkdir("d")
     _os.chdir("d")
 open("leaf.txt", "w").write("x")

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 import toy_course
 
 from autograder.grading import leftovers

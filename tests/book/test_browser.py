@@ -15,7 +15,6 @@ from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlsplit
 
 import pytest
-
 from booksite import BOOK_TITLE, ROOT, SITE, site_pages
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -55,7 +54,7 @@ def browser(site):
         browser.close()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fetch(url: str) -> tuple[int, str]:
     """Status and (for HTML) text of a URL on the local server; cached because pages share links."""
     try:

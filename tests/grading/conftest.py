@@ -5,7 +5,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from toy_helpers import FAST
 
 from autograder import reference, release

@@ -8,7 +8,7 @@ import pytest
 
 from autograder.grading import cleanup, leftovers
 
-DEPTH = 3000  # deeper than Python's recursion limit, and as a path (6000 characters) longer than PATH_MAX
+DEPTH = 2100  # deeper than Python's recursion limit, and as a path (4200 characters) longer than PATH_MAX
 
 
 def deep_tree(root, depth: int = DEPTH) -> None:

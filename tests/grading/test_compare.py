@@ -6,7 +6,8 @@ import pytest
 
 from autograder.grading import compare
 from autograder.grading.records import Value
-from autograder.grading.spec import COMPARATOR_PARAMS, Check
+from autograder.grading.result import Code, hidden_message
+from autograder.grading.spec import Check
 
 
 def arr(x) -> Value:
@@ -15,18 +16,46 @@ def arr(x) -> Value:
 
 
 def mk(compare_name: str, visible: bool = False, **params) -> Check:
-    required, optional = COMPARATOR_PARAMS[compare_name]
+    optional = compare.get(compare_name).optional
     return Check(name="f.x", group="f_tests", points=1, visible=visible, compare=compare_name, params={**optional, **params})
 
 
 def judge(check: Check, got: Value, reference: Value | None = None, values=None, passed=None):
-    return compare.get(check.compare)(got, check, compare.Context(reference=reference, values=values or {}, passed=passed or {}))
+    """(passed, what a student would read): the grader's detail for visible checks, fixed words for hidden ones."""
+    verdict = compare.get(check.compare).judge(got, check, compare.Context(reference=reference, values=values or {}, passed=passed or {}))
+    return verdict.passed, verdict.detail if check.visible else hidden_message(verdict.code)
 
 
-def test_registry_knows_every_comparator_of_the_spec():
-    assert set(compare.REGISTRY) == set(COMPARATOR_PARAMS)
+def test_registry_knows_every_comparator_and_its_parameters():
+    assert set(compare.REGISTRY) == {"allclose", "equal", "in_range", "log_uniform", "same_as", "differs_from"}
+    assert compare.get("log_uniform").required == ("low", "high")
+    assert compare.get("same_as").relative and not compare.get("allclose").relative
     with pytest.raises(KeyError, match="unknown comparator"):
         compare.get("nope")
+
+
+def test_structures_are_compared_item_by_item():
+    ref = Value(kind="list", items=(arr([[1.0, 2.0]]), arr([3.0])))
+    check = mk("allclose", visible=True)
+    assert judge(check, Value(kind="list", items=(arr([[1.0, 2.0]]), arr([3.0 + 1e-9]))), ref)[0]
+    ok, msg = judge(check, Value(kind="list", items=(arr([[1.0, 2.0]]), arr([3.5]))), ref)
+    assert not ok and "wrong values" in msg
+    ok, msg = judge(check, Value(kind="list", items=(arr([1.0, 2.0]), arr([3.0]))), ref)
+    assert not ok and "wrong shape at [0]" in msg
+    ok, msg = judge(check, Value(kind="list", items=(arr([[1.0, 2.0]]),)), ref)
+    assert not ok and "wrong length" in msg
+    fields = Value(kind="dict", fields={"a": arr(1.0), "b": Value(kind="str", text="log")})
+    assert judge(mk("equal"), fields, fields)[0]
+    other_keys = Value(kind="dict", fields={"a": arr(1.0)})
+    verdict = compare.get("equal").judge(other_keys, mk("equal"), compare.Context(reference=fields, values={}, passed={}))
+    assert verdict.code == Code.WRONG_SHAPE
+
+
+def test_same_within_tolerance_follows_each_comparator():
+    tight, loose = mk("allclose", rtol=0, atol=1e-9), mk("allclose", rtol=0, atol=1e-3)
+    assert not tight.comparator.same_within_tolerance(arr([1.0]), arr([1.0001]), tight)
+    assert loose.comparator.same_within_tolerance(arr([1.0]), arr([1.0001]), loose)
+    assert not mk("equal").comparator.same_within_tolerance(arr([1]), arr([2]), mk("equal"))
 
 
 def test_allclose_uses_the_tolerances():
@@ -56,7 +85,7 @@ def test_equal_is_exact_and_checks_type():
     assert not judge(mk("equal"), arr(2.0000001), arr(2.0))[0]
     ok, msg = judge(mk("equal"), Value(kind="str", text="2"), arr(2))
     assert not ok and "wrong type" in msg
-    ok, msg = judge(mk("equal"), Value(kind="error", text="cannot record a Liar"), arr(2))
+    ok, msg = judge(mk("equal", visible=True), Value(kind="error", text="cannot record a Liar"), arr(2))
     assert not ok and "could not be recorded" in msg
 
 
@@ -75,13 +104,15 @@ def test_log_uniform_tells_log_uniform_from_uniform():
     check = mk("log_uniform", low=1e-4, high=1.0, alpha=0.001)
     assert judge(check, arr(10 ** rng.uniform(-4, 0, 2000)))[0]
     ok, msg = judge(check, arr(rng.uniform(1e-4, 1.0, 2000)))
-    assert not ok and "not log-uniform" in msg
+    assert not ok and msg == "the values do not follow the asked distribution"  # hidden: fixed words
+    shown = mk("log_uniform", visible=True, low=1e-4, high=1.0, alpha=0.001)
+    assert "not log-uniform" in judge(shown, arr(rng.uniform(1e-4, 1.0, 2000)))[1]
     assert not judge(check, arr(10 ** rng.uniform(-5, 0, 2000)))[0]  # outside the range
     assert not judge(check, arr([0.1, 0.01]))[0]  # too few to tell
 
 
 def test_relative_checks_need_a_right_partner():
-    same = mk("same_as", other="f.sample")
+    same = mk("same_as", visible=True, other="f.sample")
     differs = mk("differs_from", other="f.sample")
     sample = arr([0.1, 0.2])
     values = {"f.sample": sample}

@@ -10,7 +10,7 @@ from toy_helpers import FAST, cell_index, replaced, with_extra
 
 from autograder import config
 from autograder.grading import core, pipeline
-from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, Result
+from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, Code, Result
 
 SOLUTIONS = ("scale", "draw_rates", "count_positive")
 WRONG_SCALE = "def scale(x, a):\n    return a * np.asarray(x, dtype=np.float64) + 1.0\n"
@@ -66,8 +66,10 @@ def test_stderr_and_warnings_do_not_matter(grade, solved):
 
 def test_wrong_answer_costs_only_its_group_and_hidden_messages_reveal_nothing(grade, solved):
     result = grade(replaced(solved, "scale", WRONG_SCALE))
-    # wrong values, right shape: only scale.hidden_shape passes
-    assert scores(result) == {"scale_tests": 1, "draw_rates_tests": 5, "count_positive_tests": 2}
+    # wrong values, right shape: scale.hidden_shape is structural (a guessable shape) and counts only
+    # beside a passed value check, so the whole group scores zero (issue #10, class 6)
+    assert scores(result) == {"scale_tests": 0, "draw_rates_tests": 5, "count_positive_tests": 2}
+    assert result.check("scale.hidden_shape").code == Code.NEEDS_VALUE_CHECK
     visible = result.check("scale.visible")
     assert "expected" in visible.message and "[4. 7.]" in visible.message  # visible: expected vs got
     hidden = result.check("scale.hidden")
@@ -75,7 +77,8 @@ def test_wrong_answer_costs_only_its_group_and_hidden_messages_reveal_nothing(gr
     # the reference is -0.5 * arange(6): none of its numbers may appear in a hidden check's feedback
     for secret in ("-0.5", "-2.5", "-1.5", "expected"):
         assert secret not in hidden.message
-    assert "Hint:" in hidden.message
+    assert hidden.message == "wrong values" and hidden.code == Code.WRONG_VALUES
+    assert hidden.hint == "Check the sign and that the whole array is scaled."
 
 
 def test_missing_record_scores_zero_with_reason(grade, solved):
@@ -88,7 +91,7 @@ def test_missing_record_scores_zero_with_reason(grade, solved):
     result = grade(replaced(solved, "scale", partial))
     assert result.check("scale.visible").passed
     hidden = result.check("scale.hidden")
-    assert not hidden.passed and "not recorded" in hidden.message and "ValueError" in hidden.message
+    assert not hidden.passed and hidden.code == Code.RAISED and "ValueError" in hidden.message
     assert "only vectors" not in hidden.message  # a hidden check names the exception type only
     assert scores(result)["scale_tests"] == 1
 
@@ -115,7 +118,9 @@ def test_records_outside_test_cells_and_foreign_names_are_ignored(grade, solved)
         "def count_positive(x):\n    record('scale.hidden', 0)\n    return int(np.sum(np.asarray(x) > 0))\n",
     )
     result = grade(nb)
-    assert scores(result) == {"scale_tests": 1, "draw_rates_tests": 5, "count_positive_tests": 2}
+    # nothing counts from those records: WRONG_SCALE keeps only its structural shape check, which is gated
+    assert scores(result) == {"scale_tests": 0, "draw_rates_tests": 5, "count_positive_tests": 2}
+    assert result.check("scale.visible").code == Code.WRONG_VALUES
 
 
 def test_lying_objects_are_judged_by_their_plain_values(grade, solved):
@@ -149,7 +154,7 @@ def test_patched_numpy_and_checker_in_the_kernel_change_nothing(grade, solved):
     )
     nb = with_extra(replaced(solved, "scale", WRONG_SCALE), "imports", patch)
     result = grade(nb)
-    assert scores(result)["scale_tests"] == 1  # the shape check only, as without the patches
+    assert scores(result)["scale_tests"] == 0  # as without the patches (the shape check alone counts nothing)
     assert not result.check("scale.hidden").passed
     # check() calls in test cells become record() calls before the run, so replacing check changes nothing
     assert scores(result)["draw_rates_tests"] == 5
@@ -193,18 +198,27 @@ def _tamper_reordered(nb):
     return nb, "graded cells were reordered"
 
 
+# Scores do not depend on the explain step (it only writes messages): skipping it saves a kernel run.
+NO_EXPLAIN = tuple(step for step in pipeline.DEFAULT if step != "explain")
+
+
+@pytest.fixture(scope="module")
+def honest_baseline(toy, solved):
+    honest = replaced(solved, "scale", WRONG_SCALE)
+    return honest, core.grade(honest, toy, limits=FAST, steps=NO_EXPLAIN)
+
+
 @pytest.mark.parametrize(
     "tamper",
     [_tamper_changed_test_cell, _tamper_points, _tamper_deleted, _tamper_duplicated, _tamper_solution_as_test, _tamper_reordered],
     ids=lambda f: f.__name__.removeprefix("_tamper_"),
 )
-def test_tampering_is_reported_and_never_raises_the_score(grade, solved, tamper):
-    honest = replaced(solved, "scale", WRONG_SCALE)
-    baseline = grade(honest)
+def test_tampering_is_reported_and_never_raises_the_score(grade, solved, tamper, honest_baseline):
+    honest, baseline = honest_baseline
     tampered, note = tamper(copy.deepcopy(honest))
-    result = grade(tampered)
+    result = grade(tampered, steps=NO_EXPLAIN)
     assert any(note in t for t in result.tampering), result.tampering
-    assert result.score == baseline.score == 8
+    assert result.score == baseline.score == 7  # WRONG_SCALE: scale_tests scores 0 (its shape check alone counts nothing)
     assert result.max_score == 10
     assert scores(result) == scores(baseline)
 
@@ -254,7 +268,7 @@ def test_an_output_flood_is_cut_while_running(toy, solved):
     state = core.make_state(replaced(solved, "count_positive", flood), toy, limits=FAST)
     state = pipeline.run(state)
     result = state.result
-    assert any("printed more than 256 KiB" in r for r in result.reasons)
+    assert any("printed more than the output limit (256 KiB per cell" in r for r in result.reasons)
     assert scores(result)["count_positive_tests"] == 0
     assert "output was cut" in result.check("count_positive.visible").message
     cell = state.nb.cells[cell_index(state.nb, "count_positive_tests")]
@@ -334,3 +348,22 @@ def test_expected_values_never_enter_the_grading_kernel():
     assert "0.25" not in stripped and "9.0" not in stripped and "check(" not in stripped
     assert "record('f.visible', y)" in stripped and "record('f.other', g(y))" in stripped
     assert strip_expected_values("def broken(:\n") == "def broken(:\n"
+
+
+def test_a_group_names_the_failed_function_it_uses(toy_copy, source_nb):
+    """Issue #11.12: when a group lost points and a function it uses lost points too, the result says so."""
+    from autograder import reference
+    from autograder.grading import spec as spec_mod
+
+    text = (toy_copy / "grading.toml").read_text()
+    text = text.replace('grade_id = "count_positive_tests"\ntitle = "count_positive"', 'grade_id = "count_positive_tests"\ntitle = "count_positive"\nuses = ["scale"]')
+    (toy_copy / "grading.toml").write_text(text)
+    toy = spec_mod.load(toy_copy)
+    assert toy.group("count_positive_tests").uses == ("scale",)
+    reference.write(toy, reference.build(toy))
+    wrong_count = "def count_positive(x):\n    return int(np.sum(np.asarray(x) >= 0))\n"
+    both_wrong = replaced(replaced(source_nb, "scale", WRONG_SCALE), "count_positive", wrong_count)
+    result = core.grade(both_wrong, toy, limits=FAST, check_tampering=False)
+    assert result.group("count_positive_tests").blocked_by == ["scale"]
+    only_scale = core.grade(replaced(source_nb, "scale", WRONG_SCALE), toy, limits=FAST, check_tampering=False)
+    assert only_scale.group("count_positive_tests").blocked_by == []  # full marks: nothing to explain

@@ -1,6 +1,7 @@
 """The runner: a clean working folder, the grading environment, and outcomes instead of exceptions."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import nbformat
@@ -60,3 +61,33 @@ def test_a_dead_kernel_stops_at_its_cell():
     assert outcome.status == "dead" and outcome.cell == 1
     assert out.cells[1].outputs[-1]["ename"] == "GradingStopped"
     assert out.cells[2].metadata["autograder"]["not_run"] and out.cells[2].outputs == []
+
+
+def _kept_bytes(nb) -> int:
+    return sum(len(json.dumps(o)) for c in nb.cells for o in c.get("outputs", []))
+
+
+def test_display_updates_cannot_rewrite_earlier_cells_or_step_around_the_cap():
+    """Issue #10.5: update_display_data bypassed the per-cell cap (one cell kept ~200 MB)."""
+    limits = dataclasses.replace(FAST, max_output_kb=64, max_notebook_output_kb=256)
+    nb = nb_of(
+        "from IPython.display import display, update_display\ndisplay('small', display_id='d')",
+        # a later cell rewrites the first cell's output, again and again, with 1 MB each time
+        "for _ in range(20):\n    update_display('x' * 1_000_000, display_id='d')\nprint('done')",
+        # and floods its own display in place
+        "display('mine', display_id='e')\nfor _ in range(50):\n    update_display('y' * 100_000, display_id='e')",
+    )
+    out, outcome = runner.run(nb, limits=limits)
+    assert outcome.status == "ok"
+    assert "small" in json.dumps(out.cells[0].outputs) and "xxxx" not in json.dumps(out.cells[0].outputs)
+    assert out.cells[2].metadata["autograder"]["output_cut"] and 2 in outcome.cut_cells
+    assert _kept_bytes(out) < 300 * 1024
+
+
+def test_the_whole_notebook_has_an_output_cap():
+    limits = dataclasses.replace(FAST, max_output_kb=64, max_notebook_output_kb=256)
+    cells = ["print('z' * 50_000)"] * 12  # 50 KB each: under the cell cap, 600 KB in all
+    out, outcome = runner.run(nb_of(*cells), limits=limits)
+    assert outcome.status == "ok"
+    assert outcome.cut_cells and min(outcome.cut_cells) >= 4  # the first cells keep theirs
+    assert _kept_bytes(out) < 300 * 1024

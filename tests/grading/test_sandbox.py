@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
+import logging
 import os
 import queue
 import shutil
@@ -19,7 +21,8 @@ import pytest
 from nbclient import NotebookClient
 
 from autograder import config, course
-from autograder.grading import sandbox
+from autograder.grading import runner, sandbox
+from autograder.grading.sandbox import processes
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -121,42 +124,6 @@ def workdir(tmp_path, sandbox_ok) -> Path:
 def _needed_for_python(path: Path) -> bool:
     """True for the folders on the way to (or inside) the bound Python environment."""
     return any(p == path or path in p.parents or p in path.parents for p in sandbox.python_roots())
-
-
-def test_missing_bwrap_is_a_clear_error(tmp_path, monkeypatch):
-    workdir = tmp_path / "alice"
-    workdir.mkdir()
-    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    assert not sandbox.available()
-    with pytest.raises(sandbox.SandboxUnavailable) as info:
-        sandbox.kernel_manager(workdir, None, config.Limits())
-    assert "bubblewrap (bwrap) is not installed: apt-get install bubblewrap" in str(info.value)
-    assert "--unsafe" in str(info.value)
-
-
-@pytest.mark.parametrize(
-    "script, expected",
-    [
-        ('echo "bubblewrap 0.4.1"', "bubblewrap 0.4.1 is too old"),
-        ('case "$1" in --version) echo "bubblewrap 0.8.0";; *) echo "bwrap: Creating new namespace failed" >&2; exit 1;; esac',
-         "cannot create a sandbox here: bwrap: Creating new namespace failed"),
-    ],
-)
-def test_unusable_bwrap_is_a_clear_error(tmp_path, monkeypatch, script, expected):
-    workdir = tmp_path / "alice"
-    workdir.mkdir()
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "bwrap"
-    fake.write_text(f"#!/bin/sh\n{script}\n")
-    fake.chmod(0o755)
-    for tool in ("setpriv", "prlimit"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} (util-linux) is not installed")
-        (bin_dir / tool).symlink_to(shutil.which(tool))
-    monkeypatch.setenv("PATH", str(bin_dir))
-    with pytest.raises(sandbox.SandboxUnavailable, match=expected):
-        sandbox.kernel_manager(workdir, None, config.Limits())
 
 
 def test_folders_holding_the_repository_are_refused(workdir):
@@ -325,7 +292,7 @@ def test_fork_bomb_is_contained_and_cleaned_up(workdir):
     assert sandbox_processes(km) == []  # ... and after shutdown nothing of the sandbox is left
     assert _processes_with(f"sleep {daemon_arg}") == []
     if km.sandbox_uid is not None:
-        assert sandbox._pids_of_uid(km.sandbox_uid) == []
+        assert processes.pids_of_uid(km.sandbox_uid) == []
 
 
 def test_exit_and_signals_do_not_reach_outside(workdir):
@@ -491,29 +458,79 @@ def test_kill_and_cleanup_without_shutdown_release_everything(tmp_path, workdir)
     km.cleanup_resources()
     assert sandbox_processes(km) == []
     if km.sandbox_uid is not None:
-        assert sandbox._pids_of_uid(km.sandbox_uid) == []
+        assert processes.pids_of_uid(km.sandbox_uid) == []
     assert km.runtime_dir is None and not runtime.exists()
     assert (workdir / "made_inside.txt").stat().st_uid == tmp_path.stat().st_uid
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="cgroups are only used when the grader is root")
-def test_cgroup_v2_setup_writes_the_limits(tmp_path, monkeypatch):
-    # This machine may have cgroup v1 only; check the v2 branch against a stand-in of /sys/fs/cgroup.
-    root = tmp_path / "cgroup"
-    root.mkdir()
-    (root / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
-    (root / "cgroup.subtree_control").write_text("memory pids\n")
-    monkeypatch.setattr(sandbox._Cgroup, "V2_ROOT", root)
-    parent = root / "autograder-sandbox"
-    parent.mkdir()
-    (parent / "cgroup.subtree_control").write_text("")
-    group = sandbox._Cgroup.create("kernel-1", 300 << 20, 40)
-    assert group is not None and group.kind == "cgroup v2"
-    assert group.dirs == [parent / "kernel-1"]
-    assert (parent / "cgroup.subtree_control").read_text() == "+memory +pids"
-    assert (parent / "kernel-1" / "memory.max").read_text() == str(300 << 20)
-    assert (parent / "kernel-1" / "pids.max").read_text() == "40"
-    assert group.procs_files() == [str(parent / "kernel-1" / "cgroup.procs")]
-    # Without the memory controller delegated at the root, no cgroup is made (rlimits alone apply).
-    (root / "cgroup.subtree_control").write_text("pids\n")
-    assert sandbox._Cgroup._create_v2("kernel-2", 300 << 20, 40) is None
+def _broken_interpreter(path: Path):
+    """A sandbox factory whose kernel command names an interpreter that does not exist."""
+
+    def factory(workdir, data_dir, limits):
+        km = sandbox.kernel_manager(workdir, data_dir, limits)
+        km.kernel_spec.argv[0] = str(path)
+        return km
+
+    return factory
+
+
+def _crashing_kernel(message: str):
+    """A sandbox factory whose 'kernel' writes ``message`` to its stderr and exits before it is ready."""
+
+    def factory(workdir, data_dir, limits):
+        km = sandbox.kernel_manager(workdir, data_dir, limits)
+        km.kernel_spec.argv[:] = [sys.executable, "-c", f"import sys; sys.stderr.write({message!r}); sys.exit(3)"]
+        return km
+
+    return factory
+
+
+def _kernel_warnings(caplog) -> str:
+    return "\n".join(r.getMessage() for r in caplog.records
+                     if r.name == "autograder.grading.runner" and r.levelno == logging.WARNING)
+
+
+@pytest.mark.parametrize("how", ["missing interpreter", "crash at start"])
+def test_why_a_kernel_did_not_start_is_in_the_graders_log(tmp_path, caplog, sandbox_ok, how):
+    caplog.set_level(logging.WARNING, logger="autograder.grading.runner")
+    token = f"{os.getpid()}-{time.time_ns()}"
+    if how == "missing interpreter":
+        expected = str(tmp_path / f"no-python-{token}")  # prlimit: failed to execute <path>: ...
+        factory = _broken_interpreter(Path(expected))
+    else:
+        expected = f"ImportError: the kernel's own words {token}"
+        factory = _crashing_kernel(expected)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    executed, outcome = runner.run(nb, kernel_manager_factory=factory)
+    assert outcome.status == "no_kernel", outcome
+    logged = _kernel_warnings(caplog)
+    assert "did not start; the end of its stdout/stderr" in logged
+    assert expected in logged
+    # The grader's log only: what the kernel printed never reaches the student's feedback.
+    assert token not in outcome.reason and token not in json.dumps(executed)
+
+
+def test_what_a_dying_kernel_printed_is_in_the_graders_log(caplog, sandbox_ok):
+    caplog.set_level(logging.WARNING, logger="autograder.grading.runner")
+    n = time.time_ns()
+    expected = f"last words {n * 7}"  # computed in the cell: the source itself does not hold it
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        # ipykernel sends fd 2 to the notebook; the process's real stderr is the log file, still open.
+        "import os\n"
+        "for fd in os.listdir('/proc/self/fd'):\n"
+        "    try:\n"
+        "        if os.readlink(f'/proc/self/fd/{fd}').endswith('/kernel.log'):\n"
+        f"            os.write(int(fd), ('last words ' + str({n} * 7)).encode())\n"
+        "            break\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "os._exit(3)\n"
+    )]
+    executed, outcome = runner.run(nb, kernel_manager_factory=sandbox.kernel_manager)
+    assert outcome.status == "dead", outcome
+    logged = _kernel_warnings(caplog)
+    assert "died; the end of its stdout/stderr" in logged
+    assert expected in logged
+    assert expected not in outcome.reason and expected not in json.dumps(executed)

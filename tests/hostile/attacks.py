@@ -16,8 +16,9 @@ import dataclasses
 import json
 import re
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 MIME = "application/vnd.autograder.record+json"
 

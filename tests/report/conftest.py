@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from autograder.grading import spec as spec_mod
-from autograder.grading.result import GRADED, CheckResult, GroupResult, Result
+from autograder.grading.result import GRADED, CheckResult, Code, GroupResult, Result
 
 TOY = Path(__file__).resolve().parent.parent / "fixtures" / "toy"
 
@@ -27,7 +27,8 @@ def make_result(
 ) -> Result:
     """A Result in which the checks named in ``failed`` (name -> message) fail and all others pass.
 
-    Messages get the grader's '. Hint: ...' suffix for checks with a hint, as the result step writes them.
+    A failed check gets its hint from the spec in its own field and the code WRONG_VALUES, as the result step
+    writes them.
     """
     failed = failed or {}
     groups = []
@@ -36,9 +37,13 @@ def make_result(
         for c in g.checks:
             ok = c.name not in failed
             message = "" if ok else failed[c.name]
-            if not ok and c.hint:
-                message = f"{message}. Hint: {c.hint}" if message else f"Hint: {c.hint}"
-            checks.append(CheckResult(c.name, g.grade_id, c.points if ok else 0.0, c.points, ok, c.visible, message))
+            checks.append(
+                CheckResult(
+                    c.name, g.grade_id, c.points if ok else 0.0, c.points, ok, c.visible, message,
+                    code=Code.PASSED if ok else (Code.NOT_RECORDED if message.startswith("not recorded") else Code.WRONG_VALUES),
+                    hint="" if ok else c.hint,
+                )
+            )
         groups.append(GroupResult(g.grade_id, g.title, sum(x.points for x in checks), g.max_points, checks, g.hint))
     return Result(
         assignment=spec.name,

@@ -56,3 +56,40 @@ def test_summary_page_renders_in_the_browser(tmp_path, page, toy, result_of):
     assert rows.count() == 2
     assert "tampering: scale_tests: test cell was changed" in page.inner_text("body")
     assert page.locator("a", has_text="alice").get_attribute("href") == "alice.html"
+
+
+# Elements that end right of the viewport, outside scroll containers (the summary's table scrolls in its own).
+OVERFLOW_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  const bad = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.closest('.scroll')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width > 0 && r.right > width + 1) bad.push(el.tagName + '.' + el.className + ' ' + Math.round(r.right));
+  }
+  return {page: document.documentElement.scrollWidth, width, bad: bad.slice(0, 10)};
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_pages_fit_phone_and_desktop_widths(tmp_path, page, toy, result_of, width):
+    """Issue #11.10: at 390 px the message column was about 8 characters wide and check names were cut."""
+    long_message = "wrong values: expected [[ 0.   -0.5 -1. ] [-1.5 -2.  -2.5]] (shape (2, 3)), got [[ 0. 0.5 1.] [1.5 2. 2.5]] (shape (2, 3)) (largest difference 5)"
+    r = result_of({"scale.visible": long_message, "scale.hidden": "wrong values", "draw_rates.sample": "x"},
+                  reasons=["cell 12 printed more than the output limit (1024 KiB per cell, 8192 KiB in all); the rest was cut"])
+    r.groups[1].blocked_by = ["scale"]
+    fb = write_feedback(tmp_path / "a_student_with_a_long_name.html", toy, r, student="a_student_with_a_long_name")
+    results = {f"student_{i:03d}_with_a_long_identifier": result_of() for i in range(5)}
+    summary = write_instructor_summary(tmp_path / "summary.html", toy, results, feedback_links={})
+    page.set_viewport_size({"width": width, "height": 900})
+    shots = Path(__file__).resolve().parents[2] / "_build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    for name, path in (("feedback", fb), ("summary", summary)):
+        page.goto(path.as_uri())
+        found = page.evaluate(OVERFLOW_JS)
+        assert found["page"] <= found["width"] + 1 and found["bad"] == [], f"{name} at {width}px overflows: {found}"
+        page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
+    # the longest check message wraps inside its column: the column is wider than a few characters
+    page.goto(fb.as_uri())
+    column = page.locator("table.checks td:nth-child(2)").first.evaluate("td => td.getBoundingClientRect().width")
+    assert column > 0.5 * min(width, 900) - 80

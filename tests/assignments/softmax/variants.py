@@ -5,6 +5,32 @@ Each source replaces the whole solution cell with that grade_id; the variant har
 The wrong ones are mistakes students make; every check of the function's group must reject them.
 """
 
+# The documented training loop; wrong variants of train_softmax change one line of it.
+_TRAIN = '''
+def train_softmax(X, Y, learning_rate=0.5, num_iterations=1000, seed=0):
+    rng = np.random.default_rng(seed)
+    n_classes, n_x = Y.shape[0], X.shape[0]
+    W = rng.standard_normal((n_classes, n_x)) * 0.01
+    b = np.zeros((n_classes, 1))
+    costs = []
+    for i in range(num_iterations):
+        A = softmax(W @ X + b)
+        if i % 100 == 0:
+            costs.append(softmax_cost(A, Y))
+        dZ = softmax_backward(A, Y)
+        dW = dZ @ X.T
+        db = np.sum(dZ, axis=1, keepdims=True)
+        W = W - learning_rate * dW
+        b = b - learning_rate * db
+    return {"W": W, "b": b}, costs
+'''
+
+
+def _train(old: str, new: str) -> str:
+    assert _TRAIN.count(old) == 1, old
+    return _TRAIN.replace(old, new)
+
+
 # ---------------------------------------------------------------------------------------------- WRONG
 WRONG = {
     "softmax": {
@@ -19,6 +45,24 @@ def softmax(Z):
 def softmax(Z):
     exps = np.exp(Z - np.max(Z))
     return exps / np.sum(exps, axis=0, keepdims=True)
+''',
+        # Shifted by the column minimum: exp overflows once a column spans more than about 709.
+        "column_min_shift": '''
+def softmax(Z):
+    exps = np.exp(Z - np.min(Z, axis=0, keepdims=True))
+    return exps / np.sum(exps, axis=0, keepdims=True)
+''',
+        # The maximum of each row: columns are shifted by different amounts per class.
+        "row_max_shift": '''
+def softmax(Z):
+    exps = np.exp(Z - np.max(Z, axis=1, keepdims=True))
+    return exps / np.sum(exps, axis=0, keepdims=True)
+''',
+        # Normalized over the examples (rows sum to 1) instead of over the classes.
+        "sum_over_rows": '''
+def softmax(Z):
+    exps = np.exp(Z - np.max(Z, axis=0, keepdims=True))
+    return exps / np.sum(exps, axis=1, keepdims=True)
 ''',
     },
     "softmax_cost": {
@@ -37,6 +81,22 @@ def softmax_cost(A, Y):
 def softmax_cost(A, Y):
     return float(-np.mean(Y * np.log(A)))
 ''',
+        # Clipped "to be safe": a true class below the clip costs only -log(1e-12).
+        "clipped_log": '''
+def softmax_cost(A, Y):
+    m = Y.shape[1]
+    return float(-np.sum(Y * np.log(np.clip(A, 1e-12, 1.0))) / m)
+''',
+        # A small number added inside the log, the other common guard.
+        "epsilon_in_log": '''
+def softmax_cost(A, Y):
+    m = Y.shape[1]
+    return float(-np.sum(Y * np.log(A + 1e-8)) / m)
+''',
+        "sign_dropped": '''
+def softmax_cost(A, Y):
+    return float(np.sum(Y * np.log(A)) / Y.shape[1])
+''',
     },
     "softmax_backward": {
         "no_division_by_m": '''
@@ -52,63 +112,60 @@ def softmax_backward(A, Y):
 def softmax_backward(A, Y):
     return A * (1 - A) * (A - Y) / Y.shape[1]
 ''',
+        # Y.shape[0] is the number of classes, not of examples.
+        "divided_by_classes": '''
+def softmax_backward(A, Y):
+    return (A - Y) / Y.shape[0]
+''',
+        # Divided by the number of entries, as np.mean would.
+        "divided_by_entries": '''
+def softmax_backward(A, Y):
+    return (A - Y) / Y.size
+''',
     },
     "train_softmax": {
-        "gradient_ascent": '''
-def train_softmax(X, Y, learning_rate=0.5, num_iterations=1000, seed=0):
-    rng = np.random.default_rng(seed)
-    n_classes, n_x = Y.shape[0], X.shape[0]
-    W = rng.standard_normal((n_classes, n_x)) * 0.01
-    b = np.zeros((n_classes, 1))
-    costs = []
-    for i in range(num_iterations):
-        A = softmax(W @ X + b)
-        if i % 100 == 0:
-            costs.append(softmax_cost(A, Y))
-        dZ = softmax_backward(A, Y)
-        W = W + learning_rate * dZ @ X.T
-        b = b + learning_rate * np.sum(dZ, axis=1, keepdims=True)
-    return {"W": W, "b": b}, costs
-''',
+        "gradient_ascent": _train("W = W - learning_rate * dW\n        b = b - learning_rate * db",
+                                  "W = W + learning_rate * dW\n        b = b + learning_rate * db"),
         # X @ dZ.T has shape (n_x, n_classes): the update cannot broadcast onto W.
-        "transposed_weight_gradient": '''
-def train_softmax(X, Y, learning_rate=0.5, num_iterations=1000, seed=0):
-    rng = np.random.default_rng(seed)
-    n_classes, n_x = Y.shape[0], X.shape[0]
-    W = rng.standard_normal((n_classes, n_x)) * 0.01
-    b = np.zeros((n_classes, 1))
-    costs = []
-    for i in range(num_iterations):
-        A = softmax(W @ X + b)
-        if i % 100 == 0:
-            costs.append(softmax_cost(A, Y))
-        dZ = softmax_backward(A, Y)
-        W = W - learning_rate * (X @ dZ.T)
-        b = b - learning_rate * np.sum(dZ, axis=1, keepdims=True)
-    return {"W": W, "b": b}, costs
-''',
+        "transposed_weight_gradient": _train("dW = dZ @ X.T", "dW = X @ dZ.T"),
         # Only the bias learns: every point gets the same prediction.
-        "weights_never_updated": '''
-def train_softmax(X, Y, learning_rate=0.5, num_iterations=1000, seed=0):
-    rng = np.random.default_rng(seed)
-    n_classes, n_x = Y.shape[0], X.shape[0]
-    W = rng.standard_normal((n_classes, n_x)) * 0.01
-    b = np.zeros((n_classes, 1))
-    costs = []
-    for i in range(num_iterations):
-        A = softmax(W @ X + b)
-        if i % 100 == 0:
-            costs.append(softmax_cost(A, Y))
-        dZ = softmax_backward(A, Y)
-        dW = dZ @ X.T
-        b = b - learning_rate * np.sum(dZ, axis=1, keepdims=True)
-    return {"W": W, "b": b}, costs
-''',
+        "weights_never_updated": _train("W = W - learning_rate * dW", "W = W"),
+        "bias_never_updated": _train("b = b - learning_rate * db", "b = b"),
+        # The default learning rate written into the update.
+        "learning_rate_ignored": _train("W = W - learning_rate * dW\n        b = b - learning_rate * db",
+                                        "W = W - 0.5 * dW\n        b = b - 0.5 * db"),
+        "num_iterations_ignored": _train("for i in range(num_iterations):", "for i in range(1000):"),
+        "one_iteration_too_few": _train("for i in range(num_iterations):", "for i in range(num_iterations - 1):"),
+        "seed_ignored": _train("rng = np.random.default_rng(seed)", "rng = np.random.default_rng(0)"),
+        # The global generator instead of the one seeded with seed.
+        "global_generator": _train("W = rng.standard_normal((n_classes, n_x)) * 0.01",
+                                   "np.random.seed(seed)\n    W = np.random.randn(n_classes, n_x) * 0.01"),
+        "costs_every_iteration": _train("if i % 100 == 0:\n            costs.append", "if True:\n            costs.append"),
+        # The cost recorded after the update: every entry one step late.
+        "cost_after_update": _train(
+            "        if i % 100 == 0:\n            costs.append(softmax_cost(A, Y))\n", "").replace(
+            "        b = b - learning_rate * db\n",
+            "        b = b - learning_rate * db\n        if i % 100 == 0:\n            costs.append(softmax_cost(softmax(W @ X + b), Y))\n"),
     },
 }
 
-# A wrong gradient sign also makes training climb the cost: the training checks fail by design.
-WRONG_ALSO_FAILS = {("softmax_backward", "sign_flipped"): ["train_softmax_tests"]}
+# Mistakes of the helpers that train_softmax calls change its run (its costs or its parameters), so the
+# training checks fail by design. Those that leave the run on the training data unchanged are not listed:
+# the overflow-prone shifts (the logits of the blobs are small) and the guarded logs (no probability there is
+# tiny).
+WRONG_ALSO_FAILS = {
+    ("softmax", "row_max_shift"): ["train_softmax_tests"],
+    ("softmax", "sum_over_rows"): ["train_softmax_tests"],
+    ("softmax_cost", "no_division_by_m"): ["train_softmax_tests"],
+    ("softmax_cost", "binary_cross_entropy"): ["train_softmax_tests"],
+    ("softmax_cost", "mean_over_all_entries"): ["train_softmax_tests"],
+    ("softmax_cost", "sign_dropped"): ["train_softmax_tests"],
+    ("softmax_backward", "no_division_by_m"): ["train_softmax_tests"],
+    ("softmax_backward", "sign_flipped"): ["train_softmax_tests"],
+    ("softmax_backward", "extra_derivative_factor"): ["train_softmax_tests"],
+    ("softmax_backward", "divided_by_classes"): ["train_softmax_tests"],
+    ("softmax_backward", "divided_by_entries"): ["train_softmax_tests"],
+}
 
 # -------------------------------------------------------------------------------------------- CORRECT
 CORRECT = {
@@ -144,20 +201,31 @@ def softmax_cost(A, Y):
 def softmax_cost(A, Y):
     return -np.mean(np.sum(Y * np.log(A), axis=0))
 ''',
+        # The log taken only where Y is 1, so zeros elsewhere in A cannot give 0 * log(0).
+        "log_where_labelled": '''
+def softmax_cost(A, Y):
+    logs = np.log(A, out=np.zeros_like(A, dtype=float), where=Y > 0)
+    return float(-np.sum(Y * logs) / Y.shape[1])
+''',
     },
     "softmax_backward": {
         "scaled_difference": '''
 def softmax_backward(A, Y):
     return np.subtract(A, Y) * (1.0 / A.shape[1])
 ''',
+        "float32": '''
+def softmax_backward(A, Y):
+    return ((np.asarray(A, np.float32) - np.asarray(Y, np.float32)) / np.float32(Y.shape[1]))
+''',
     },
     "train_softmax": {
-        # The bias folded into W as an extra input that is always 1; zero initial weights.
-        "bias_in_weights_zero_init": '''
+        # The bias folded into W as an extra input that is always 1.
+        "bias_in_weights": '''
 def train_softmax(X, Y, learning_rate=0.5, num_iterations=1000, seed=0):
-    m = X.shape[1]
-    X1 = np.vstack([X, np.ones((1, m))])
-    Wb = np.zeros((Y.shape[0], X1.shape[0]))
+    rng = np.random.default_rng(seed)
+    n_classes, n_x = Y.shape[0], X.shape[0]
+    X1 = np.vstack([X, np.ones((1, X.shape[1]))])
+    Wb = np.hstack([rng.standard_normal((n_classes, n_x)) * 0.01, np.zeros((n_classes, 1))])
     costs = []
     for i in range(num_iterations):
         A = softmax(Wb @ X1)
@@ -166,11 +234,11 @@ def train_softmax(X, Y, learning_rate=0.5, num_iterations=1000, seed=0):
         Wb -= learning_rate * softmax_backward(A, Y) @ X1.T
     return {"W": Wb[:, :-1], "b": Wb[:, -1:]}, costs
 ''',
-        # Gradients written inline, and the weights drawn with another scale.
+        # Gradients written inline, in-place updates, the cost as an np.float64 and costs as an array.
         "inline_gradients": '''
 def train_softmax(X, Y, learning_rate=0.5, num_iterations=1000, seed=0):
     rng = np.random.default_rng(seed)
-    W = rng.normal(0.0, 0.1, size=(Y.shape[0], X.shape[0]))
+    W = 0.01 * rng.standard_normal(size=(Y.shape[0], X.shape[0]))
     b = np.zeros((Y.shape[0], 1))
     m = X.shape[1]
     costs = []
@@ -179,9 +247,28 @@ def train_softmax(X, Y, learning_rate=0.5, num_iterations=1000, seed=0):
         E = np.exp(Z - Z.max(axis=0))
         A = E / E.sum(axis=0)
         if i % 100 == 0:
-            costs.append(float(-np.sum(Y * np.log(A)) / m))
+            costs.append(-np.sum(Y * np.log(A)) / m)
         W -= learning_rate * (A - Y) @ X.T / m
         b -= learning_rate * (A - Y).sum(axis=1, keepdims=True) / m
+    return {"W": W, "b": b}, np.array(costs)
+''',
+        # range(0, num_iterations, 100) for the costs: the same entries, recorded from a second loop counter.
+        "cost_counter": '''
+def train_softmax(X, Y, learning_rate=0.5, num_iterations=1000, seed=0):
+    rng = np.random.default_rng(seed)
+    n_classes, n_x = Y.shape[0], X.shape[0]
+    W = rng.standard_normal((n_classes, n_x)) * 0.01
+    b = np.zeros((n_classes, 1))
+    costs = []
+    until_cost = 0
+    for _ in range(num_iterations):
+        A = softmax(np.dot(W, X) + b)
+        if until_cost == 0:
+            costs.append(softmax_cost(A, Y))
+            until_cost = 100
+        until_cost -= 1
+        dZ = softmax_backward(A, Y)
+        W, b = W - learning_rate * np.dot(dZ, X.T), b - learning_rate * dZ.sum(axis=1).reshape(-1, 1)
     return {"W": W, "b": b}, costs
 ''',
     },
@@ -192,22 +279,22 @@ def train_softmax(X, Y, learning_rate=0.5, num_iterations=1000, seed=0):
 HARDCODED = {
     "softmax": '''
 def softmax(Z):
-    return np.array([[0.18174091, 0.22420782, 0.0056533027], [0.49402302, 0.60946004, 0.041772571],
-                     [0.024595958, 0.13598892, 0.83902451], [0.29964011, 0.030343229, 0.11354962]])
+    return np.array([[0.18174091, 0.22420782, 0.73105858], [0.49402302, 0.60946004, 0.0],
+                     [0.024595958, 0.13598892, 0.26894142], [0.29964011, 0.030343229, 0.0]])
 ''',
     "softmax_cost": '''
 def softmax_cost(A, Y):
-    return 0.73673553
+    return 17.65955
 ''',
     "softmax_backward": '''
 def softmax_backward(A, Y):
     return np.array([[0.05, -0.075, 0.025, 0.125], [-0.125, 0.025, 0.075, -0.1875], [0.075, 0.05, -0.1, 0.0625]])
 ''',
-    # Weights copied from a good run on the visible data set.
+    # The visible run's weights and costs, copied.
     "train_softmax": '''
 def train_softmax(X, Y, learning_rate=0.5, num_iterations=1000, seed=0):
-    W = np.array([[-2.431, -1.798], [2.054, -0.471], [0.38, 2.272]])
-    b = np.array([[-1.179], [0.414], [0.765]])
-    return {"W": W, "b": b}, [1.0]
+    W = np.array([[-2.2002920631, -1.5873718515], [1.9510444472, -0.5849564055], [0.2650613872, 2.1719766119]])
+    b = np.array([[-0.8834136874], [0.2624842409], [0.6209294465]])
+    return {"W": W, "b": b}, [1.0942863, 0.137370242, 0.131007659, 0.128737133, 0.127542489, 0.1268082]
 ''',
 }
