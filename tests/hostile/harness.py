@@ -19,6 +19,7 @@ import attacks
 import nbformat
 
 from autograder import course
+from autograder.batch.batch import RESULTS
 from autograder.grading import sandbox
 
 AUTOGRADER = Path(sys.executable).with_name("autograder")
@@ -112,7 +113,7 @@ def grade(assignment: str, subs: Path, out: Path, limits, *extra: str, env=None,
 
 
 def read_results(out: Path) -> dict[str, dict]:
-    return {p.stem: json.loads(p.read_text())["result"] for p in sorted((out / "results").glob("*.json"))}
+    return {p.stem: json.loads(p.read_text())["result"] for p in sorted((out / RESULTS).glob("*.json"))}
 
 
 def sandboxed_batch(root: Path, assignment: str, env: attacks.Env, names, blank, solved, limits, guarded, server, timeout=1400, workers=2) -> dict:
