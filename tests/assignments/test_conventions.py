@@ -47,7 +47,8 @@ LAYOUTS = {
     "hyperparameter_search": Layout(
         ("sample_log_uniform", "sample_momentum_beta", "random_search", "narrow_space", "coarse_to_fine"),
         helpers={"random_search": ["sample_params"]}, given=("toy_objective",),
-        extras_need_data=True, extras_print="validation accuracy"),
+        extras_need_data=True, extras_print="validation accuracy",
+        test_inputs=("_objective",)),  # the hidden objectives the searches minimise
     # The full SIGNS training of the extras takes minutes; the benchmarks run it.
     "signs_model": Layout(
         ("initialize_parameters", "forward_propagation", "compute_cost", "model"), graded_needs_data=True,
