@@ -266,7 +266,10 @@ def test_recorded_values_are_raw_outputs(layout, source, spec):
 
 
 # Locked check_* helpers of a notebook and the comparator each stands for in the grader.
-HELPER_COMPARATORS = {"check_log_uniform": "log_uniform", "check_same": "same_as", "check_at_most": "in_range"}
+HELPER_COMPARATORS = {
+    "check_log_uniform": "log_uniform", "check_one_minus_beta": "log_uniform", "check_search": "in_range",
+    "check_same": "same_as", "check_at_most": "in_range",
+}
 
 
 def _literal(node):
