@@ -65,15 +65,16 @@ def initialize_parameters():
     return parameters
 '''
 
-# Glorot-looking numbers with the visible statistics forced exactly, but not the stated initializer.
+# Glorot-looking numbers with the visible summary forced exactly, but not the stated initializer.
 _INIT_HARDCODED = '''
 def initialize_parameters():
-    stats = {"W1": (25, 12288, -8.055866557802697e-07, 0.012760252512506344),
-             "W2": (12, 25, 0.004172122405919557, 0.22061767647663874),
+    stats = {"W2": (12, 25, 0.004172122405919557, 0.22061767647663874),
              "W3": (6, 12, -0.010563084338274267, 0.29115862836306267)}
     rng = np.random.default_rng(0)
-    parameters = {}
-    for l in (1, 2, 3):
+    W1 = rng.normal(0.0, 0.0128, size=(25, 12288))
+    W1[0, 0], W1[0, 1], W1[24, 12287] = 0.0018350225873291492, -0.007143263705074787, -0.0030642806086689234
+    parameters = {"W1": tf.Variable(W1.astype(np.float32)), "b1": tf.Variable(tf.zeros((25, 1)))}
+    for l in (2, 3):
         rows, cols, mean, std = stats["W" + str(l)]
         w = rng.normal(size=(rows, cols))
         w = (w - w.mean()) / w.std() * std + mean
@@ -252,10 +253,44 @@ _MODEL_DICT_GRADIENTS = _model(step='''
         optimizer.apply_gradients([(grads[name], parameters[name]) for name in parameters])''', order='''
         epoch_batches.append(mini_batch_indices(m, minibatch_size, 4 + epoch))''')
 
+# Only the weights get gradients: the biases stay at zero.
+_MODEL_BIASES_NEVER_UPDATED = _model(step='''
+        weights = [parameters[name] for name in ("W1", "W2", "W3")]
+        with tf.GradientTape() as tape:
+            Z3 = forward_propagation(X_batch, parameters)
+            minibatch_cost = compute_cost(Z3, Y_batch)
+        grads = tape.gradient(minibatch_cost, weights)
+        optimizer.apply_gradients(zip(grads, weights))''')
+
+# minibatch_size ignored: the full training's 32.
+_MODEL_FIXED_BATCH_SIZE = _model(order='''
+        seed = seed + 1
+        epoch_batches.append(mini_batch_indices(m, 32, seed))''')
+
+# The older course's habit: a cost every 10 epochs, not one per epoch as documented.
+_MODEL_COST_EVERY_10_EPOCHS = _model().replace(
+    "    if print_cost:\n",
+    "    costs = [cost for epoch, cost in enumerate(costs) if epoch % 10 == 0]\n    if print_cost:\n", 1)
+
+# Keras 3's optimizer.apply(grads, variables) instead of apply_gradients(zip(...)).
+_MODEL_OPTIMIZER_APPLY = _model(step='''
+        with tf.GradientTape() as tape:
+            minibatch_cost = compute_cost(forward_propagation(X_batch, parameters), Y_batch)
+        optimizer.apply(tape.gradient(minibatch_cost, variables), variables)''')
+
 _MODEL_HARDCODED = '''
 def model(X_train, Y_train, X_test, Y_test, learning_rate=0.0001,
           num_epochs=1500, minibatch_size=32, print_cost=True):
-    return initialize_parameters(), [1.8284562826156616, 1.7900630235671997, 1.790696144104004]
+    return initialize_parameters(), [
+        1.9831352233886719, 1.8199706077575684, 1.9528160095214844, 1.7512794733047485, 1.7586816549301147,
+        1.7412534952163696, 1.7589117288589478, 1.6870836019515991, 1.6499476432800293, 1.6483711004257202,
+        1.577492356300354, 1.5899577140808105, 1.5873337984085083, 1.5226844549179077, 1.5451215505599976,
+        1.532166838645935, 1.5292123556137085, 1.4717196226119995, 1.462438702583313, 1.4407387971878052,
+        1.4221352338790894, 1.3640656471252441, 1.3510442972183228, 1.3506669998168945, 1.3154575824737549,
+        1.312557578086853, 1.2972619533538818, 1.3544772863388062, 1.2954779863357544, 1.2735862731933594,
+        1.2496562004089355, 1.195900321006775, 1.190003514289856, 1.2067533731460571, 1.2374202013015747,
+        1.1960910558700562, 1.204133152961731, 1.1272714138031006, 1.2234129905700684, 1.1354737281799316,
+    ]
 '''
 
 WRONG = {
@@ -283,6 +318,9 @@ WRONG = {
         "no_seed_increment": _MODEL_NO_SEED_INCREMENT,
         "seed_incremented_after_use": _MODEL_INCREMENT_AFTER,
         "last_layer_gradients_only": _MODEL_PARTIAL_GRADIENTS,
+        "biases_never_updated": _MODEL_BIASES_NEVER_UPDATED,
+        "minibatch_size_ignored": _MODEL_FIXED_BATCH_SIZE,
+        "cost_every_10_epochs": _MODEL_COST_EVERY_10_EPOCHS,
     },
 }
 
@@ -298,7 +336,7 @@ CORRECT = {
     "initialize_parameters": {"loop_over_layers": _INIT_LOOP},
     "forward_propagation": {"loop_with_maximum": _FORWARD_LOOP},
     "compute_cost": {"stable_formula_by_hand": _COST_BY_HAND, "keras_loss": _COST_KERAS},
-    "model": {"dict_gradients_seed_from_epoch": _MODEL_DICT_GRADIENTS},
+    "model": {"dict_gradients_seed_from_epoch": _MODEL_DICT_GRADIENTS, "optimizer_apply": _MODEL_OPTIMIZER_APPLY},
 }
 
 HARDCODED = {
