@@ -304,8 +304,8 @@ def test_self_checks_judge_as_the_grader_does(layout, source, spec):
             if func != "check":
                 assert check.compare == HELPER_COMPARATORS[func], f"{name}: {func}() but compare = {check.compare!r}"
                 continue
-            if check.compare == "equal" and refs[name].kind in (Kind.STR, Kind.NONE):
-                continue  # text: check() compares it exactly, as equal does
+            if check.compare == "equal" and (check.structural or refs[name].kind in (Kind.STR, Kind.NONE)):
+                continue  # text, a shape, dtype names: check() compares them exactly, as equal does
             assert check.compare == "allclose", f"{name}: the notebook's check() is allclose, grading.toml says {check.compare!r}"
             given = {kw.arg: _literal(kw.value) for kw in node.keywords if kw.arg in ("rtol", "atol")}
             local = {**defaults, **given}
