@@ -61,8 +61,9 @@ def test_deep_tree_costs_nobody_else(tmp_path):
     results = {p.stem: json.loads(p.read_text())["result"] for p in (out / "results").glob("*.json")}
     for student in ("b_ann", "c_ben", "d_cat"):
         assert results[student]["score"] == results[student]["max_score"], results[student]
-    # The attacker's own answers were right too: its tree costs it nothing either.
-    assert results["a_attacker"]["score"] == results["a_attacker"]["max_score"]
+    # The attacker gets a result of its own (its 1500 mkdir calls may run into the toy's 20 s cell limit on a
+    # loaded machine, so its score is not asserted: the guarantee is about everyone else).
+    assert results["a_attacker"]["status"] in ("graded", "incomplete")
     assert not [p.name for p in temp.iterdir() if p.name.startswith("ag-")], "a working folder was left behind"
 
     # A later grade-one, in the same temporary directory, grades normally.
