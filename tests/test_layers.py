@@ -31,10 +31,14 @@ LAYERS: list[set[str]] = [
     {"report.common"},
     {"report.csv_export", "report.feedback", "report.gradebook"},
     {"report"},
-    # 10, 11: applications over grade(): reference build, a batch's parts, the batch
-    {"reference", "batch.worker", "batch.submissions"},
+    # 10: applications over grade(): reference build, what an executor runs, a batch's uploads
+    {"reference", "executor.job", "batch.submissions"},
+    # 11, 12: executors (one worker process per job) and their package
+    {"executor.worker", "executor.local"},
+    {"executor"},
+    # 13: the batch, over an executor
     {"batch.batch", "batch"},
-    # 12: the command line
+    # 14: the command line
     {"cli"},
 ]
 

@@ -1,7 +1,7 @@
 """``autograder grade``: grade a whole class, in parallel, resumably, and write the reports.
 
-Each notebook is graded by ``grade()`` in a worker process of its own (``autograder.batch.worker``); its
-outcome lands in ``<out>/results/<student>.json``, written atomically. That folder is the batch's memory:
+Each notebook is graded by ``grade()`` through an executor (``autograder.executor``: by default a worker
+process of its own on this machine); its outcome lands in ``<out>/results/<student>.json``, written atomically. That folder is the batch's memory:
 a result is reused only while its key is unchanged, the key being the submitted file's SHA-256, the
 fingerprint of everything else that decides a grade (``autograder.grading.fingerprint``: source notebook,
 grading.toml, reference.json, helper modules, data, the grader's code and version, library versions) and
@@ -18,31 +18,29 @@ import collections
 import dataclasses
 import hashlib
 import json
-import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from pathlib import Path
 
 from tqdm import tqdm
 
 from autograder import config
-from autograder.batch.worker import OUT_OF_MEMORY, RECORD_FORMAT, job_for, skip_unused_format_checkers, write_json
 from autograder.errors import UsageError
+from autograder.executor.worker import skip_unused_format_checkers
+from autograder.files import atomic_write_json
 
 skip_unused_format_checkers()  # before nbformat is first imported: 1.4 s less per run (see the worker)
 
 from autograder.batch.submissions import Found, Submission, discover  # noqa: E402
+from autograder.executor import Executor, Job, LocalExecutor  # noqa: E402
 from autograder.grading import fingerprint as fp_mod  # noqa: E402
-from autograder.grading.result import INCOMPLETE, REJECTED, Result  # noqa: E402
+from autograder.grading.result import REJECTED, Result  # noqa: E402
 
-# Time a worker gets beyond the notebook limit to start, restore, compare and write its result.
-WORKER_GRACE_S = 120
+# Format of the records in results/ (a record of another format is regraded).
+RECORD_FORMAT = 2
 # Lines of each list printed in the terminal; the summary page lists everything.
 MAX_LISTED = 20
 NEW = "new"
@@ -140,7 +138,7 @@ def claim_output(folder: Path, assignment: str) -> None:
     """Create ``folder`` if needed and mark it as the output of ``assignment`` (call after check_output)."""
     folder.mkdir(parents=True, exist_ok=True)
     if not (folder / MARKER).exists():
-        write_json(folder / MARKER, {"format": OUTPUT_FORMAT, "assignment": assignment, "written_by": "autograder grade"})
+        atomic_write_json(folder / MARKER, {"format": OUTPUT_FORMAT, "assignment": assignment, "written_by": "autograder grade"}, indent=1)
 
 
 def sha256_of(path: Path) -> str:
@@ -212,81 +210,8 @@ def failed_record(spec, sub: Submission, sha: str, key: dict, reason: str, statu
     }
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
 class BatchInterrupted(Exception):
     """Ctrl-C: the running workers were stopped; finished results are kept for the rerun."""
-
-
-# Workers alive now, so that Ctrl-C can stop them (they run in sessions of their own, which the
-# terminal's SIGINT does not reach); once _STOP is set no new worker starts.
-_LIVE: set[subprocess.Popen] = set()
-_LIVE_LOCK = threading.Lock()
-_STOP = threading.Event()
-
-
-def _stop_all_workers() -> None:
-    _STOP.set()
-    with _LIVE_LOCK:
-        for proc in list(_LIVE):
-            _kill_group(proc)
-
-
-def _death(returncode: int, err: bytes, memory_mb: int | None) -> tuple[str, str]:
-    """(status, reason) of a worker that ended without writing its result."""
-    if returncode == OUT_OF_MEMORY:
-        return INCOMPLETE, (
-            f"grading stopped: this submission made the grader use more than its {memory_mb} MiB of memory "
-            "(for example by printing a huge output)"
-        )
-    if returncode < 0:
-        try:
-            name = signal.Signals(-returncode).name
-        except ValueError:
-            name = f"signal {-returncode}"
-        hint = " (the machine may have run out of memory)" if -returncode == signal.SIGKILL else ""
-        return INCOMPLETE, f"grading stopped: the grader's worker was killed by {name}{hint}"
-    tail = err.decode(errors="replace").strip().splitlines()[-1:] if err else []
-    return REJECTED, f"grading crashed (exit status {returncode}){': ' + tail[0] if tail else ''}"
-
-
-def grade_in_worker(job: dict, timeout: float) -> tuple[str, str] | None:
-    """Run one worker; return None on success or (status, reason) of its failure."""
-    if _STOP.is_set():
-        return REJECTED, "the batch was interrupted"
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(job, f)
-        job_file = f.name
-    try:
-        # A session of its own, so that a timeout kills the worker and everything it started.
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.batch.worker", job_file],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        with _LIVE_LOCK:
-            _LIVE.add(proc)
-        try:
-            _, err = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            proc.communicate()
-            return INCOMPLETE, f"the grader gave up after {timeout:.0f} s"
-        finally:
-            with _LIVE_LOCK:
-                _LIVE.discard(proc)
-        if proc.returncode != 0 or not Path(job["output"]).exists():
-            return _death(proc.returncode, err, job.get("worker_memory_mb"))
-        return None
-    finally:
-        Path(job_file).unlink(missing_ok=True)
 
 
 def load_record(path: Path) -> dict | None:
@@ -330,6 +255,14 @@ def plan(notebooks: list[Submission], results_dir: Path, key: dict, force: bool)
     return Plan(todo, kept)
 
 
+def write_record(path: Path, sub: Submission, sha: str, key: dict, result: Result) -> None:
+    """One upload's record in ``results/``: its result and what decides whether it is still valid."""
+    atomic_write_json(path, {
+        "format": RECORD_FORMAT, "student": sub.student, "sha256": sha, "key": key,
+        "upload": _upload(sub), "result": result.to_dict(),
+    }, indent=1)
+
+
 def grade_all(
     spec,
     todo: list[tuple[Submission, str, Path, str]],
@@ -340,45 +273,39 @@ def grade_all(
     sandbox: bool,
     worker_memory_mb: int | None = None,
     progress: bool = True,
+    executor: Executor | None = None,
 ) -> None:
-    """Grade ``todo`` in parallel worker processes; every item ends with a result file."""
+    """Grade ``todo`` through an executor (default: ``workers`` local processes); every item ends with a record.
+
+    Records are written here, by this one process, as results come back: whatever the executor, the
+    results folder has a single writer.
+    """
     # The folder, not the name: workers must find an assignment given by path (e.g. a test fixture) too.
     assignment = str(spec.folder.resolve())  # absolute: a relative one would read as a name
-    timeout = limits.notebook_timeout + WORKER_GRACE_S
-    _STOP.clear()
-    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    own = executor is None
+    executor = executor or LocalExecutor(workers)
     bar = tqdm(total=len(todo), desc=f"grading {spec.name}", unit="nb", disable=not progress, file=sys.stderr)
     try:
         futures = {
-            pool.submit(
-                grade_in_worker,
-                job_for(
-                    sub.student, sub.path, sha, out, assignment, limits, sandbox,
-                    key=key, upload=_upload(sub), worker_memory_mb=worker_memory_mb,
-                ),
-                timeout,
-            ): (sub, sha, out)
+            executor.submit(Job(
+                job_id=sub.student, assignment=assignment, notebook=sub.path, limits=limits, sandbox=sandbox,
+                label=str(sub.path), worker_memory_mb=worker_memory_mb,
+            )): (sub, sha, out)
             for sub, sha, out, _ in todo
         }
         for future in as_completed(futures):
             sub, sha, out = futures[future]
-            try:
-                problem = future.result()
-            except Exception as exc:  # the pool itself must not stop the batch
-                problem = (REJECTED, f"grading failed: {exc}")
-            if problem:
-                status, reason = problem
-                write_json(out, failed_record(spec, sub, sha, key, reason, status))
+            write_record(out, sub, sha, key, future.result())
             bar.update(1)
             bar.set_postfix_str(sub.student)
     except KeyboardInterrupt:
         # Stop now: queued submissions never start, running workers are killed (their results are not
         # written, so a rerun grades them); what finished stays on disk.
-        _stop_all_workers()
-        pool.shutdown(wait=True, cancel_futures=True)
+        executor.stop()
         bar.close()
         raise BatchInterrupted() from None
-    pool.shutdown(wait=True)
+    if own:
+        executor.close()
     bar.close()
 
 
@@ -389,7 +316,7 @@ def record_problems(spec, subs: list[Submission], results_dir: Path, key: dict) 
         record = failed_record(spec, sub, digest, key, sub.problem)
         path = results_dir / f"{sub.student}.json"
         if load_record(path) != json.loads(json.dumps(record)):
-            write_json(path, record)
+            atomic_write_json(path, record, indent=1)
 
 
 def upload_notes(found: Found) -> list:

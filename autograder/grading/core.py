@@ -66,6 +66,7 @@ def make_state(
     kernel_manager_factory: runner.KernelManagerFactory | None = None,
     data_dir: Path | None = None,
     check_tampering: bool = True,
+    label: str | None = None,
 ) -> pipeline.State:
     """Everything a pipeline needs for one submission (loads the spec, source, release and references)."""
     spec = load_assignment(assignment)
@@ -80,7 +81,8 @@ def make_state(
         raise GradingSetupError(str(exc)) from None
     if kernel_manager_factory is None and sandbox:
         kernel_manager_factory = sandbox_factory()
-    label = str(submission) if isinstance(submission, (str, Path)) else "<notebook>"
+    if label is None:
+        label = str(submission) if isinstance(submission, (str, Path)) else "<notebook>"
     return pipeline.State(
         spec=spec,
         submission=Path(submission) if isinstance(submission, str) else submission,
@@ -107,7 +109,8 @@ def grade(
 
     ``assignment`` is a name under source_solutions/, a folder holding a grading.toml, or a loaded spec.
     ``sandbox=True`` runs the kernel in bubblewrap. Extra keywords go to ``make_state``
-    (``kernel_manager_factory``, ``data_dir``, ``check_tampering``).
+    (``kernel_manager_factory``, ``data_dir``, ``check_tampering``, ``label``: how the Result names
+    the submission, default its path).
     """
     state = make_state(submission, assignment, limits=limits, sandbox=sandbox, **kw)
     return pipeline.run(state, steps).result

@@ -29,8 +29,8 @@ PACKAGE = "dl-course-autograder"
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the autograder package
 # The package's code that takes part in grading one submission (the CLI, reports, reference build and data
 # builders do not): every step of the pipeline and what it reads (grading/, reference values included),
-# the released notebook (tampering notes) and the batch worker (what it stores beside the result).
-GRADER_CODE = ("grading", "release.py", "batch/worker.py")
+# the released notebook (tampering notes) and the worker process that runs grade() and hands back the Result.
+GRADER_CODE = ("grading", "release.py", "executor/worker.py")
 # Distributions whose version can change what a notebook computes or how it is read and judged.
 LIBRARIES = (
     ("numpy",),

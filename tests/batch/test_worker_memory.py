@@ -31,7 +31,7 @@ def run_python(code: str) -> subprocess.CompletedProcess:
 def test_bound_memory_caps_the_data_limit_and_leaves_the_hard_limit():
     proc = run_python(
         "import resource\n"
-        "from autograder.batch.worker import bound_memory\n"
+        "from autograder.executor.worker import bound_memory\n"
         "hard = resource.getrlimit(resource.RLIMIT_DATA)[1]\n"
         "bound_memory(0)\n"
         "assert resource.getrlimit(resource.RLIMIT_DATA)[0] == resource.RLIM_INFINITY\n"
@@ -49,11 +49,11 @@ def test_bound_memory_caps_the_data_limit_and_leaves_the_hard_limit():
 
 def test_a_worker_out_of_memory_becomes_the_students_result():
     """A worker that dies of MemoryError (exit OUT_OF_MEMORY) or is killed becomes a result with the reason."""
-    from autograder.batch import batch, worker
+    from autograder.executor import job, local
 
-    status, reason = batch._death(worker.OUT_OF_MEMORY, b"MemoryError", 512)
+    status, reason = local.death_reason(job.OUT_OF_MEMORY, b"MemoryError", 512)
     assert status == "incomplete" and "more than its 512 MiB of memory" in reason
-    status, reason = batch._death(-9, b"", 512)
+    status, reason = local.death_reason(-9, b"", 512)
     assert status == "incomplete" and "killed by SIGKILL" in reason and "out of memory" in reason
 
 

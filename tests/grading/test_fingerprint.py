@@ -43,7 +43,7 @@ def test_one_digest_per_file_that_decides_a_grade(setup):
     assert {"assignment/toy.ipynb", "assignment/grading.toml", "assignment/reference.json",
             "helpers/selfcheck.py", "helpers/course_utils.py", "data/train.h5",
             "grader/grading/pipeline.py", "grader/grading/compare.py", "grader/grading/reference_store.py",
-            "grader/batch/worker.py"} <= set(fp.files)
+            "grader/executor/worker.py"} <= set(fp.files)
     assert not [label for label in fp.files if "__pycache__" in label]
     assert all(len(d) == 64 for d in fp.files.values())
     assert fp.version and fp.environment["python"] and fp.environment["numpy"]

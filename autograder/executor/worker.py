@@ -1,0 +1,93 @@
+"""Grade one job in a process of its own and hand back its Result as JSON.
+
+Every executor runs one worker process per submission, so nothing a submission does (or a crash of the
+grading stack itself) can take the coordinator down: the parent only reads a finished JSON file, written
+atomically, or turns the worker's death into a result.
+
+Usage (internal): ``python -m autograder.executor.worker JOB.json RESULT.json``; JOB.json is
+``Job.to_dict()``. RESULT.json gets ``{"result": Result.to_dict()}``.
+
+The worker bounds its own memory (``bound_memory``): a submission whose output floods the grader's side
+then ends as that student's result, not as a machine out of memory. Running out of memory anywhere in the
+worker ends it with exit status ``OUT_OF_MEMORY``, which the executor turns into a result with the reason.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+from pathlib import Path
+
+from autograder.executor.job import OUT_OF_MEMORY, Job
+from autograder.files import atomic_write_json
+
+
+def grade_job(job: Job) -> dict:
+    """The job's Result as a dict (the one runner contract: ``grade()``)."""
+    from autograder.grading import core
+
+    result = core.grade(job.notebook, job.assignment, limits=job.limits, sandbox=job.sandbox, label=job.shown_as)
+    return result.to_dict()
+
+
+def skip_unused_format_checkers() -> None:
+    """Keep jsonschema from loading ``rfc3987_syntax`` in this process.
+
+    nbformat imports jsonschema, whose format checkers import ``rfc3987_syntax`` if it is installed; that
+    module builds an IRI grammar at import time: importing the grading stack took 1.9 s with it, 0.5 s without.
+    Notebook schemas use no ``format`` keyword, so the IRI checker it provides is never used here, and
+    jsonschema simply skips a checker whose module cannot be imported.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # None in sys.modules makes the import fail
+
+
+# How the grading stack reports a MemoryError of this process while it read the kernel's messages.
+_OWN_MEMORY_ERROR = "execution: MemoryError"
+
+
+def bound_memory(megabytes: int | None) -> None:
+    """Cap this process's data memory (RLIMIT_DATA) at ``megabytes`` MiB; 0 or None leaves it unbounded.
+
+    RLIMIT_DATA, not RLIMIT_AS: it counts the memory actually written to, so thread stacks and large
+    reserved ranges cost nothing. Only the soft limit is set: a sandboxed kernel's prlimit runs after
+    dropping root and can only lower a hard limit, so it still gets its own memory_mb. An unsandboxed
+    (--unsafe) kernel is a child of this process and inherits the bound.
+    """
+    if not megabytes or megabytes <= 0:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    limit = megabytes * 2**20
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+
+
+def explain_own_memory_error(result: dict, megabytes: int | None) -> None:
+    """Say in the result when the worker itself (not the student's kernel) ran out of memory."""
+    reasons = result.setdefault("reasons", [])
+    if megabytes and any(str(r).startswith(_OWN_MEMORY_ERROR) for r in reasons):
+        reasons.append(
+            f"the grader ran out of memory ({megabytes} MiB) while reading this notebook's output; "
+            "the cells after that point were not graded"
+        )
+
+
+def main(argv: list[str]) -> int:
+    skip_unused_format_checkers()
+    job = Job.from_dict(json.loads(Path(argv[0]).read_text()))
+    bound_memory(job.worker_memory_mb)
+    try:
+        result = grade_job(job)
+        explain_own_memory_error(result, job.worker_memory_mb)
+        atomic_write_json(Path(argv[1]), {"result": result}, indent=1)
+    except MemoryError:
+        result = None  # free what can be freed; a traceback would need memory too
+        os.write(2, b"MemoryError: the grading worker reached its memory limit\n")
+        return OUT_OF_MEMORY
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,100 @@
+"""The local executor: every job's Future yields a Result, whatever happens to its worker."""
+from __future__ import annotations
+
+import json
+import time
+
+import nbformat
+import pytest
+
+from autograder.executor import Job, LocalExecutor, State
+from autograder.grading.limits import Limits
+from tests.batch.toy_course import make_toy, solved
+from tests.grading.toy_helpers import replaced
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory):
+    return make_toy(tmp_path_factory.mktemp("executor"))
+
+
+def _job(toy, path, job_id, **kw) -> Job:
+    return Job(job_id=job_id, assignment=str(toy), notebook=path, sandbox=False, **kw)
+
+
+def test_jobs_yield_the_results_grade_gives_and_the_label(toy, tmp_path):
+    good, wrong = tmp_path / "good.ipynb", tmp_path / "wrong.ipynb"
+    nbformat.write(solved(toy), good)
+    nbformat.write(replaced(solved(toy), "scale", "def scale(x, k):\n    return x + k\n"), wrong)
+    with LocalExecutor(workers=2) as ex:
+        futures = {
+            "good": ex.submit(_job(toy, good, "good", label="uploads/good.ipynb")),
+            "wrong": ex.submit(_job(toy, wrong, "wrong")),
+        }
+        results = {k: f.result(timeout=120) for k, f in futures.items()}
+    assert results["good"].score == results["good"].max_score > 0
+    assert results["good"].submission == "uploads/good.ipynb"
+    assert results["wrong"].score < results["wrong"].max_score
+    assert results["wrong"].submission == str(wrong)
+
+
+def test_a_worker_that_overruns_becomes_an_incomplete_result(toy, tmp_path):
+    # The notebook limit is the executor's own bound on the worker (plus a grace it must not wait out here).
+    slow = tmp_path / "slow.ipynb"
+    nbformat.write(replaced(solved(toy), "scale", "import time\ntime.sleep(600)\n"), slow)
+    job = _job(toy, slow, "slow", limits=Limits(cell_timeout=600, notebook_timeout=600))
+    ex = LocalExecutor(workers=1)
+    try:
+        import autograder.executor.job as job_mod
+
+        grace, job_mod.WORKER_GRACE_S = job_mod.WORKER_GRACE_S, -590  # gives up after 10 s
+        try:
+            future = ex.submit(job)
+            deadline = time.time() + 60
+            while not any(s.state == State.RUNNING for s in ex.jobs()) and time.time() < deadline:
+                time.sleep(0.1)
+            assert [s.job_id for s in ex.jobs() if s.state == State.RUNNING] == ["slow"]
+            result = future.result(timeout=120)
+        finally:
+            job_mod.WORKER_GRACE_S = grace
+    finally:
+        ex.close()
+    assert result.status == "incomplete" and result.score == 0
+    assert "gave up after 10 s" in result.reasons[0]
+    assert ex.jobs() == []
+
+
+def test_a_worker_that_cannot_start_its_job_is_a_result_not_an_exception(toy, tmp_path):
+    missing = tmp_path / "gone.ipynb"  # removed before the worker reads it
+    with LocalExecutor() as ex:
+        result = ex.submit(_job(toy, missing, "gone")).result(timeout=120)
+    assert result.status in {"rejected", "incomplete"} and result.score == 0
+    assert result.assignment == "toy" and result.max_score > 0  # a zero out of the assignment's points
+
+
+def test_stop_cancels_what_has_not_started(toy, tmp_path):
+    path = tmp_path / "a.ipynb"
+    nbformat.write(solved(toy), path)
+    ex = LocalExecutor(workers=1)
+    futures = [ex.submit(_job(toy, path, f"s{i}")) for i in range(4)]
+    ex.stop()
+    done = [f for f in futures if not f.cancelled()]
+    assert len(done) <= 1  # at most the one that had started
+    for f in done:
+        assert f.result(timeout=60).score is not None
+
+
+def test_the_wire_form_carries_the_notebook(toy, tmp_path):
+    path = tmp_path / "w.ipynb"
+    nbformat.write(solved(toy), path)
+    job = _job(toy, path, "w", label="w.ipynb", worker_memory_mb=512)
+    wire = json.loads(json.dumps(job.to_wire()))
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    back = Job.from_wire(wire, other)
+    assert back.notebook.read_bytes() == path.read_bytes() and back.notebook.parent == other
+    assert (back.job_id, back.assignment, back.limits, back.label, back.worker_memory_mb) == (
+        "w", str(toy), job.limits, "w.ipynb", 512)
+    wire["file_name"] = "../../escape.ipynb"
+    assert Job.from_wire(wire, other).notebook.parent == other  # a name, never a path
+
