@@ -295,7 +295,7 @@ def test_self_checks_judge_as_the_grader_does(layout, source, spec):
     refs = reference_store.load(spec)
     defaults = {k: v.default for k, v in inspect.signature(selfcheck.check).parameters.items() if k in ("rtol", "atol")}
     seen = set()
-    for group, code in _test_cells(layout, source, spec):
+    for _group, code in _test_cells(layout, source, spec):
         for node in ast.walk(ast.parse(code)):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args):
                 continue
@@ -346,7 +346,7 @@ def test_variants_cover_every_function(layout, variants):
         defined = _defined(src)
         assert func in defined and set(defined) <= set(_own(layout, func)), f"a variant of {func} defines {defined}"
         assert len(defined) == len(set(defined)), f"a variant of {func} defines a function twice: {defined}"
-    for (func, _label), groups in getattr(variants, "WRONG_ALSO_FAILS", {}).items():
+    for (_func, _label), groups in getattr(variants, "WRONG_ALSO_FAILS", {}).items():
         assert all(g in {f"{f}_tests" for f in layout.functions} for g in groups)
 
 
@@ -622,3 +622,58 @@ def test_explanations_do_not_write_out_solution_lines(source):
     problems = [f"markdown cell {i}: {p}" for i, cell in enumerate(source.cells) if cell.cell_type == "markdown"
                 for p in markdown_problems(cell.source, expressions)]
     assert problems == []
+
+
+_ONE_HOT_SOLUTION = """\
+def one_hot_matrix(labels, C):
+    ### BEGIN SOLUTION
+    one_hot = tf.one_hot(labels, depth=C, axis=0)  # classes down the rows
+    ### END SOLUTION
+    return one_hot
+"""
+_ONE_HOT_TESTS = """\
+check("one_hot_matrix.visible", one_hot_matrix(np.array([1, 2, 0]), 4), expected=np.eye(4)[:, [1, 2, 0]])
+### BEGIN HIDDEN TESTS
+record("one_hot_matrix.hidden", one_hot_matrix(np.array([5, 0, 3]), 8))
+### END HIDDEN TESTS
+"""
+
+
+def _synthetic_notebook(markdown: str = "Implement `one_hot_matrix(labels, C)`."):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(markdown), nbformat.v4.new_code_cell(_ONE_HOT_SOLUTION),
+                nbformat.v4.new_code_cell(_ONE_HOT_TESTS)]
+    return nb
+
+
+@pytest.mark.parametrize("hint", [
+    "tf.one_hot(labels, depth=C, axis=0)",  # the solution line
+    "Use one_hot = tf.one_hot( labels,depth = C , axis=0 ).",  # with other spacing, in a sentence
+    "Call tf.one_hot(labels, depth=C) with the right axis.",  # a substantial piece of it
+    "tf.one_hot(y, depth=n, axis=0)",  # the same line with other names
+    "Column i belongs to label i; the hidden test uses 8 classes.",  # a hidden input
+])
+def test_hint_check_rejects_a_hint_that_gives_the_answer_away(hint):
+    nb = _synthetic_notebook()
+    assert hint_problems(hint, _solution_lines(nb), _hidden_only_numbers(nb)) != []
+
+
+@pytest.mark.parametrize("hint", [
+    "Classes run down the rows (axis 0) and examples along the columns; take the number of rows from C.",
+    "tf.one_hot does the work; choose its axis so that each column is one example.",
+    "Labels start at class 0, and there are 4 classes in the visible test.",  # a visible input may be named
+])
+def test_hint_check_accepts_a_hint_that_names_the_idea(hint):
+    nb = _synthetic_notebook()
+    assert hint_problems(hint, _solution_lines(nb), _hidden_only_numbers(nb)) == []
+
+
+def test_explanation_check_rejects_the_solution_line_and_accepts_the_idea():
+    nb = _synthetic_notebook()
+    expressions = _solution_expressions(nb)
+    bad = "Return `tf.one_hot(labels, depth=C, axis=0)`."
+    good = "`tf.one_hot(indices, depth, axis=...)` does the work; choose the axis so that classes run down the rows."
+    assert markdown_problems(bad, expressions) != []
+    assert markdown_problems(good, expressions) == []
+    # the exercise naming the function's own signature is not its solution
+    assert markdown_problems("Implement `one_hot_matrix(labels, C)`.", expressions) == []
