@@ -10,8 +10,11 @@ import ast
 import copy
 import dataclasses
 import importlib.util
+import io
 import re
 import shutil
+import textwrap
+import tokenize
 from pathlib import Path
 
 import nbformat
@@ -292,7 +295,7 @@ def test_self_checks_judge_as_the_grader_does(layout, source, spec):
     refs = reference_store.load(spec)
     defaults = {k: v.default for k, v in inspect.signature(selfcheck.check).parameters.items() if k in ("rtol", "atol")}
     seen = set()
-    for group, code in _test_cells(layout, source, spec):
+    for _group, code in _test_cells(layout, source, spec):
         for node in ast.walk(ast.parse(code)):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args):
                 continue
@@ -343,7 +346,7 @@ def test_variants_cover_every_function(layout, variants):
         defined = _defined(src)
         assert func in defined and set(defined) <= set(_own(layout, func)), f"a variant of {func} defines {defined}"
         assert len(defined) == len(set(defined)), f"a variant of {func} defines a function twice: {defined}"
-    for (func, _label), groups in getattr(variants, "WRONG_ALSO_FAILS", {}).items():
+    for (_func, _label), groups in getattr(variants, "WRONG_ALSO_FAILS", {}).items():
         assert all(g in {f"{f}_tests" for f in layout.functions} for g in groups)
 
 
@@ -430,3 +433,247 @@ def test_tensorflow_start_up_log_is_silenced_for_students(source):
             "the first TensorFlow import needs os.environ.setdefault(\"TF_CPP_MIN_LOG_LEVEL\", \"2\") before it"
         )
         break
+
+
+# ------------------------------------------------------------------ hints (issue #11.11)
+# A hint names the idea that was missed; it never quotes the solution's code nor an input only the hidden
+# tests use. Code is compared as tokens, so spacing, comments and quoting do not matter. A shared run of
+# HINT_MAX_SHARED_TOKENS + 1 tokens or more counts as quoting: a bare name (`tf.one_hot`: 3 tokens) or an
+# argument (`axis=0`: 3) is allowed, `sqrt(var + eps)` (6) or `tf.one_hot(labels, depth=C, axis=0)` (14) is not.
+HINT_MAX_SHARED_TOKENS = 4
+HINT_MIN_RENAMED_TOKENS = 8
+_OPERATORS = {"=", "+", "-", "*", "/", "**", "@", "(", ")"}
+_TOKEN = re.compile(r'"[^"\n]*"|\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|[A-Za-z_]\w*'
+                    r"|\*\*|//|==|!=|<=|>=|[-+*/%@=<>()\[\]{},.:;~^&|]")
+
+
+def _norm_token(token: str) -> str:
+    if token[0] in "\"'" or token[:2].lower() in ('f"', "f'", 'r"', "r'"):  # a string: its text only
+        return "STR:" + token.lstrip("fFrRbBuU")[1:-1]
+    if token[0].isdigit() or (token[0] == "." and token[1:2].isdigit()):
+        return repr(float(token))  # 0.01, .01 and 1e-2 are one number
+    return token
+
+
+def _text_tokens(text: str) -> list[str]:
+    """Tokens of prose or code: names, numbers, double-quoted strings, operators (anything else is skipped)."""
+    return [_norm_token(t) for t in _TOKEN.findall(text)]
+
+
+def _solution_blocks(source) -> list[str]:
+    """The code between every ### BEGIN SOLUTION / ### END SOLUTION of a notebook."""
+    blocks = []
+    for cell in source.cells:
+        if cell.cell_type != "code":
+            continue
+        for part in cell.source.split(SOLUTION_BEGIN)[1:]:
+            blocks.append(textwrap.dedent(part.split(SOLUTION_END)[0].strip("\n")))
+    return blocks
+
+
+def _solution_lines(source) -> list[list[str]]:
+    """Every logical line of solution code as tokens, comments and layout dropped (a statement that spans
+    several physical lines is one line)."""
+    skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
+            tokenize.ENDMARKER}
+    lines = []
+    for block in _solution_blocks(source):
+        line: list[str] = []
+        for tok in tokenize.generate_tokens(io.StringIO(block + "\n").readline):
+            if tok.type == tokenize.NEWLINE and line:
+                lines.append(line)
+                line = []
+            elif tok.type not in skip:
+                line.append(_norm_token(tok.string))
+        if line:
+            lines.append(line)
+    return lines
+
+
+def _longest_shared_run(a: list[str], b: list[str]) -> list[str]:
+    best, lengths = (0, 0), [0] * (len(b) + 1)
+    for i in range(1, len(a) + 1):
+        previous, lengths = lengths, [0] * (len(b) + 1)
+        for j in range(1, len(b) + 1):
+            if a[i - 1] == b[j - 1]:
+                lengths[j] = previous[j - 1] + 1
+                best = max(best, (lengths[j], i))
+    return a[best[1] - best[0]:best[1]]
+
+
+def _hidden_only_numbers(source) -> set[float]:
+    """Literal numbers of the hidden tests that the released notebook never shows (hidden inputs)."""
+    hidden, shown = set(), set()
+
+    def numbers(code: str) -> set[float]:
+        found = set()
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+                found.add(abs(float(node.value)))
+        return found
+
+    for cell in source.cells:
+        if cell.cell_type == "markdown":
+            shown |= {abs(float(t)) for t in _text_tokens(cell.source) if t[0].isdigit()}
+            continue
+        code = cell.source
+        if HIDDEN_BEGIN in code:
+            before, rest = code.split(HIDDEN_BEGIN)
+            inside, after = rest.split(HIDDEN_END)
+            hidden |= numbers(inside)
+            shown |= numbers(before + after)
+        else:
+            shown |= numbers(code)
+    return hidden - shown
+
+
+def _abstract(tokens: list[str]) -> list[str]:
+    # Every name becomes one symbol, so a solution line with its variables renamed still matches.
+    return ["NAME" if re.fullmatch(r"[A-Za-z_]\w*", t) else t for t in tokens]
+
+
+def hint_problems(hint: str, solution_lines: list[list[str]], hidden_numbers: set[float]) -> list[str]:
+    """Why a hint gives the answer away: a run of solution code it quotes (also with other names), a hidden
+    input it names."""
+    problems = []
+    tokens = _text_tokens(hint)
+    for line in solution_lines:
+        run = _longest_shared_run(tokens, line)
+        if len(run) > HINT_MAX_SHARED_TOKENS:
+            problems.append(f"quotes the solution line {' '.join(line)!r}: {' '.join(run)!r}")
+            continue
+        # The same line with other names (`h = shrink * (high - low) / 2` for `half = shrink * (hi - lo) / 2`):
+        # a longer run that holds operators, so prose (names and commas) never matches.
+        run = _longest_shared_run(_abstract(tokens), _abstract(line))
+        if len(run) >= HINT_MIN_RENAMED_TOKENS and sum(t in _OPERATORS for t in run) >= 3:
+            problems.append(f"quotes the solution line {' '.join(line)!r} with other names: {' '.join(run)!r}")
+    for token in tokens:
+        if token[0].isdigit() and float(token) in hidden_numbers:
+            problems.append(f"names {token}, an input only the hidden tests use")
+    return problems
+
+
+def _all_hints(spec) -> list[tuple[str, str]]:
+    hints = []
+    for group in spec.groups:
+        hints.append((group.grade_id, group.hint))
+        hints += [(check.name, check.hint) for check in group.checks if check.hint]
+    return hints
+
+
+def test_hints_do_not_give_the_answer_away(source, spec):
+    """Issue #11.11: no group or check hint quotes a piece of the solution code or a hidden input."""
+    lines, hidden = _solution_lines(source), _hidden_only_numbers(source)
+    assert lines, "no solution code found"
+    problems = [f"{where}: {p}" for where, hint in _all_hints(spec) for p in hint_problems(hint, lines, hidden)]
+    assert problems == []
+
+
+def _code_tokens(code: str) -> list[str]:
+    skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
+    return [_norm_token(t.string) for t in tokenize.generate_tokens(io.StringIO(code).readline) if t.type not in skip]
+
+
+def _signatures(source) -> dict[str, list[str]]:
+    """Parameter names of every function the notebook defines."""
+    found = {}
+    for cell in source.cells:
+        if cell.cell_type == "code":
+            for node in ast.walk(ast.parse(cell.source)):
+                if isinstance(node, ast.FunctionDef):
+                    found[node.name] = [a.arg for a in node.args.args]
+    return found
+
+
+def _solution_expressions(source) -> list[list[str]]:
+    """The whole expression of every solution statement (an assignment's value, a call, a returned value) as
+    tokens, when it has more than HINT_MAX_SHARED_TOKENS tokens. A call of a notebook function with its own
+    parameter names (`sample_params(space, rng)`) reads as its signature, which an exercise names: left out."""
+    signatures, found = _signatures(source), []
+    for block in _solution_blocks(source):
+        for node in ast.walk(ast.parse(block)):
+            value = getattr(node, "value", None)
+            if (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and not value.keywords
+                    and [getattr(a, "id", None) for a in value.args] == signatures.get(value.func.id)):
+                continue
+            if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return)) and node.value:
+                tokens = _code_tokens(ast.unparse(node.value))
+                if len(tokens) > HINT_MAX_SHARED_TOKENS:
+                    found.append(tokens)
+    return found
+
+
+def _contains(tokens: list[str], part: list[str]) -> bool:
+    return any(tokens[i:i + len(part)] == part for i in range(len(tokens) - len(part) + 1))
+
+
+def markdown_problems(text: str, solution_expressions: list[list[str]]) -> list[str]:
+    """Why an explanation gives the answer away: it writes out the whole expression of a solution line."""
+    tokens = _text_tokens(text)
+    return [f"writes out the solution expression {' '.join(e)!r}" for e in solution_expressions if _contains(tokens, e)]
+
+
+def test_explanations_do_not_write_out_solution_lines(source):
+    """Issue #11.11: the notebook's explanations may say more than a feedback hint (which function, which
+    axis, which order), but never write out what a solution line computes: `tf.one_hot` with its arguments
+    named in prose is fine, `tf.one_hot(labels, depth=C, axis=0)` is the answer."""
+    expressions = _solution_expressions(source)
+    assert expressions, "no solution code found"
+    problems = [f"markdown cell {i}: {p}" for i, cell in enumerate(source.cells) if cell.cell_type == "markdown"
+                for p in markdown_problems(cell.source, expressions)]
+    assert problems == []
+
+
+_ONE_HOT_SOLUTION = """\
+def one_hot_matrix(labels, C):
+    ### BEGIN SOLUTION
+    one_hot = tf.one_hot(labels, depth=C, axis=0)  # classes down the rows
+    ### END SOLUTION
+    return one_hot
+"""
+_ONE_HOT_TESTS = """\
+check("one_hot_matrix.visible", one_hot_matrix(np.array([1, 2, 0]), 4), expected=np.eye(4)[:, [1, 2, 0]])
+### BEGIN HIDDEN TESTS
+record("one_hot_matrix.hidden", one_hot_matrix(np.array([5, 0, 3]), 8))
+### END HIDDEN TESTS
+"""
+
+
+def _synthetic_notebook(markdown: str = "Implement `one_hot_matrix(labels, C)`."):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(markdown), nbformat.v4.new_code_cell(_ONE_HOT_SOLUTION),
+                nbformat.v4.new_code_cell(_ONE_HOT_TESTS)]
+    return nb
+
+
+@pytest.mark.parametrize("hint", [
+    "tf.one_hot(labels, depth=C, axis=0)",  # the solution line
+    "Use one_hot = tf.one_hot( labels,depth = C , axis=0 ).",  # with other spacing, in a sentence
+    "Call tf.one_hot(labels, depth=C) with the right axis.",  # a substantial piece of it
+    "tf.one_hot(y, depth=n, axis=0)",  # the same line with other names
+    "Column i belongs to label i; the hidden test uses 8 classes.",  # a hidden input
+])
+def test_hint_check_rejects_a_hint_that_gives_the_answer_away(hint):
+    nb = _synthetic_notebook()
+    assert hint_problems(hint, _solution_lines(nb), _hidden_only_numbers(nb)) != []
+
+
+@pytest.mark.parametrize("hint", [
+    "Classes run down the rows (axis 0) and examples along the columns; take the number of rows from C.",
+    "tf.one_hot does the work; choose its axis so that each column is one example.",
+    "Labels start at class 0, and there are 4 classes in the visible test.",  # a visible input may be named
+])
+def test_hint_check_accepts_a_hint_that_names_the_idea(hint):
+    nb = _synthetic_notebook()
+    assert hint_problems(hint, _solution_lines(nb), _hidden_only_numbers(nb)) == []
+
+
+def test_explanation_check_rejects_the_solution_line_and_accepts_the_idea():
+    nb = _synthetic_notebook()
+    expressions = _solution_expressions(nb)
+    bad = "Return `tf.one_hot(labels, depth=C, axis=0)`."
+    good = "`tf.one_hot(indices, depth, axis=...)` does the work; choose the axis so that classes run down the rows."
+    assert markdown_problems(bad, expressions) != []
+    assert markdown_problems(good, expressions) == []
+    # the exercise naming the function's own signature is not its solution
+    assert markdown_problems("Implement `one_hot_matrix(labels, C)`.", expressions) == []
