@@ -37,7 +37,7 @@ skip_unused_format_checkers()  # before nbformat is first imported: 1.4 s less p
 from autograder.batch.submissions import Found, Submission, discover  # noqa: E402
 from autograder.executor import Executor, Job, LocalExecutor  # noqa: E402
 from autograder.grading import fingerprint as fp_mod  # noqa: E402
-from autograder.grading.result import REJECTED, Result  # noqa: E402
+from autograder.grading.result import REJECTED, Reason, Result, Why  # noqa: E402
 
 # Format of the records in results/ (a record of another format is regraded).
 RECORD_FORMAT = 2
@@ -194,16 +194,21 @@ def _upload(sub: Submission) -> dict:
     return {"file": sub.file, "origin": sub.origin, "note": sub.note}
 
 
-def failed_record(spec, sub: Submission, sha: str, key: dict, reason: str, status: str = REJECTED) -> dict:
-    """The record of a submission without a worker's result (not a notebook, or the worker died): score zero."""
+def problem_record(spec, sub: Submission, sha: str, key: dict) -> dict:
+    """The record of an upload that is not a notebook (graded without a kernel): score zero and why."""
     result = Result(
         assignment=spec.name,
         submission=str(sub.path) if sub.path is not None else sub.file,
         score=0.0,
         max_score=float(spec.max_score),
-        status=status,
-        reasons=[reason],
+        status=REJECTED,
+        reasons=[Reason(Why.NOT_NOTEBOOK, sub.problem)],
     )
+    return record_of(sub, sha, key, result)
+
+
+def record_of(sub: Submission, sha: str, key: dict, result: Result) -> dict:
+    """One upload's record in ``results/``: its result and what decides whether it is still valid."""
     return {
         "format": RECORD_FORMAT, "student": sub.student, "sha256": sha, "key": key,
         "upload": _upload(sub), "result": result.to_dict(),
@@ -255,14 +260,6 @@ def plan(notebooks: list[Submission], results_dir: Path, key: dict, force: bool)
     return Plan(todo, kept)
 
 
-def write_record(path: Path, sub: Submission, sha: str, key: dict, result: Result) -> None:
-    """One upload's record in ``results/``: its result and what decides whether it is still valid."""
-    atomic_write_json(path, {
-        "format": RECORD_FORMAT, "student": sub.student, "sha256": sha, "key": key,
-        "upload": _upload(sub), "result": result.to_dict(),
-    }, indent=1)
-
-
 def grade_all(
     spec,
     todo: list[tuple[Submission, str, Path, str]],
@@ -295,7 +292,7 @@ def grade_all(
         }
         for future in as_completed(futures):
             sub, sha, out = futures[future]
-            write_record(out, sub, sha, key, future.result())
+            atomic_write_json(out, record_of(sub, sha, key, future.result()), indent=1)
             bar.update(1)
             bar.set_postfix_str(sub.student)
     except KeyboardInterrupt:
@@ -313,7 +310,7 @@ def record_problems(spec, subs: list[Submission], results_dir: Path, key: dict) 
     """Results for uploads that are not notebooks (no worker needed); a file is rewritten only if it changes."""
     for sub in subs:
         digest = hashlib.sha256(f"{sub.file}\n{sub.problem}".encode()).hexdigest()
-        record = failed_record(spec, sub, digest, key, sub.problem)
+        record = problem_record(spec, sub, digest, key)
         path = results_dir / f"{sub.student}.json"
         if load_record(path) != json.loads(json.dumps(record)):
             atomic_write_json(path, record, indent=1)

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from autograder.grading import spec as spec_mod
 from autograder.grading.limits import Limits
-from autograder.grading.result import Result, Status
+from autograder.grading.result import Reason, Result, Status
 
 # Exit status of a worker process that ran out of its own memory (the executor's reason names the limit).
 OUT_OF_MEMORY = 3
@@ -119,7 +119,7 @@ def _name_and_points(assignment: str) -> tuple[str, float]:
     return spec.name, float(spec.max_score)
 
 
-def failure_result(job: Job, status: Status, reason: str) -> Result:
+def failure_result(job: Job, status: Status, reason: Reason) -> Result:
     """The Result of a job whose worker did not hand one back: score zero and the reason."""
     name, max_score = _name_and_points(job.assignment)
     return Result(

@@ -20,15 +20,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from autograder.executor.job import OUT_OF_MEMORY, Job, JobState, State, failure_result
-from autograder.grading.result import INCOMPLETE, REJECTED, Result, Status
+from autograder.grading.result import INCOMPLETE, REJECTED, Reason, Result, Status, Why
 
 log = logging.getLogger(__name__)
 
 
-def death_reason(returncode: int, err: bytes, memory_mb: int | None) -> tuple[Status, str]:
+def death_reason(returncode: int, err: bytes, memory_mb: int | None) -> tuple[Status, Reason]:
     """(status, reason) of a worker that ended without handing back its result."""
     if returncode == OUT_OF_MEMORY:
-        return INCOMPLETE, (
+        return INCOMPLETE, Reason(Why.GRADER_MEMORY,
             f"grading stopped: this submission made the grader use more than its {memory_mb} MiB of memory "
             "(for example by printing a huge output)"
         )
@@ -38,9 +38,9 @@ def death_reason(returncode: int, err: bytes, memory_mb: int | None) -> tuple[St
         except ValueError:
             name = f"signal {-returncode}"
         hint = " (the machine may have run out of memory)" if -returncode == signal.SIGKILL else ""
-        return INCOMPLETE, f"grading stopped: the grader's worker was killed by {name}{hint}"
+        return INCOMPLETE, Reason(Why.WORKER_LOST, f"grading stopped: the grader's worker was killed by {name}{hint}")
     tail = err.decode(errors="replace").strip().splitlines()[-1:] if err else []
-    return REJECTED, f"grading crashed (exit status {returncode}){': ' + tail[0] if tail else ''}"
+    return REJECTED, Reason(Why.WORKER_LOST, f"grading crashed (exit status {returncode}){': ' + tail[0] if tail else ''}")
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -97,14 +97,14 @@ class LocalExecutor:
             return self._run(job)
         except Exception as exc:  # the executor itself must never lose a submission
             log.exception("grading %s failed in the executor", job.job_id)
-            return failure_result(job, REJECTED, f"grading failed: {type(exc).__name__}")
+            return failure_result(job, REJECTED, Reason(Why.WORKER_LOST, f"grading failed: {type(exc).__name__}"))
         finally:
             with self._lock:
                 self._states.pop(job.job_id, None)
 
     def _run(self, job: Job) -> Result:
         if self._stop.is_set():
-            return failure_result(job, REJECTED, "the batch was interrupted")
+            return failure_result(job, REJECTED, Reason(Why.INTERRUPTED, "the batch was interrupted"))
         folder = Path(tempfile.mkdtemp(prefix="ag-job-"))
         try:
             job_file, result_file = folder / "job.json", folder / "result.json"
@@ -125,12 +125,12 @@ class LocalExecutor:
             except subprocess.TimeoutExpired:
                 _kill_group(proc)
                 proc.communicate()
-                return failure_result(job, INCOMPLETE, f"the grader gave up after {job.timeout:.0f} s")
+                return failure_result(job, INCOMPLETE, Reason(Why.WORKER_LOST, f"the grader gave up after {job.timeout:.0f} s"))
             finally:
                 with self._lock:
                     self._live.discard(proc)
             if self._stop.is_set() and proc.returncode != 0:
-                return failure_result(job, REJECTED, "the batch was interrupted")
+                return failure_result(job, REJECTED, Reason(Why.INTERRUPTED, "the batch was interrupted"))
             if proc.returncode != 0 or not result_file.exists():
                 if err:
                     log.info("worker of %s: %s", job.job_id, err.decode(errors="replace")[-2000:])

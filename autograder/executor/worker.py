@@ -21,6 +21,7 @@ from pathlib import Path
 
 from autograder.executor.job import OUT_OF_MEMORY, Job
 from autograder.files import atomic_write_json
+from autograder.grading.result import Reason, Why
 
 
 def grade_job(job: Job) -> dict:
@@ -43,8 +44,6 @@ def skip_unused_format_checkers() -> None:
         sys.modules.setdefault("rfc3987_syntax", None)  # None in sys.modules makes the import fail
 
 
-# How the grading stack reports a MemoryError of this process while it read the kernel's messages.
-_OWN_MEMORY_ERROR = "execution: MemoryError"
 
 
 def bound_memory(megabytes: int | None) -> None:
@@ -66,12 +65,14 @@ def bound_memory(megabytes: int | None) -> None:
 
 def explain_own_memory_error(result: dict, megabytes: int | None) -> None:
     """Say in the result when the worker itself (not the student's kernel) ran out of memory."""
-    reasons = result.setdefault("reasons", [])
-    if megabytes and any(str(r).startswith(_OWN_MEMORY_ERROR) for r in reasons):
-        reasons.append(
+    reasons = [Reason.of(r) for r in result.get("reasons", [])]
+    if megabytes and any(r.code == Why.GRADER_MEMORY for r in reasons):
+        reasons.append(Reason(
+            Why.GRADER_MEMORY,
             f"the grader ran out of memory ({megabytes} MiB) while reading this notebook's output; "
-            "the cells after that point were not graded"
-        )
+            "the cells after that point were not graded",
+        ))
+        result["reasons"] = [r.to_dict() for r in reasons]
 
 
 def main(argv: list[str]) -> int:

@@ -35,8 +35,10 @@ from autograder.grading.result import (
     CheckResult,
     Code,
     GroupResult,
+    Reason,
     Result,
     Status,
+    Why,
     hidden_message,
     shown_exception,
 )
@@ -71,15 +73,15 @@ class State:
     shown: dict[str, str] = dataclasses.field(default_factory=dict)  # explain: visible checks' messages
     series: dict[str, list[float]] = dataclasses.field(default_factory=dict)  # explain: plotted values
     status: Status = GRADED
-    reasons: list[str] = dataclasses.field(default_factory=list)
+    reasons: list[Reason] = dataclasses.field(default_factory=list)
     tampering: list[str] = dataclasses.field(default_factory=list)
     timings: dict[str, float] = dataclasses.field(default_factory=dict)
     stopped: bool = False
     result: Result | None = None
 
-    def reject(self, reason: str) -> State:
+    def reject(self, code: Why, text: str) -> State:
         self.status, self.stopped = REJECTED, True
-        self.reasons.append(reason)
+        self.reasons.append(Reason(code, text))
         return self
 
 
@@ -250,18 +252,18 @@ def read(state: State) -> State:
         path = Path(sub)
         try:
             if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-                return state.reject(f"not a notebook: the file is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB")
+                return state.reject(Why.NOT_NOTEBOOK, f"not a notebook: the file is larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB")
             data = json.loads(path.read_bytes().decode("utf-8"))
         except FileNotFoundError:
-            return state.reject(f"no such file: {path}")
+            return state.reject(Why.NO_FILE, f"no such file: {path}")
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-            return state.reject(f"not a notebook: cannot read it as JSON ({type(exc).__name__})")
+            return state.reject(Why.NOT_NOTEBOOK, f"not a notebook: cannot read it as JSON ({type(exc).__name__})")
     else:
         data = sub
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
-        return state.reject("not a notebook: no list of cells")
+        return state.reject(Why.NOT_NOTEBOOK, "not a notebook: no list of cells")
     if data.get("nbformat") != 4:
-        return state.reject(f"not an nbformat 4 notebook (nbformat = {data.get('nbformat')!r})")
+        return state.reject(Why.NOT_NOTEBOOK, f"not an nbformat 4 notebook (nbformat = {data.get('nbformat')!r})")
     cells = []
     for index, raw in enumerate(data["cells"]):
         cell = _clean_cell(raw, f"cell {index}", state.tampering)
@@ -273,7 +275,7 @@ def read(state: State) -> State:
     nb = nbformat.v4.new_notebook(cells=cells)
     wanted = _graded_ids(state.source)
     if not any(isinstance(gid, str) and gid in wanted for gid in (nbgrader_meta(c).get("grade_id") for c in cells)):
-        return state.reject(f"not a notebook of {state.spec.name}: none of its graded cells is present")
+        return state.reject(Why.OTHER_ASSIGNMENT, f"not a notebook of {state.spec.name}: none of its graded cells is present")
     state.nb = nb
     return state
 
@@ -491,14 +493,15 @@ def execute(state: State) -> State:
     if out.status != "ok":
         state.status = INCOMPLETE
         where = f" (at cell {out.cell})" if out.cell is not None else ""
-        state.reasons.append(f"{out.reason}{where}")
+        state.reasons.append(Reason(out.code, f"{out.reason}{where}"))
     for index in out.timed_out_cells:
-        state.reasons.append(f"cell {index} ran longer than {limits.cell_timeout} s and was interrupted")
+        state.reasons.append(Reason(Why.CELL_TIMEOUT, f"cell {index} ran longer than {limits.cell_timeout} s and was interrupted"))
     for index in out.cut_cells:
-        state.reasons.append(
+        state.reasons.append(Reason(
+            Why.OUTPUT_CUT,
             f"cell {index} printed more than the output limit ({limits.max_output_kb} KiB per cell, "
-            f"{limits.max_notebook_output_kb} KiB in all); the rest was cut"
-        )
+            f"{limits.max_notebook_output_kb} KiB in all); the rest was cut",
+        ))
     return state
 
 

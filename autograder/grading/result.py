@@ -18,6 +18,53 @@ class Status(enum.StrEnum):
 GRADED, INCOMPLETE, REJECTED = Status.GRADED, Status.INCOMPLETE, Status.REJECTED
 
 
+class Why(enum.StrEnum):
+    """Why a run or an input was not clean (``Result.reasons``): what a page decides its words by."""
+
+    NO_FILE = "no_file"
+    NOT_NOTEBOOK = "not_notebook"  # unreadable, not JSON, not nbformat 4, not a file the batch can grade
+    OTHER_ASSIGNMENT = "other_assignment"  # none of this assignment's graded cells is present
+    NOTEBOOK_TIMEOUT = "notebook_timeout"
+    CELL_TIMEOUT = "cell_timeout"
+    OUTPUT_CUT = "output_cut"
+    KERNEL_DIED = "kernel_died"
+    NO_KERNEL = "no_kernel"  # the kernel could not be set up or did not start: the grader's side
+    EXECUTION = "execution"  # running the notebook failed in the grading stack
+    GRADER_MEMORY = "grader_memory"  # the submission made the grader's worker run out of memory
+    WORKER_LOST = "worker_lost"  # the worker died, was killed, or was given up on
+    INTERRUPTED = "interrupted"
+    OTHER = "other"
+
+
+class Reason(str):
+    """One reason: its text (it is a ``str``, so it prints and joins as one) and its ``code`` (a ``Why``).
+
+    Pages and reports choose their words by the code, never by parsing the text.
+    """
+
+    code: Why
+
+    def __new__(cls, code: Why | str, text: str) -> Reason:
+        obj = super().__new__(cls, text)
+        obj.code = Why(code)
+        return obj
+
+    def __reduce__(self):
+        return (Reason, (self.code.value, str(self)))
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code.value, "text": str(self)}
+
+    @classmethod
+    def of(cls, data: Any) -> Reason:
+        """A Reason from its dict, from a Reason, or from bare text (older records: code ``other``)."""
+        if isinstance(data, Reason):
+            return data
+        if isinstance(data, dict):
+            return cls(data.get("code", Why.OTHER), str(data.get("text", "")))
+        return cls(Why.OTHER, str(data))
+
+
 class Code(enum.StrEnum):
     """Why a check passed or failed, as the grader computed it.
 
@@ -133,7 +180,7 @@ class Result:
     max_score: float
     groups: list[GroupResult] = dataclasses.field(default_factory=list)
     status: Status = GRADED
-    reasons: list[str] = dataclasses.field(default_factory=list)  # why the run or the input was not clean
+    reasons: list[Reason] = dataclasses.field(default_factory=list)  # why the run or the input was not clean
     tampering: list[str] = dataclasses.field(default_factory=list)  # for the instructor only
     timings: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per pipeline step
 
@@ -153,8 +200,13 @@ class Result:
                 return c
         raise KeyError(name)
 
+    def __post_init__(self) -> None:
+        self.reasons = [Reason.of(r) for r in self.reasons]
+
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        data["reasons"] = [r.to_dict() for r in self.reasons]
+        return data
 
     def to_json(self, **kw) -> str:
         return json.dumps(self.to_dict(), **kw)

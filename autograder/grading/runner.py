@@ -31,6 +31,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from autograder import course
 from autograder.grading import cleanup, leftovers
 from autograder.grading.limits import Limits
+from autograder.grading.result import Why
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class Outcome:
 
     status: str = "ok"
     reason: str = ""
+    code: Why = Why.OTHER  # what kind of stop ``reason`` describes (for pages), when status is not 'ok'
     cell: int | None = None  # index of the cell where the run stopped
     seconds: float = 0.0
     timed_out_cells: list[int] = dataclasses.field(default_factory=list)
@@ -243,7 +245,7 @@ async def _execute(nb, limits: Limits, factory: KernelManagerFactory, workdir: P
         km = factory(workdir, data_dir, limits)
     except Exception as exc:  # e.g. the sandbox refuses a folder: a result, not a crash
         log.warning("the kernel for %s could not be set up", workdir, exc_info=exc)
-        outcome = Outcome(status="no_kernel", reason=f"the kernel could not be set up: {type(exc).__name__}: {str(exc)[:300]}")
+        outcome = Outcome(status="no_kernel", code=Why.NO_KERNEL, reason=f"the kernel could not be set up: {type(exc).__name__}: {str(exc)[:300]}")
         outcome.seconds = round(time.monotonic() - start, 3)
         _close_run(nb, outcome)
         return nb, outcome
@@ -255,12 +257,15 @@ async def _execute(nb, limits: Limits, factory: KernelManagerFactory, workdir: P
             client.async_execute(cwd=str(workdir), env=kernel_env(data_dir)), timeout=limits.notebook_timeout + 30
         )
     except (TimeoutError, _NotebookTimeout, CellTimeoutError):
-        outcome.status, outcome.reason = "timeout", f"the notebook ran longer than {limits.notebook_timeout} s and was stopped"
+        outcome.status, outcome.code, outcome.reason = "timeout", Why.NOTEBOOK_TIMEOUT, f"the notebook ran longer than {limits.notebook_timeout} s and was stopped"
     except DeadKernelError:
-        outcome.status, outcome.reason = "dead", "the kernel died (out of memory, a crash or an exit call)"
+        outcome.status, outcome.code, outcome.reason = "dead", Why.KERNEL_DIED, "the kernel died (out of memory, a crash or an exit call)"
     except Exception as exc:  # anything else is reported as a result, never raised to the caller
         started = client.kc is not None
         outcome.status = "dead" if started else "no_kernel"
+        outcome.code = Why.EXECUTION if started else Why.NO_KERNEL
+        if started and isinstance(exc, MemoryError):  # the grader's process, reading what the kernel sent
+            outcome.code = Why.GRADER_MEMORY
         # The reason names the exception's type only: its text may hold what the kernel sent. The log keeps all.
         log.warning("execution in %s ended with an error", workdir, exc_info=exc)
         outcome.reason = f"{'execution' if started else 'the kernel did not start'}: {type(exc).__name__}"

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import io
 import math
-import re
 import statistics
 import urllib.parse
 from collections.abc import Mapping, Sequence
@@ -25,7 +24,7 @@ from typing import Any
 
 import jinja2
 
-from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, CheckResult, Code, Result, hidden_message
+from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, CheckResult, Code, Reason, Result, Why, hidden_message
 from autograder.grading.spec import Assignment, Check
 from autograder.report.common import STATUS_WORDS, ReportError, UploadNote, atomic_write, check_results, fmt, group_scores
 
@@ -51,56 +50,50 @@ STATUS_TEXT = {
     REJECTED: "Your file could not be graded, so it scores zero. The reason is below.",
 }
 
-# (pattern in a reason, plain explanation). The first match wins.
-_REASON_HELP: list[tuple[str, str]] = [
-    (
-        r"^the notebook ran longer than",
+# Plain words for each kind of reason (``Why``), chosen by its code, never by its text.
+REASON_HELP: dict[Why, str] = {
+    Why.NOTEBOOK_TIMEOUT: (
         "The whole notebook has a time limit. The usual causes are an endless loop or training for far more "
-        "iterations than asked. Cells tagged skip-grading (long training runs) are not run by the grader.",
+        "iterations than asked. Cells tagged skip-grading (long training runs) are not run by the grader."
     ),
-    (
-        r"^cell \d+ ran longer than",
+    Why.CELL_TIMEOUT: (
         "This cell hit the time limit for one cell and was interrupted. Look for an endless loop or a "
-        "loop that runs many more times than needed.",
+        "loop that runs many more times than needed."
     ),
-    (
-        r"kernel died",
+    Why.KERNEL_DIED: (
         "Python stopped in the middle of your notebook. This usually means it ran out of memory (a very "
-        "large array) or the code called exit() or quit(). Nothing after that point was graded.",
+        "large array) or the code called exit() or quit(). Nothing after that point was graded."
     ),
-    (
-        r"^cell \d+ printed more than",
-        "This cell printed a lot of text and the rest was cut. Remove print calls inside loops.",
+    Why.OUTPUT_CUT: "This cell printed a lot of text and the rest was cut. Remove print calls inside loops.",
+    Why.GRADER_MEMORY: (
+        "Your notebook printed or displayed so much that the grader ran out of memory reading it. Remove "
+        "large prints and displays (for example inside loops) and submit again."
     ),
-    (
-        r"^not a notebook of",
+    Why.OTHER_ASSIGNMENT: (
         "This looks like a notebook of another assignment, or its graded cells were deleted. "
-        "Submit the notebook you downloaded for this assignment.",
+        "Submit the notebook you downloaded for this assignment."
     ),
-    (
-        r"^(not a notebook|not an nbformat 4 notebook)",
+    Why.NOT_NOTEBOOK: (
         "The file is not a Jupyter notebook that can be read. Submit the .ipynb file saved from Jupyter, "
-        "not an export or a renamed file.",
+        "not an export or a renamed file."
     ),
-    (r"^no such file", "The submitted file was missing."),
-    (
-        r"(kernel could not be set up|kernel did not start)",
+    Why.NO_FILE: "The submitted file was missing.",
+    Why.NO_KERNEL: (
         "The grader could not start Python for your notebook. This is not caused by your code: please "
-        "tell your instructor.",
+        "tell your instructor."
     ),
-    (
-        r"^execution:",
-        "Running your notebook failed in an unexpected way. Check that it runs from the top in a fresh kernel.",
+    Why.WORKER_LOST: (
+        "The grader stopped before it finished with your notebook. If this happens again, tell your "
+        "instructor; a notebook that needs far more memory or time than asked can also cause it."
     ),
-]
+    Why.EXECUTION: "Running your notebook failed in an unexpected way. Check that it runs from the top in a fresh kernel.",
+    Why.INTERRUPTED: "Grading was interrupted before your notebook's turn; it will be graded again.",
+}
 
 
-def explain_reason(reason: str) -> str:
+def explain_reason(reason: Reason) -> str:
     """A plain-words explanation of one reason of a Result ('' when there is none)."""
-    for pattern, text in _REASON_HELP:
-        if re.search(pattern, reason):
-            return text
-    return ""
+    return REASON_HELP.get(Reason.of(reason).code, "")
 
 
 def _cut(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:

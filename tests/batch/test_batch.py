@@ -153,13 +153,13 @@ def test_blanks_from_each_shape_score_zero(graded, student):
 def test_pdf_gets_a_result_with_a_clear_reason(graded):
     result = graded[2]["carol"]
     assert result["status"] == "rejected" and result["score"] == 0
-    assert any("not a notebook" in r and "PDF" in r for r in result["reasons"]), result["reasons"]
+    assert any(r["code"] == "not_notebook" and "PDF" in r["text"] for r in result["reasons"]), result["reasons"]
 
 
 def test_notebook_of_another_assignment_gets_a_result_with_a_clear_reason(graded):
     result = graded[2]["dave"]
     assert result["status"] == "rejected" and result["score"] == 0
-    assert any("not a notebook of toy" in r for r in result["reasons"]), result["reasons"]
+    assert any(r["code"] == "other_assignment" and "not a notebook of toy" in r["text"] for r in result["reasons"]), result["reasons"]
 
 
 def test_reports_list_every_student_once(graded):
@@ -273,8 +273,8 @@ def test_unreadable_zip_members_become_results_and_the_rest_is_graded(graded):
     assert results["doejane"]["score"] == 10  # the zip's readable members are graded
     frank, eve = results["frank"], results["eve"]
     assert frank["status"] == "rejected" and frank["score"] == 0
-    assert frank["reasons"] == ["not extracted from canvas_export.zip: it is damaged in the zip (bad CRC-32 checksum)"]
-    assert eve["reasons"] == [
+    assert [r["text"] for r in frank["reasons"]] == ["not extracted from canvas_export.zip: it is damaged in the zip (bad CRC-32 checksum)"]
+    assert [r["text"] for r in eve["reasons"]] == [
         "not extracted from canvas_export.zip: it is 2.3 GiB unpacked, more than the 100 MiB a submission may have"
     ]
     for student in ("frank", "eve"):

@@ -79,5 +79,5 @@ def test_an_output_flood_beyond_the_workers_memory_is_that_students_result(tmp_p
     assert results["honest"]["score"] == 10 and results["blank"]["score"] == 0
     flooded = results["flood"]
     assert flooded["status"] == "incomplete", flooded
-    assert any("450 MiB" in r and "memory" in r for r in flooded["reasons"]), flooded["reasons"]
+    assert any(r["code"] == "grader_memory" and "450 MiB" in r["text"] for r in flooded["reasons"]), flooded["reasons"]
     assert flooded["score"] < 10

@@ -10,7 +10,7 @@ from toy_helpers import FAST, cell_index, replaced, with_extra
 
 from autograder import config
 from autograder.grading import core, pipeline
-from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, Code, Result
+from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, Code, Result, Why
 
 SOLUTIONS = ("scale", "draw_rates", "count_positive")
 WRONG_SCALE = "def scale(x, a):\n    return a * np.asarray(x, dtype=np.float64) + 1.0\n"
@@ -240,7 +240,7 @@ def test_a_crash_becomes_a_result(grade, solved):
     crash = "def count_positive(x):\n    import os\n    os._exit(1)\n"
     result = grade(replaced(solved, "count_positive", crash))
     assert result.status == INCOMPLETE
-    assert any("kernel died" in r for r in result.reasons)
+    assert any(r.code == Why.KERNEL_DIED and "kernel died" in r for r in result.reasons)
     assert scores(result) == {"scale_tests": 3, "draw_rates_tests": 5, "count_positive_tests": 0}
 
 
@@ -248,7 +248,7 @@ def test_a_cell_timeout_interrupts_that_cell_only(grade, solved):
     slow = "def draw_rates(n, seed):\n    while True:\n        pass\n"
     result = grade(replaced(solved, "draw_rates", slow))
     assert result.status == GRADED
-    assert any("interrupted" in r for r in result.reasons)
+    assert any(r.code == Why.CELL_TIMEOUT and "interrupted" in r for r in result.reasons)
     assert scores(result) == {"scale_tests": 3, "draw_rates_tests": 0, "count_positive_tests": 2}
 
 
@@ -257,7 +257,7 @@ def test_the_notebook_timeout_stops_the_run(grade, solved):
     nb = with_extra(solved, "scale_tests", "import time\ntime.sleep(120)")
     result = grade(nb, limits=limits)
     assert result.status == INCOMPLETE
-    assert any("longer than 6 s" in r for r in result.reasons)
+    assert any(r.code == Why.NOTEBOOK_TIMEOUT and "longer than 6 s" in r for r in result.reasons)
     assert scores(result) == {"scale_tests": 3, "draw_rates_tests": 0, "count_positive_tests": 0}
     assert "stopped before" in result.check("count_positive.hidden").message
     assert result.timings["execute"] < 30
@@ -268,7 +268,7 @@ def test_an_output_flood_is_cut_while_running(toy, solved):
     state = core.make_state(replaced(solved, "count_positive", flood), toy, limits=FAST)
     state = pipeline.run(state)
     result = state.result
-    assert any("printed more than the output limit (256 KiB per cell" in r for r in result.reasons)
+    assert any(r.code == Why.OUTPUT_CUT and "printed more than the output limit (256 KiB per cell" in r for r in result.reasons)
     assert scores(result)["count_positive_tests"] == 0
     assert "output was cut" in result.check("count_positive.visible").message
     cell = state.nb.cells[cell_index(state.nb, "count_positive_tests")]
@@ -309,7 +309,7 @@ def test_a_notebook_of_another_assignment_is_rejected(grade, tmp_path):
     nbformat.write(other, path)
     result = grade(path)
     assert result.status == REJECTED
-    assert "not a notebook of toy" in result.reasons[0]
+    assert "not a notebook of toy" in result.reasons[0] and result.reasons[0].code == Why.OTHER_ASSIGNMENT
 
 
 def test_grading_a_file_and_json_round_trip(grade, solved, tmp_path):

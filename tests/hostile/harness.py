@@ -135,7 +135,7 @@ def sandboxed_batch(root: Path, assignment: str, env: attacks.Env, names, blank,
     results = read_results(out)
     print(f"\nhostile batch ({assignment}): {len(results)} results in {seconds:.0f} s with {workers} workers")
     for name, result in results.items():
-        first = (result["reasons"] or [""])[0][:70]
+        first = (result["reasons"] or [{"text": ""}])[0]["text"][:70]
         print(f"  {name:30s} {result['score']:g}/{result['max_score']:g}  {result['status']:10s} {first}")
     return {
         "proc": proc, "out": out, "results": results, "before": before, "uids": uids, "tmp": tmp,

@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from autograder.grading.result import Reason, Result, Why
 from autograder.report import ReportError, write_feedback, write_instructor_summary
 from autograder.report.feedback import render_feedback
 
@@ -113,11 +114,11 @@ def test_tampering_notes_stay_off_the_student_page(toy, result_of):
 @pytest.mark.parametrize(
     ("status", "reason", "words"),
     [
-        ("incomplete", "the kernel died (out of memory, a crash or an exit call) (at cell 7)", "ran out of memory"),
-        ("incomplete", "the notebook ran longer than 900 s and was stopped (at cell 12)", "endless loop"),
-        ("graded", "cell 4 printed more than 1024 KiB; the rest was cut", "Remove print calls"),
-        ("rejected", "not a notebook: cannot read it as JSON (JSONDecodeError)", "not a Jupyter notebook"),
-        ("rejected", "not a notebook of toy: none of its graded cells is present", "another assignment"),
+        ("incomplete", Reason(Why.KERNEL_DIED, "the kernel died (out of memory, a crash or an exit call) (at cell 7)"), "ran out of memory"),
+        ("incomplete", Reason(Why.NOTEBOOK_TIMEOUT, "the notebook ran longer than 900 s and was stopped (at cell 12)"), "endless loop"),
+        ("graded", Reason(Why.OUTPUT_CUT, "cell 4 printed more than 1024 KiB; the rest was cut"), "Remove print calls"),
+        ("rejected", Reason(Why.NOT_NOTEBOOK, "not a notebook: cannot read it as JSON (JSONDecodeError)"), "not a Jupyter notebook"),
+        ("rejected", Reason(Why.OTHER_ASSIGNMENT, "not a notebook of toy: none of its graded cells is present"), "another assignment"),
     ],
 )
 def test_status_and_reasons_are_explained_in_plain_words(toy, result_of, status, reason, words):
@@ -127,6 +128,23 @@ def test_status_and_reasons_are_explained_in_plain_words(toy, result_of, status,
         assert "stopped before the end" in text
     if status == "rejected":
         assert "could not be graded" in text
+
+
+def test_the_words_follow_the_reasons_code_not_its_text(toy, result_of):
+    """Issue #12.3: a page never parses reason sentences; the code decides (and survives a stored result)."""
+    coded = Result.from_dict(result_of(status="incomplete", reasons=[Reason(Why.CELL_TIMEOUT, "cell 3: stopped")]).to_dict())
+    assert coded.reasons[0].code == Why.CELL_TIMEOUT
+    assert "endless loop" in text_of(render_feedback(toy, coded))
+    # The same sentence a timeout would give, but as bare text (an older record): no explanation is made up.
+    bare = result_of(status="incomplete", reasons=["cell 3 ran longer than 120 s and was interrupted"])
+    assert bare.reasons[0].code == Why.OTHER
+    assert "endless loop" not in text_of(render_feedback(toy, bare))
+
+
+def test_every_kind_of_reason_has_plain_words():
+    from autograder.report.feedback import REASON_HELP
+
+    assert set(Why) - set(REASON_HELP) == {Why.OTHER}
 
 
 def test_a_clean_run_has_no_notice(toy, result_of):

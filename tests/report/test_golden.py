@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.result import Code
+from autograder.grading.result import Code, Reason, Why
 from autograder.report import csv_export, feedback
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -20,7 +20,7 @@ def _result(result_of):
     r = result_of(
         {"scale.visible": "wrong values: expected [3. 6.] (shape (2,)), got [4. 7.] (shape (2,)) (largest difference 1)",
          "scale.hidden": "wrong values", "count_positive.hidden": "the test stopped with an exception (ValueError)"},
-        reasons=["cell 9 ran longer than 20 s and was interrupted"],
+        reasons=[Reason(Why.CELL_TIMEOUT, "cell 9 ran longer than 20 s and was interrupted")],
     )
     hidden = r.check("count_positive.hidden")
     hidden.code, hidden.exception = Code.RAISED, "ValueError"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.grading.result import Reason, Why
 from autograder.report import write_feedback, write_instructor_summary
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -28,7 +29,7 @@ def test_feedback_page_renders_plot_and_runs_no_injected_script(tmp_path, page, 
     r = result_of(
         {"scale.visible": f"wrong value: got {EVIL}", "scale.hidden": "wrong values"},
         status="incomplete",
-        reasons=["the kernel died (out of memory, a crash or an exit call) (at cell 7)"],
+        reasons=[Reason(Why.KERNEL_DIED, "the kernel died (out of memory, a crash or an exit call) (at cell 7)")],
     )
     curves = {"your cost": [2 * math.exp(-i / 20) for i in range(100)], "reference cost": [2 * math.exp(-i / 18) for i in range(100)]}
     path = write_feedback(tmp_path / "alice.html", toy, r, curves=curves, student="alice")
@@ -76,7 +77,7 @@ def test_pages_fit_phone_and_desktop_widths(tmp_path, page, toy, result_of, widt
     """Issue #11.10: at 390 px the message column was about 8 characters wide and check names were cut."""
     long_message = "wrong values: expected [[ 0.   -0.5 -1. ] [-1.5 -2.  -2.5]] (shape (2, 3)), got [[ 0. 0.5 1.] [1.5 2. 2.5]] (shape (2, 3)) (largest difference 5)"
     r = result_of({"scale.visible": long_message, "scale.hidden": "wrong values", "draw_rates.sample": "x"},
-                  reasons=["cell 12 printed more than the output limit (1024 KiB per cell, 8192 KiB in all); the rest was cut"])
+                  reasons=[Reason(Why.OUTPUT_CUT, "cell 12 printed more than the output limit (1024 KiB per cell, 8192 KiB in all); the rest was cut")])
     r.groups[1].blocked_by = ["scale"]
     fb = write_feedback(tmp_path / "a_student_with_a_long_name.html", toy, r, student="a_student_with_a_long_name")
     results = {f"student_{i:03d}_with_a_long_identifier": result_of() for i in range(5)}
