@@ -22,5 +22,6 @@ def datasets_dir() -> Path:
 
 
 def assignment_names() -> list[str]:
-    """Every assignment with a source folder, in name order."""
+    """Every assignment, in name order: a folder of source_solutions/ with a grading.toml (which names its
+    notebook). Release, reference build, grading and the tests all mean this list."""
     return sorted(p.parent.name for p in SOURCE_DIR.glob("*/grading.toml"))

@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import config, course, errors, gradebook_schema
+from autograder.files import atomic_write
 
 
 class ReleaseError(errors.AutograderError, RuntimeError):
@@ -87,11 +88,8 @@ def released_text(source_path: Path, name: str | None = None) -> str:
     except OSError:
         pass
     _CACHE[key] = _generate(text, name)
-    try:  # write beside, then rename: a reader never sees half a file
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(_CACHE[key], encoding="utf-8")
-        tmp.replace(cached)
+    try:
+        atomic_write(cached, _CACHE[key])
     except OSError:
         pass  # the cache is an optimisation only
     return _CACHE[key]
@@ -129,28 +127,21 @@ def compare(name: str, source_dir: Path = course.SOURCE_DIR, release_dir: Path =
 
 
 def write(name: str, source_dir: Path = course.SOURCE_DIR, release_dir: Path = course.RELEASE_DIR) -> Path:
-    """Write the release of ``name``; files are replaced whole (written beside, then renamed)."""
+    """Write the release of ``name``; files are replaced whole (``files.atomic_write``), readable by all."""
     want = expected_files(name, source_dir)
     target = release_dir / name
     target.mkdir(parents=True, exist_ok=True)
     for fname, content in want.items():
-        tmp = target / f".{fname}.tmp"
-        tmp.write_bytes(content)
-        tmp.replace(target / fname)
+        atomic_write(target / fname, content, mode=0o644)
     for path in target.iterdir():  # helpers that no longer exist would mislead students
         if path.is_file() and path.name not in want and path.suffix in (".py", ".ipynb"):
             path.unlink()
     return target
 
 
-def assignment_names(source_dir: Path = course.SOURCE_DIR) -> list[str]:
-    """Every folder with a source notebook ``<name>/<name>.ipynb`` (a release needs no grading.toml)."""
-    return sorted(p.parent.name for p in source_dir.glob("*/*.ipynb") if p.stem == p.parent.name)
-
-
 def run(cfg: config.Release) -> int:
     """CLI: ``autograder release [--assignments A ...] [--check]``."""
-    known = assignment_names()
+    known = course.assignment_names()
     names = list(cfg.assignments) or known
     bad = errors.unknown_assignments(names, known)
     if bad:
@@ -168,4 +159,4 @@ def run(cfg: config.Release) -> int:
     return 0
 
 
-__all__ = ["ReleaseError", "assignment_names", "released_notebook", "released_text", "expected_files", "compare", "write", "run"]
+__all__ = ["ReleaseError", "released_notebook", "released_text", "expected_files", "compare", "write", "run"]

@@ -58,7 +58,7 @@ def test_cli_rejects_unknown_assignments(capsys):
     assert "unknown assignment(s): no_such_assignment" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", release.assignment_names())
+@pytest.mark.parametrize("name", course.assignment_names())
 def test_committed_release_is_up_to_date(name):
     problems = release.compare(name)
     assert problems == [], "run `autograder release`:\n" + "\n".join(problems)

@@ -34,6 +34,7 @@ import numpy as np
 
 from autograder import config, course
 from autograder.errors import AutograderError
+from autograder.files import atomic_write
 
 MANIFEST_PATH = Path(__file__).resolve().parent / "manifest.json"
 TRAIN_FILE = "train_signs.h5"
@@ -119,7 +120,7 @@ def write_manifest(files: Mapping[str, str], path: Path = MANIFEST_PATH) -> None
         "upstream_commit": course.UPSTREAM_COMMIT,
         "files": dict(sorted(files.items())),
     }
-    path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    atomic_write(path, json.dumps(doc, indent=1) + "\n", mode=0o644)
 
 
 # ------------------------------------------------------------------------------------------ the selection
