@@ -228,10 +228,20 @@ class InstructorAdd:
 
 
 @dataclasses.dataclass
+class InstructorList:
+    """List the instructor accounts."""
+
+    site: SiteFiles = dataclasses.field(default_factory=SiteFiles)
+
+
+@dataclasses.dataclass
 class Instructor:
     """The site's instructor accounts."""
 
-    action: Annotated[InstructorAdd, tyro.conf.subcommand("add")]
+    action: Union[
+        Annotated[InstructorAdd, tyro.conf.subcommand("add")],
+        Annotated[InstructorList, tyro.conf.subcommand("list")],
+    ]
 
 
 @dataclasses.dataclass

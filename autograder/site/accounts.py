@@ -120,6 +120,11 @@ def add_instructor(factory: sessionmaker, login: str, name: str = "", email: str
         return make_link(db, user, days)
 
 
+def instructors(factory: sessionmaker) -> list[tuple[str, str, bool]]:
+    with factory() as db:
+        return [(u.login, u.name, u.active) for u in db.scalars(select(User).where(User.role == INSTRUCTOR).order_by(User.login))]
+
+
 def new_link(factory: sessionmaker, login: str, days: float = DEFAULT_LINK_DAYS) -> str:
     with factory.begin() as db:
         user = find_user(db, login)

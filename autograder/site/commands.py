@@ -83,4 +83,8 @@ def run(cmd) -> int:
         token = accounts.add_instructor(factory, action.login, action.name, action.email, action.days)
         print(f"instructor {action.login}: sign-in link (valid {action.days:g} days, once):\n  {accounts.link_url(base, token)}")
         return 0
+    if isinstance(action, config.InstructorList):
+        for login, name, active in accounts.instructors(factory):
+            print(f"  {login}\t{name}{'' if active else '  (removed)'}")
+        return 0
     raise AssertionError(f"no handler for {type(action).__name__}")

@@ -119,3 +119,90 @@ def student_client(site):
     bob = make_client()
     assert set_password(bob, tokens["bob"]).status_code == 303
     return app, alice, bob
+
+
+class HeldExecutor:
+    """An executor (the Executor protocol) whose jobs finish only when the test says so: no worker, no kernel.
+
+    ``finish(job_id, result)`` completes a job; ``finish_all(make)`` completes every open one with ``make(job)``.
+    """
+
+    name = "held"
+
+    def __init__(self) -> None:
+        import threading
+
+        self.submitted: list = []
+        self._futures: dict = {}
+        self._lock = threading.Lock()
+        self.stopped = False
+
+    def submit(self, job):
+        from concurrent.futures import Future
+
+        future = Future()
+        with self._lock:
+            self.submitted.append(job)
+            self._futures[job.job_id] = (job, future)
+        return future
+
+    def jobs(self):
+        from autograder.executor import JobState, State
+
+        with self._lock:
+            return [JobState(jid, State.RUNNING) for jid, (_, f) in self._futures.items() if not f.done()]
+
+    def finish_all(self, make) -> int:
+        with self._lock:
+            open_ = [(j, f) for j, f in self._futures.values() if not f.done()]
+        for job, future in open_:
+            future.set_result(make(job))
+        return len(open_)
+
+    def stop(self) -> None:
+        self.stopped = True
+
+    def close(self) -> None:
+        pass
+
+
+def zero_result(job):
+    from autograder.executor import failure_result
+    from autograder.grading.result import REJECTED
+
+    return failure_result(job, REJECTED, "held executor: not really graded")
+
+
+@pytest.fixture
+def held_site(site_settings):
+    """(app, make_client, executor): the site over the toy course with a HeldExecutor."""
+    from starlette.testclient import TestClient
+
+    from autograder.site.app import create_app
+
+    executor = HeldExecutor()
+    app = create_app(site_settings, executor)
+    clients = []
+
+    def make_client():
+        c = TestClient(app)
+        clients.append(c)
+        return c
+
+    with TestClient(app) as first:
+        clients.append(first)
+        yield app, make_client, executor
+    for c in clients:
+        c.close()
+
+
+def wait_for(predicate, timeout: float = 60.0, step: float = 0.1):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"not true within {timeout} s: {predicate}")
