@@ -206,3 +206,12 @@ def wait_for(predicate, timeout: float = 60.0, step: float = 0.1):
             return value
         time.sleep(step)
     raise AssertionError(f"not true within {timeout} s: {predicate}")
+
+
+def wrong(toy_dir: Path):
+    """The solved toy notebook with ``scale`` summing instead of scaling (loses the scale group's 3 points)."""
+    nb = toy_course.solved(toy_dir)
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "scale":
+            cell.source = "def scale(x, a):\n    return a * np.sum(x)\n"
+    return nb
