@@ -173,6 +173,8 @@ class Serve:
     """Memory limit of each grading worker process, in MiB; 0 for none."""
     unsafe: bool = False
     """Grade without the bubblewrap sandbox (only for trusted notebooks, e.g. tests)."""
+    demo: bool = False
+    """Load the demo course first (demo/: its students, their submissions, an instructor) and print sign-in links."""
     limits: Limits = dataclasses.field(default_factory=Limits)
 
 

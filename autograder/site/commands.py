@@ -39,9 +39,14 @@ def serve(cmd: config.Serve) -> int:
         sandbox.check()
     settings = settings_of(cmd)
     app = create_app(settings)
-    offered = app.state.site.offered
+    site = app.state.site
+    offered = site.offered
     if not offered:
         raise UsageError(f"no assignment can be served from {cmd.source_dir} and {cmd.release_dir} (run `autograder release`)")
+    if cmd.demo:
+        from autograder.site import demo
+
+        print("\n".join(demo.load_demo(site.factory, settings.blobs, offered, settings.base_url)), flush=True)
     print(f"serving {', '.join(sorted(offered))} at http://{cmd.host}:{cmd.port} (students open {settings.base_url}); "
           f"data in {settings.data_dir}", flush=True)
     uvicorn.run(app, host=cmd.host, port=cmd.port, log_level="warning", proxy_headers=True, forwarded_allow_ips="127.0.0.1")

@@ -2,9 +2,13 @@
 clients signed in as students and as an instructor."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import socket
+import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -215,3 +219,34 @@ def wrong(toy_dir: Path):
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "scale":
             cell.source = "def scale(x, a):\n    return a * np.sum(x)\n"
     return nb
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(root, port: int) -> subprocess.Popen:
+    """``autograder serve`` over the course in ``root`` on a loopback port, in a session of its own (for kill_tree);
+    its output goes to root/server.log."""
+    log = open(root / "server.log", "ab")  # noqa: SIM115 (the child keeps it open)
+    env = {**os.environ, "PYTHONPATH": str(toy_course.TOY.parents[2])}  # this checkout's package, also in the workers
+    proc = subprocess.Popen(
+        [str(toy_course.AUTOGRADER), "serve", "--data-dir", str(root / "site"), "--source-dir", str(root / "source_solutions"),
+         "--release-dir", str(root / "assignments"), "--port", str(port), "--unsafe", "--workers", "1", "--book", "None"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    log.close()
+
+    def up() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(f"the server ended: {(root / 'server.log').read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/signin", timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    wait_for(up, timeout=60, step=0.2)
+    return proc
