@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: all test check lint venv data release references book demo clean
+.PHONY: all test check lint venv data release references book demo serve clean
 
 all: data release book demo
 
@@ -41,6 +41,11 @@ demo: $(STAMP) data
 	@for dir in demo/*/; do \
 		$(BIN)/autograder grade $$(basename $$dir) $$dir || exit 1; \
 	done
+
+# The course site on the demo course at http://127.0.0.1:8000 (state in grading/site-demo/): the demo students and
+# their submissions (graded as the server starts) and an instructor; prints their one-time sign-in links.
+serve: $(STAMP) data
+	$(BIN)/autograder serve --demo --data-dir grading/site-demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check autograder tests benchmarks

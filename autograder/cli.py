@@ -40,6 +40,14 @@ def _dispatch(cmd) -> int:
         from autograder.batch import batch
 
         return batch.run(cmd)
+    if isinstance(cmd, (config.Serve, config.Roster, config.Instructor)):
+        from autograder.site import commands
+
+        return commands.run(cmd)
+    if isinstance(cmd, config.Submit):
+        from autograder.site import client
+
+        return client.run(cmd)
     raise AssertionError(f"no handler for {type(cmd).__name__}")
 
 

@@ -130,10 +130,146 @@ class Grade:
     limits: Limits = dataclasses.field(default_factory=Limits)
 
 
+# ------------------------------------------------------------------------------------------- the course site
+
+
+def _site_dir() -> Path:
+    return Path(os.environ.get("AUTOGRADER_SITE_DIR") or "site-data")
+
+
+@dataclasses.dataclass
+class SiteFiles:
+    """Where a course site keeps its state."""
+
+    data_dir: Path = dataclasses.field(default_factory=_site_dir)
+    """The site's folder: site.db (SQLite, the default database), blobs/ (submitted files), secret.key.
+    Default: $AUTOGRADER_SITE_DIR, else site-data/ in the current folder."""
+    db_url: Optional[str] = dataclasses.field(default_factory=lambda: os.environ.get("AUTOGRADER_SITE_DB") or None)
+    """SQLAlchemy URL of the site's database (e.g. postgresql://...). Default: $AUTOGRADER_SITE_DB, else SQLite in --data-dir."""
+    base_url: str = dataclasses.field(default_factory=lambda: os.environ.get("AUTOGRADER_SITE_URL") or "http://127.0.0.1:8000")
+    """The address students open (printed sign-in links start with it; https turns on Secure cookies).
+    Default: $AUTOGRADER_SITE_URL, else http://127.0.0.1:8000."""
+
+
+@dataclasses.dataclass
+class Serve:
+    """Run the course site: assignments, submissions graded as they arrive, feedback, the class table."""
+
+    site: SiteFiles = dataclasses.field(default_factory=SiteFiles)
+    host: str = "127.0.0.1"
+    """Address to listen on (put a reverse proxy with TLS in front for anything but a local test)."""
+    port: int = 8000
+    workers: int = 1
+    """Grading worker processes."""
+    book: Optional[Path] = dataclasses.field(default_factory=lambda: course.ROOT / "_build" / "html")
+    """The built book, served at / when it exists."""
+    source_dir: Path = course.SOURCE_DIR
+    """The instructor's assignments (grading.toml, reference.json): read by the grader only, never served."""
+    release_dir: Path = course.RELEASE_DIR
+    """The released assignments students download."""
+    max_upload_mb: int = 20
+    """Largest accepted upload, in MiB (refused while it is read)."""
+    worker_memory_mb: int = 4096
+    """Memory limit of each grading worker process, in MiB; 0 for none."""
+    unsafe: bool = False
+    """Grade without the bubblewrap sandbox (only for trusted notebooks, e.g. tests)."""
+    demo: bool = False
+    """Load the demo course first (demo/: its students, their submissions, an instructor) and print sign-in links."""
+    limits: Limits = dataclasses.field(default_factory=Limits)
+
+
+@dataclasses.dataclass
+class RosterImport:
+    """Create student accounts from a CSV (columns id,name,email) and print a one-time sign-in link for each."""
+
+    csv: Positional[Path]
+    site: SiteFiles = dataclasses.field(default_factory=SiteFiles)
+    days: float = 7.0
+    """Days until the printed links expire."""
+    out: Optional[Path] = None
+    """Also write the links as CSV (id,name,email,link) to this file."""
+
+
+@dataclasses.dataclass
+class RosterLink:
+    """Print a new one-time sign-in link for existing accounts (a lost password, an expired link)."""
+
+    logins: Positional[tuple[str, ...]]
+    site: SiteFiles = dataclasses.field(default_factory=SiteFiles)
+    days: float = 7.0
+
+
+@dataclasses.dataclass
+class RosterRemove:
+    """Remove accounts: their sessions, links and tokens stop working; their submissions stay."""
+
+    logins: Positional[tuple[str, ...]]
+    site: SiteFiles = dataclasses.field(default_factory=SiteFiles)
+
+
+@dataclasses.dataclass
+class Roster:
+    """The site's student accounts."""
+
+    action: Union[
+        Annotated[RosterImport, tyro.conf.subcommand("import")],
+        Annotated[RosterLink, tyro.conf.subcommand("link")],
+        Annotated[RosterRemove, tyro.conf.subcommand("remove")],
+    ]
+
+
+@dataclasses.dataclass
+class InstructorAdd:
+    """Create an instructor account (or make an account one) and print its one-time sign-in link."""
+
+    login: Positional[str]
+    site: SiteFiles = dataclasses.field(default_factory=SiteFiles)
+    name: str = ""
+    email: str = ""
+    days: float = 7.0
+
+
+@dataclasses.dataclass
+class InstructorList:
+    """List the instructor accounts."""
+
+    site: SiteFiles = dataclasses.field(default_factory=SiteFiles)
+
+
+@dataclasses.dataclass
+class Instructor:
+    """The site's instructor accounts."""
+
+    action: Union[
+        Annotated[InstructorAdd, tyro.conf.subcommand("add")],
+        Annotated[InstructorList, tyro.conf.subcommand("list")],
+    ]
+
+
+@dataclasses.dataclass
+class Submit:
+    """Submit a notebook to the course site (token from your account page)."""
+
+    notebook: Positional[Path]
+    assignment: str
+    url: Optional[str] = dataclasses.field(default_factory=lambda: os.environ.get("AUTOGRADER_URL") or None)
+    """The site's address. Default: $AUTOGRADER_URL, else the file ~/.config/autograder/site.toml (url = ...)."""
+    token: Optional[str] = dataclasses.field(default_factory=lambda: os.environ.get("AUTOGRADER_TOKEN") or None)
+    """Your API token. Default: $AUTOGRADER_TOKEN, else ~/.config/autograder/site.toml (token = ...)."""
+    wait: bool = False
+    """Wait until the submission is graded and print the score."""
+    timeout: float = 600.0
+    """Seconds to wait with --wait."""
+
+
 Command = Union[
     Annotated[Data, tyro.conf.subcommand("data")],
     Annotated[Release, tyro.conf.subcommand("release")],
     Annotated[Reference, tyro.conf.subcommand("reference")],
     Annotated[GradeOne, tyro.conf.subcommand("grade-one")],
     Annotated[Grade, tyro.conf.subcommand("grade")],
+    Annotated[Serve, tyro.conf.subcommand("serve")],
+    Annotated[Roster, tyro.conf.subcommand("roster")],
+    Annotated[Instructor, tyro.conf.subcommand("instructor")],
+    Annotated[Submit, tyro.conf.subcommand("submit")],
 ]

@@ -1,0 +1,191 @@
+"""The site's grading loop: the server is the one writer of results.
+
+Submissions are acknowledged as ``queued`` rows. A background thread hands each to an executor (any
+implementation of ``autograder.executor.Executor``: the local process pool by default) after marking it
+``grading`` in the database; when its Result comes back, the Result and the feedback page the batch would
+write are stored in one transaction, and the row becomes ``graded``. A grade is written at most once per
+submission (the grades table is keyed by submission), so a Result that comes back twice is dropped.
+
+Crash safety: on start, every row left ``grading`` by a server that died is queued again; what was
+``graded`` is never graded again, and nothing acknowledged is lost, since the row and its file were on disk
+before the upload was answered.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from autograder.executor import Executor, Job, State
+from autograder.grading import reference_store
+from autograder.grading.limits import Limits
+from autograder.grading.result import Result
+from autograder.report import feedback
+from autograder.site.catalog import Offered
+from autograder.site.models import GRADED, GRADING, QUEUED, Grade, Submission, User
+from autograder.site.storage import blob_path
+
+log = logging.getLogger(__name__)
+
+# What the status page says, beyond the database's states: the executor knows queued from running.
+RUNNING = "running"
+
+
+class GradingLoop:
+    def __init__(
+        self,
+        factory: sessionmaker,
+        executor: Executor,
+        offered: dict[str, Offered],
+        blobs: Path,
+        *,
+        limits: Limits | None = None,
+        sandbox: bool = True,
+        worker_memory_mb: int | None = 4096,
+        poll_s: float = 2.0,
+    ) -> None:
+        self.factory = factory
+        self.executor = executor
+        self.offered = offered
+        self.blobs = blobs
+        self.limits = limits or Limits()
+        self.sandbox = sandbox
+        self.worker_memory_mb = worker_memory_mb
+        self.poll_s = poll_s
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._render_lock = threading.Lock()  # matplotlib's rc_context is process-wide
+        self._refs: dict[str, dict] = {}
+        self._in_flight: dict[int, str] = {}  # submission id -> job id
+        self._lock = threading.Lock()
+
+    # -- life cycle
+    def start(self) -> int:
+        """Queue again what a dead server left in grading; start the loop. Returns how many were requeued."""
+        with self.factory.begin() as db:
+            requeued = db.execute(update(Submission).where(Submission.state == GRADING).values(state=QUEUED)).rowcount
+        if requeued:
+            log.info("%d submissions were being graded when the server stopped: queued again", requeued)
+        self._thread = threading.Thread(target=self._loop, name="site-grading-loop", daemon=True)
+        self._thread.start()
+        return requeued
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Stop handing out work and end the running jobs; their submissions stay queued for the next start."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.executor.stop()
+
+    # -- what the pages show
+    def state_of(self, sub: Submission) -> str:
+        """queued, running or graded."""
+        if sub.state == GRADED:
+            return GRADED
+        if sub.state == GRADING:
+            with self._lock:
+                job_id = self._in_flight.get(sub.id)
+            if job_id is not None and any(j.job_id == job_id and j.state == State.RUNNING for j in self.executor.jobs()):
+                return RUNNING
+        return QUEUED
+
+    def queue(self) -> list[tuple[int, str, str]]:
+        """(submission id, job id, state) of every job the executor holds now."""
+        states = {j.job_id: j for j in self.executor.jobs()}
+        with self._lock:
+            flight = dict(self._in_flight)
+        return [(sid, jid, states[jid].state.value if jid in states else "handing back") for sid, jid in sorted(flight.items())]
+
+    # -- the loop
+    def _loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self._dispatch()
+            except Exception:  # a database hiccup must not end grading for the server's lifetime
+                log.exception("the grading loop failed; trying again")
+            self._wake.wait(self.poll_s)
+            self._wake.clear()
+
+    def _dispatch(self) -> None:
+        with self.factory() as db:
+            rows = db.execute(
+                select(Submission.id, Submission.assignment, Submission.sha256, Submission.filename, User.login)
+                .join(User, User.id == Submission.user_id)
+                .where(Submission.state == QUEUED)
+                .order_by(Submission.id)
+                .limit(500)
+            ).all()
+        for sid, assignment, sha, filename, login in rows:
+            if self._stopping.is_set():
+                return
+            offered = self.offered.get(assignment)
+            if offered is None:
+                continue  # an assignment no longer served: stays queued until it is again
+            with self.factory.begin() as db:
+                won = db.execute(
+                    update(Submission)
+                    .where(Submission.id == sid, Submission.state == QUEUED)
+                    .values(state=GRADING, attempts=Submission.attempts + 1)
+                ).rowcount
+                attempts = db.scalar(select(Submission.attempts).where(Submission.id == sid))
+            if won != 1:
+                continue
+            job = Job(
+                job_id=f"submission-{sid}-{attempts}",
+                assignment=offered.folder,
+                notebook=blob_path(self.blobs, sha),
+                limits=self.limits,
+                sandbox=self.sandbox,
+                label=filename,  # the student's own file name: no server paths in the Result
+                worker_memory_mb=self.worker_memory_mb,
+            )
+            with self._lock:
+                self._in_flight[sid] = job.job_id
+            future = self.executor.submit(job)
+            future.add_done_callback(lambda f, sid=sid, login=login, offered=offered: self._done(sid, login, offered, f))
+
+    def _reference_values(self, offered: Offered) -> dict:
+        if offered.name not in self._refs:
+            self._refs[offered.name] = reference_store.load(offered.spec)
+        return self._refs[offered.name]
+
+    def _done(self, sid: int, login: str, offered: Offered, future: Future) -> None:
+        try:
+            if self._stopping.is_set():
+                return  # an interrupted job's Result says 'interrupted': not a grade; it is graded on the next start
+            try:
+                result: Result = future.result()
+            except Exception:  # the protocol says never; a broken executor must not lose the submission
+                log.exception("the executor raised for submission %d; it stays queued", sid)
+                with self.factory.begin() as db:
+                    db.execute(update(Submission).where(Submission.id == sid, Submission.state == GRADING).values(state=QUEUED))
+                self.wake()
+                return
+            with self._render_lock:
+                page = feedback.render_feedback(offered.spec, result, self._reference_values(offered), student=login)
+            try:
+                with self.factory.begin() as db:
+                    db.add(Grade(
+                        submission_id=sid, score=result.score, max_score=result.max_score, status=result.status,
+                        result_json=json.dumps(result.to_dict()), feedback_html=page,
+                    ))
+                    db.flush()
+                    db.execute(update(Submission).where(Submission.id == sid).values(state=GRADED))
+            except IntegrityError:
+                log.warning("submission %d already has a grade; this second result is dropped", sid)
+        except Exception:
+            log.exception("storing the result of submission %d failed; it is graded again on the next start", sid)
+        finally:
+            with self._lock:
+                self._in_flight.pop(sid, None)

@@ -1,0 +1,173 @@
+"""Passwords, sessions, CSRF tokens, sign-in rate limits and secrets of the course site.
+
+* Passwords: argon2id (argon2-cffi's defaults).
+* Sessions: a cookie signed with the site's secret key (itsdangerous), HttpOnly, SameSite=Lax (Secure when
+  the site is served over https), carrying the user id, the user's ``session_epoch`` (raised to end every
+  session of the user) and a random nonce. Every visitor, signed in or not, has one, so the sign-in forms
+  are protected against CSRF too.
+* CSRF: every form carries ``HMAC(secret, nonce)``; a POST without it, or with another session's, is refused.
+* Sign-in links and API tokens are random; only their SHA-256 is stored.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import os
+import secrets
+import threading
+import time
+from collections import deque
+from pathlib import Path
+
+import argon2
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+SESSION_COOKIE = "ag_session"
+SESSION_MAX_AGE_S = 14 * 24 * 3600
+SECRET_FILE = "secret.key"
+
+_hasher = argon2.PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    if not stored:
+        return False
+    try:
+        return _hasher.verify(stored, password)
+    except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
+        return False
+
+
+# A hash to verify against when the login is unknown, so that an unknown login takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+def burn_time(password: str) -> None:
+    verify_password(_DUMMY_HASH, password)
+
+
+def new_token() -> str:
+    """A random URL-safe secret (sign-in links, API tokens)."""
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def load_secret(data_dir: Path) -> str:
+    """The site's signing key: $AUTOGRADER_SITE_SECRET, else ``<data dir>/secret.key`` (created on first use, 0600)."""
+    env = os.environ.get("AUTOGRADER_SITE_SECRET")
+    if env:
+        return env
+    path = data_dir / SECRET_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            # exclusive create: two processes starting together must not end with two keys
+            with open(path, "x", encoding="ascii") as fh:
+                os.chmod(path, 0o600)
+                fh.write(secrets.token_hex(32))
+        except FileExistsError:
+            pass
+    return path.read_text(encoding="ascii").strip()
+
+
+@dataclasses.dataclass(frozen=True)
+class Session:
+    nonce: str
+    user_id: int | None = None
+    epoch: int = 0
+
+
+class Sessions:
+    """Signing and reading the session cookie, and the CSRF token that goes with it."""
+
+    def __init__(self, secret: str, *, secure: bool = False, max_age_s: int = SESSION_MAX_AGE_S) -> None:
+        self._serializer = URLSafeTimedSerializer(secret, salt="autograder-site-session")
+        self._csrf_key = hashlib.sha256(("csrf:" + secret).encode()).digest()
+        self.secure = secure
+        self.max_age_s = max_age_s
+
+    def new(self, user_id: int | None = None, epoch: int = 0) -> Session:
+        return Session(secrets.token_urlsafe(16), user_id, epoch)
+
+    def dump(self, session: Session) -> str:
+        return self._serializer.dumps({"n": session.nonce, "u": session.user_id, "e": session.epoch})
+
+    def load(self, cookie: str | None) -> Session | None:
+        """The session of a cookie, or None when it is missing, forged, signed with another key or too old."""
+        if not cookie:
+            return None
+        try:
+            data = self._serializer.loads(cookie, max_age=self.max_age_s)
+        except (BadSignature, ValueError, TypeError):
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("n"), str):
+            return None
+        user = data.get("u")
+        epoch = data.get("e", 0)
+        if (user is not None and not isinstance(user, int)) or not isinstance(epoch, int):
+            return None
+        return Session(data["n"], user, epoch)
+
+    def cookie_args(self) -> dict:
+        return {
+            "key": SESSION_COOKIE,
+            "max_age": self.max_age_s,
+            "httponly": True,
+            "samesite": "lax",
+            "secure": self.secure,
+            "path": "/",
+        }
+
+    def csrf_token(self, session: Session) -> str:
+        return hmac.new(self._csrf_key, session.nonce.encode(), hashlib.sha256).hexdigest()
+
+    def csrf_ok(self, session: Session | None, token: object) -> bool:
+        if session is None or not isinstance(token, str) or not token:
+            return False
+        return hmac.compare_digest(self.csrf_token(session), token)
+
+
+class RateLimiter:
+    """At most ``limit`` failed attempts per key within ``window_s`` seconds (kept in this process's memory).
+
+    Keys are the login tried and the client's address, each counted on its own, so neither guessing many
+    passwords of one account nor trying one password on many accounts gets far.
+    """
+
+    def __init__(self, limit: int = 5, window_s: float = 300.0, clock=time.monotonic) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._clock = clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        q = self._failures.setdefault(key, deque())
+        while q and q[0] <= now - self.window_s:
+            q.popleft()
+        return q
+
+    def blocked(self, *keys: str) -> bool:
+        now = self._clock()
+        with self._lock:
+            return any(len(self._recent(k, now)) >= self.limit for k in keys)
+
+    def failed(self, *keys: str) -> None:
+        now = self._clock()
+        with self._lock:
+            for k in keys:
+                self._recent(k, now).append(now)
+            if len(self._failures) > 100_000:  # bounded memory under a flood of made-up logins
+                self._failures = {k: q for k, q in self._failures.items() if q and q[-1] > now - self.window_s}
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)

@@ -1,0 +1,40 @@
+"""What a course site is started with (``autograder serve`` fills it from the command line)."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from autograder import course
+from autograder.grading.limits import Limits
+from autograder.site.models import default_url
+from autograder.site.storage import DEFAULT_MAX_UPLOAD_MB
+
+
+@dataclasses.dataclass
+class SiteSettings:
+    data_dir: Path  # the database (SQLite default), blobs/, secret.key
+    db_url: str | None = None  # default: SQLite in data_dir
+    source_dir: Path = course.SOURCE_DIR
+    release_dir: Path = course.RELEASE_DIR
+    book_dir: Path | None = None  # the built book (_build/html), served at /
+    base_url: str = "http://127.0.0.1:8000"
+    max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
+    grading_workers: int = 1
+    sandbox: bool = True
+    limits: Limits = dataclasses.field(default_factory=Limits)
+    worker_memory_mb: int | None = 4096
+    signin_limit: int = 5  # failed sign-ins per login and per address ...
+    signin_window_s: float = 300.0  # ... within this many seconds
+    poll_s: float = 2.0  # how often the grading loop looks for work it was not told about
+
+    @property
+    def url(self) -> str:
+        return self.db_url or default_url(self.data_dir)
+
+    @property
+    def blobs(self) -> Path:
+        return self.data_dir / "blobs"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")

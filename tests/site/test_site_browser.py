@@ -1,0 +1,81 @@
+"""In Chromium (Playwright), against a real server: a student signs in through the link, downloads the toy
+assignment, submits a solved and a wrong notebook and sees both go from queued to graded."""
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+import toy_course
+from conftest import PASSWORD, free_port, make_course, notebook_bytes, start_server, wrong
+
+from autograder.site import accounts
+from autograder.site.models import default_url, open_db
+
+CHROMIUM = Path("/usr/bin/chromium")
+# A real server and worker grade two toy notebooks.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+@pytest.fixture
+def browser_page():
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        context = browser.new_context(viewport={"width": 1100, "height": 1000}, accept_downloads=True)
+        yield context.new_page()
+        browser.close()
+
+
+def test_student_submits_in_the_browser_and_sees_feedback(tmp_path, browser_page):
+    page = browser_page
+    source, _ = make_course(tmp_path)
+    (tmp_path / "site").mkdir()
+    factory = open_db(default_url(tmp_path / "site"))
+    [(_, token, _)] = accounts.import_roster(factory, [accounts.Person("alice", "Alice", "a@x")])
+    toy = source / "toy"
+    files = {"solved": tmp_path / "solved.ipynb", "wrong": tmp_path / "wrong.ipynb"}
+    files["solved"].write_bytes(notebook_bytes(toy_course.solved(toy)))
+    files["wrong"].write_bytes(notebook_bytes(wrong(toy)))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(tmp_path, port)
+    try:
+        page.goto(f"{base}/signin/link/{token}")
+        page.fill("#password", PASSWORD)
+        page.fill("#again", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/assignments")
+        page.click("a[href='/assignments/toy']")
+        with page.expect_download() as download:
+            page.click("text=Download toy.zip")
+        zipped = tmp_path / "toy.zip"
+        download.value.save_as(zipped)
+        assert sorted(zipfile.ZipFile(zipped).namelist()) == ["toy/course_utils.py", "toy/selfcheck.py", "toy/toy.ipynb"]
+        seen = {}
+        for name in ("solved", "wrong"):
+            page.goto(f"{base}/assignments/toy")
+            page.set_input_files("#notebook", str(files[name]))
+            page.click("#submit")
+            page.wait_for_url(re.compile(r"/submissions/\d+$"))
+            seen[name] = [page.inner_text("#state")]
+            assert seen[name][0] in ("queued", "running")  # grading takes seconds: never done by the first look
+            page.screenshot(path=str(tmp_path / f"{name}-status.png"), full_page=True)
+            # the page refreshes itself; wait for the feedback button (at most a few minutes on a busy machine)
+            page.wait_for_selector("#feedback", timeout=240_000)
+            seen[name].append(page.inner_text("#state"))
+            page.click("#feedback")
+            page.wait_for_selector("h1")
+            assert "toy" in page.title() and "feedback for alice" in page.title()
+            page.screenshot(path=str(tmp_path / f"{name}-feedback.png"), full_page=True)
+        assert seen["solved"][-1] == "graded" and seen["wrong"][-1] == "graded"
+        page.goto(f"{base}/assignments/toy")
+        rows = page.locator("tbody tr")
+        assert rows.count() == 2
+        scores = sorted(rows.nth(i).locator("td").nth(4).inner_text() for i in range(2))
+        assert scores == ["10 / 10", "7 / 10"]
+    finally:
+        toy_course.kill_tree(server)

@@ -1,0 +1,129 @@
+"""The grading loop over the Executor protocol (a held executor: no workers): queued -> running -> graded,
+one stored grade per submission, work left by a dead server queued again, nothing stored after stop."""
+from __future__ import annotations
+
+import re
+
+import toy_course
+from conftest import HeldExecutor, notebook_bytes, people, set_password, upload, wait_for, zero_result
+from sqlalchemy import func, select, update
+from starlette.testclient import TestClient
+
+from autograder.site.app import create_app
+from autograder.site.models import GRADED, GRADING, QUEUED, Grade, Submission
+
+
+def state_on_page(client, url: str) -> str:
+    return re.search(r'id="state">(\w+)<', client.get(url).text).group(1)
+
+
+def test_status_page_goes_from_queued_to_graded(held_site):
+    app, make_client, executor = held_site
+    client = make_client()
+    set_password(client, people(app, "alice")["alice"])
+    site = app.state.site
+    data = notebook_bytes(toy_course.solved(site.offered["toy"].spec.folder))
+    # hold the loop back so that the queued state can be seen
+    site.grading._stopping.set()
+    site.grading._wake.set()
+    site.grading._thread.join(timeout=10)
+    url = upload(client, "toy", data).headers["location"]
+    page = client.get(url).text
+    assert state_on_page(client, url) == "queued" and '<meta http-equiv="refresh" content="2">' in page
+    site.grading._stopping.clear()
+    site.grading.start()
+    wait_for(lambda: executor.submitted)
+    assert state_on_page(client, url) == "running"
+    job = executor.submitted[0]
+    assert job.sandbox is False and job.assignment == str(site.offered["toy"].spec.folder.resolve())
+    assert job.label == "toy.ipynb" and job.notebook.read_bytes() == data
+    executor.finish_all(zero_result)
+    wait_for(lambda: state_on_page(client, url) == "graded")
+    page = client.get(url).text
+    assert 'http-equiv="refresh"' not in page and 'href="/submissions/1/feedback"' in page
+    fb = client.get("/submissions/1/feedback")
+    assert fb.status_code == 200 and "held executor: not really graded" in fb.text
+    assert "default-src 'none'" in fb.headers["content-security-policy"]
+    listing = client.get("/assignments/toy").text
+    assert 'b-graded">graded' in listing
+
+
+def test_a_result_is_stored_once(held_site):
+    app, make_client, executor = held_site
+    client = make_client()
+    set_password(client, people(app, "alice")["alice"])
+    site = app.state.site
+    upload(client, "toy", notebook_bytes(toy_course.blank(site.offered["toy"].spec.folder)))
+    wait_for(lambda: executor.submitted)
+    job = executor.submitted[0]
+    executor.finish_all(zero_result)
+    wait_for(lambda: site.grading.queue() == [])
+    # a second Result for the same submission (an executor delivering twice) is dropped
+    from concurrent.futures import Future
+
+    again = Future()
+    again.set_result(zero_result(job))
+    site.grading._done(1, "alice", site.offered["toy"], again)
+    with site.factory() as db:
+        assert db.scalar(select(func.count()).select_from(Grade)) == 1
+        assert db.get(Submission, 1).state == GRADED and db.get(Submission, 1).attempts == 1
+
+
+def test_start_queues_again_what_a_dead_server_left_and_never_regrades(site_settings):
+    executor = HeldExecutor()
+    app = create_app(site_settings, executor)
+    with TestClient(app) as client:
+        set_password(client, people(app, "alice")["alice"])
+        site = app.state.site
+        toy = site.offered["toy"].spec.folder
+        for nb in (toy_course.solved(toy), toy_course.blank(toy)):
+            assert upload(client, "toy", notebook_bytes(nb)).status_code == 303
+        wait_for(lambda: len(executor.submitted) == 2)
+        executor._futures[executor.submitted[0].job_id][1].set_result(zero_result(executor.submitted[0]))
+        wait_for(lambda: len(site.grading.queue()) == 1)
+    # the lifespan stopped the loop like a dying server: the second job's result comes too late
+    assert executor.stopped
+    executor.finish_all(zero_result)
+    with site.factory() as db:
+        assert [s.state for s in db.scalars(select(Submission).order_by(Submission.id))] == [GRADED, GRADING]
+        assert db.scalar(select(func.count()).select_from(Grade)) == 1
+    second = HeldExecutor()
+    app2 = create_app(site_settings, second)
+    with TestClient(app2):
+        wait_for(lambda: second.submitted)
+        assert [j.job_id for j in second.submitted] == ["submission-2-2"]  # only the unfinished one, second try
+        second.finish_all(zero_result)
+        wait_for(lambda: app2.state.site.grading.queue() == [])
+    with app2.state.site.factory() as db:
+        assert db.scalar(select(func.count()).select_from(Grade)) == 2
+        assert {s.state for s in db.scalars(select(Submission))} == {GRADED}
+
+
+def test_a_broken_executor_future_leaves_the_submission_queued(held_site):
+    app, make_client, executor = held_site
+    client = make_client()
+    set_password(client, people(app, "alice")["alice"])
+    site = app.state.site
+    upload(client, "toy", notebook_bytes(toy_course.blank(site.offered["toy"].spec.folder)))
+    wait_for(lambda: executor.submitted)
+    executor._futures[executor.submitted[0].job_id][1].set_exception(RuntimeError("executor bug"))
+    wait_for(lambda: len(executor.submitted) == 2)  # queued again and handed out again
+    with site.factory() as db:
+        assert db.get(Grade, 1) is None
+
+
+def test_unserved_assignment_stays_queued(held_site):
+    app, make_client, executor = held_site
+    site = app.state.site
+    client = make_client()
+    set_password(client, people(app, "alice")["alice"])
+    upload(client, "toy", notebook_bytes(toy_course.blank(site.offered["toy"].spec.folder)))
+    wait_for(lambda: executor.submitted)
+    with site.factory.begin() as db:
+        db.execute(update(Submission).values(state=QUEUED, assignment="retired"))
+    site.grading.wake()
+    import time
+
+    time.sleep(0.6)
+    assert len(executor.submitted) == 1
+    assert [sid for sid, *_ in site.grading.queue()] == [1]  # the first job is still the executor's
