@@ -50,9 +50,10 @@ serve: $(STAMP) data
 lint: $(STAMP)
 	$(BIN)/ruff check autograder tests benchmarks
 
-# Everyday work: lint and the fast tier (no TensorFlow notebooks, no book build).
+# Everyday work: lint and the fast tier (no TensorFlow notebooks, no book build), on every core
+# (pytest-xdist; --dist loadscope keeps a module's tests, and so its fixtures, on one worker).
 check: lint data
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -m "not slow" -q -n auto --dist loadscope
 
 test: lint data book
 	$(BIN)/python -m pytest
