@@ -29,7 +29,7 @@ LAYERS: list[set[str]] = [
     {"grading.core", "grading.fingerprint"},
     # 7, 8, 9: reports built from Results: shared helpers, the reports, the package's re-exports
     {"report.common"},
-    {"report.csv_export", "report.feedback", "report.gradebook"},
+    {"report.csv_export", "report.feedback", "report.gradebook", "report.nbgrader_course"},
     {"report"},
     # 10, 11: applications over grade(): reference build, a batch's parts, the batch
     {"reference", "batch.worker", "batch.submissions"},
