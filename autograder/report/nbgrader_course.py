@@ -3,7 +3,7 @@
 The output folder becomes formgrader's course root (start Jupyter there):
 
   nbgrader_config.py                            ours while its first line is MARKER: points nbgrader at the
-                                                gradebook, sanitizes the HTML of rendered cells
+                                                gradebook
   source/<assignment>/README.md                 formgrader lists an assignment only when its source folder
                                                 exists; the source notebook itself is never copied here
   submitted/<student>/<assignment>/<nb>.ipynb   the upload as the student sent it (formgrader counts these)
@@ -16,8 +16,9 @@ counts a submission as autograded only when the two agree.
 The autograded notebook goes to students (generate_feedback), so it holds nothing they did not have: it is the
 submission rebuilt by the grader's own ``read`` and ``restore`` steps (the student's solution and extra cells,
 the instructor's locked and test cells with nbgrader's metadata, so formgrader puts the gradebook's points on
-the test cells by grade_id), with every hidden test cut out exactly as the ``explain`` step cuts it, and no
-outputs from the student (their outputs, HTML above all, would run in the instructor's formgrader page). Each
+the test cells by grade_id), with every hidden test cut out exactly as the ``explain`` step cuts it. Nothing
+a student wrote is rendered as HTML in the instructor's formgrader page (which holds the server's token):
+no outputs from the student, and Markdown cells other than the released ones are shown as text. Each
 test cell gets one text output: the autograder's checks with what the student's feedback page shows about
 them (visible checks' messages, hidden checks' fixed codes and hints). An upload the grader rejected becomes
 the released notebook with a note saying why.
@@ -27,6 +28,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import logging
+import re
 import shutil
 from pathlib import Path
 
@@ -74,11 +76,7 @@ def _config_text(out: Path, db_url: str, course_id: str) -> str:
         lines.append("# The gradebook's URL holds a password, so it is not written here: set c.CourseDirectory.db_url yourself.")
     else:
         lines.append(f"c.CourseDirectory.db_url = {db_url!r}")
-    lines += [
-        "# Cells come from students: their Markdown's HTML must not run in the grader's browser.",
-        "c.HTMLExporter.sanitize_html = True",
-        "",
-    ]
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -135,10 +133,30 @@ def check_lines(spec: Assignment, result: Result, grade_id: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _rejected_notebook(spec: Assignment, reasons: list[str]):
+def _released(spec: Assignment):
     from autograder import release
 
-    nb = copy.deepcopy(release.released_notebook(spec.notebook_path, spec.name))
+    try:
+        return release.released_notebook(spec.notebook_path, spec.name)
+    except Exception as exc:  # nbgrader's errors are of many kinds; the instructor needs the file and the cause
+        raise ReportError(f"cannot release {spec.notebook_path} to compare with: {exc.__class__.__name__}: {exc}") from None
+
+
+def _norm(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+def _as_text(markdown: str) -> str:
+    """A student's Markdown shown as text: nbgrader's templates render Markdown cells unsanitized (raw HTML,
+    javascript: links), and formgrader's page holds the server's token. A fence longer than any run of
+    backticks inside cannot be closed by the text, and a fenced block renders everything literally."""
+    longest = max((len(run) for run in re.findall(r"`+", markdown)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"*Markdown written by the student, shown as text:*\n\n{fence}text\n{markdown}\n{fence}"
+
+
+def _rejected_notebook(released, reasons: list[str]):
+    nb = copy.deepcopy(released)
     why = "; ".join(reasons) or "it could not be read"
     note = nbformat.v4.new_markdown_cell(
         "**autograder:** this upload was not graded, so this is the blank released notebook:\n\n```text\n"
@@ -149,16 +167,31 @@ def _rejected_notebook(spec: Assignment, reasons: list[str]):
     return nb
 
 
-def autograded_notebook(spec: Assignment, upload: Path, result: Result, source=None):
-    """The notebook formgrader shows for ``result``: the upload rebuilt as graded, hidden tests cut out."""
+def autograded_notebook(spec: Assignment, upload: Path, result: Result, source=None, released=None):
+    """The notebook formgrader shows for ``result``: the upload rebuilt as graded, hidden tests cut out.
+
+    Markdown cells as released stay Markdown; any other (a student's) is shown as text (see ``_as_text``).
+    """
     source = source if source is not None else spec_mod.read_source(spec)
+    released = released if released is not None else _released(spec)
+    course_text = {_norm(c.source) for c in released.cells if c.cell_type == "markdown"}
     state = pipeline.State(
         spec=spec, submission=Path(upload), label=str(upload), limits=Limits(), source=source, released=None, reference={}
     )
     state = pipeline.read(state)
     if not state.stopped:
         state = pipeline.restore(state)
-    nb = _rejected_notebook(spec, state.reasons) if state.stopped else state.nb
+    if state.stopped:
+        nb = _rejected_notebook(released, state.reasons)
+    else:
+        nb = state.nb
+        for cell in nb.cells:
+            if cell.cell_type == "markdown" and _norm(cell.source) not in course_text:
+                cell.source = _as_text(cell.source)
+            elif cell.cell_type == "raw":  # rendered as is by nbconvert when marked as HTML
+                cell.metadata.pop("format", None)
+                cell.metadata.pop("raw_mimetype", None)
+            cell.pop("attachments", None)  # images a Markdown cell carries: not shown as text anyway
     tests = {g.grade_id for g in spec.groups}
     for cell in nb.cells:
         gid = cells_mod.grade_id(cell)
@@ -242,6 +275,7 @@ def write_course(
         source = spec_mod.read_source(spec)
     except spec_mod.SpecError as exc:
         raise ReportError(str(exc)) from None
+    released = _released(spec) if results else None
     name = notebook_file(spec)
     for student in sorted(results):
         stamp = timestamps.get(student)
@@ -254,5 +288,5 @@ def write_course(
                 raise ReportError(f"cannot create {folder}: {exc.strerror or exc}") from None
             _set_timestamp(folder, stamp)
         _copy_upload(Path(uploads[student]), submitted / name)
-        nb = autograded_notebook(spec, Path(uploads[student]), results[student], source)
+        nb = autograded_notebook(spec, Path(uploads[student]), results[student], source, released)
         _write_if_changed(autograded / name, nbformat.writes(nb) + "\n")

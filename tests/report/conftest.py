@@ -68,6 +68,8 @@ def result_of(toy):
 
 BATCH = Path(__file__).resolve().parent.parent / "batch"
 JANE = "Jane_Doe"  # a Moodle-style upload folder "Jane Doe_4711_assignsubmission_file_" gives this id
+# HTML in a student's Markdown cell that would run in formgrader's page (which holds the server's token)
+EVIL_MARKDOWN = '<img src="x" onerror="document.title=\'pwned\'"><script>document.title="pwned"</script> [x](javascript:void(document.title="pwned"))'
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +99,7 @@ def graded_course(tmp_path_factory):
     for cell in carol.cells:
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "scale":
             cell.source = "def scale(x, a):\n    return a + np.asarray(x, dtype=np.float64)\n"
+    carol.cells.append(nbformat.v4.new_markdown_cell(f"My notes {EVIL_MARKDOWN}"))  # a hostile student's Markdown
     nbformat.write(carol, uploads / "carol_toy.ipynb")
     roster = root / "roster.csv"
     roster.write_text("id,first_name,last_name,email\nbob,Bob,Builder,bob@example.org\nCarol,Carol Ann,King,ck@example.org\ndave,Dave,Quiet,\n")

@@ -142,3 +142,6 @@ def test_a_submission_opens_with_the_autograders_points_on_its_test_cells(formgr
     assert "autograder: 0 / 3 points" in body and "FAILED  scale.visible" in body.replace("\u00a0", " ")
     assert "BEGIN HIDDEN TESTS" not in body and "np.arange(6.0)" not in body
     assert JANE not in body
+    # her own Markdown is shown as text: its HTML and javascript: link do not run in the grader's page
+    assert '<script>document.title="pwned"</script>' in body and page.title() != "pwned"
+    assert page.locator("img[onerror]").count() == 0 and page.locator("a[href^='javascript:' i]").count() == 0

@@ -147,6 +147,9 @@ def test_nbgrader_generate_feedback_works_and_shows_no_hidden_test(graded_course
         assert f"toy(Score:{score}/10.0)" in text, student
         assert _leaks(text, toy, solutions=student == "bob") == [], student
         assert "autograder:" in page  # the check lines reach the student too
+        # a student's Markdown is shown as text: no live tag, attribute or link of hers
+        assert not re.search(r"<img[^>]*onerror|<script>document|href=.javascript:", page, re.I), student
+    assert "&lt;script&gt;document.title=\"pwned\"&lt;/script&gt;" in (course / "feedback" / "carol" / "toy" / "toy.html").read_text()
     assert sorted(p.name for p in (course / "autograder-feedback").iterdir()) == ours  # ours untouched
     assert sorted(p.name for p in (course / "feedback").iterdir()) == sorted(expected)
 
