@@ -125,6 +125,9 @@ class Grade:
     0 for none. An unsandboxed (--unsafe) kernel inherits it."""
     db_url: Optional[str] = None
     """SQLAlchemy URL of the nbgrader gradebook. Default: sqlite in --out."""
+    roster: Optional[Path] = None
+    """CSV of the class (columns id,name,email or id,first_name,last_name,email): the students' names and
+    emails in the gradebook and formgrader. Default: names from the uploads' file names, else the id."""
     unsafe: bool = False
     """Run without the bubblewrap sandbox (only for trusted notebooks)."""
     limits: Limits = dataclasses.field(default_factory=Limits)

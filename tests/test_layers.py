@@ -29,7 +29,7 @@ LAYERS: list[set[str]] = [
     {"grading.core", "grading.fingerprint"},
     # 7, 8, 9: reports built from Results: shared helpers, the reports, the package's re-exports
     {"report.common"},
-    {"report.csv_export", "report.feedback", "report.gradebook"},
+    {"report.csv_export", "report.feedback", "report.gradebook", "report.nbgrader_course"},
     {"report"},
     # 10: applications over grade(): reference build, what an executor runs, a batch's uploads
     {"reference", "executor.job", "batch.submissions"},

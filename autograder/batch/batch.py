@@ -324,19 +324,71 @@ def upload_notes(found: Found) -> list:
     return notes
 
 
-def write_reports(spec, records: dict[str, dict], out: Path, db_url: str, found: Found | None = None) -> None:
-    """Gradebook, CSV, one page per student and the instructor's summary, from all results.
+def lms_name(sub: Submission, assignment: str) -> str:
+    """The student as the upload's path names them, before the id was cleaned: 'Jane Doe' from Moodle's
+    'Jane Doe_123_assignsubmission_file_/x.ipynb', 'doejane' from Canvas's 'doejane_12_34_x.ipynb'."""
+    import re
+    from pathlib import PurePosixPath
+
+    from autograder.batch.submissions import _parse_name
+
+    origin, file = str(sub.origin), sub.file
+    zip_label = f"{Path(origin).name}:"
+    if origin.lower().endswith(".zip") and file.startswith(zip_label):
+        rel = file[len(zip_label):]
+    elif file.startswith(origin.rstrip("/") + "/"):
+        rel = file[len(origin.rstrip("/")) + 1:]
+    else:
+        rel = Path(file).name
+    parts = PurePosixPath(rel).parts or (sub.student,)
+    # as submissions.discover reads them: a top-level file by its name, a folder by its name up to '_<digit>'
+    return _parse_name(parts[0], assignment)[0] if len(parts) == 1 else re.split(r"_\d", parts[0])[0]
+
+
+def roster_by_student(roster: dict, students) -> dict:
+    """A roster keyed by the batch's ids: a roster id matches ignoring case and the cleaning of ids; roster
+    students without an upload get their cleaned id (the one an upload of theirs would get)."""
+    from autograder.batch.submissions import safe_id
+
+    by_key = {s.casefold(): s for s in students}
+    keyed = {}
+    for rid, person in roster.items():
+        keyed[by_key.get(rid.casefold()) or by_key.get(safe_id(rid).casefold()) or safe_id(rid)] = person
+    return keyed
+
+
+def write_reports(
+    spec, records: dict[str, dict], out: Path, db_url: str, found: Found | None = None, roster: dict | None = None
+) -> None:
+    """Gradebook, nbgrader's course folder, CSV, one page per student and the instructor's summary, from all results.
 
     The summary holds tampering notes: it sits beside the feedback folder, not in it, so that folder can be
     sent to students as it is. Uploads that are not notebooks get a short page and a row without scores;
-    they stay out of the gradebook and the statistics.
+    they stay out of the gradebook and the statistics. ``roster`` (``gradebook.read_roster``) names the
+    students; without it, names come from the uploads' paths where they hold one, else the id is shown.
     """
+    import logging
+
     from autograder.grading import reference_store
-    from autograder.report import csv_export, feedback, gradebook
+    from autograder.report import csv_export, feedback, gradebook, nbgrader_course
 
     problems = {s.student: s for s in (found.not_notebooks if found else []) if s.student in records}
     results = {student: Result.from_dict(rec["result"]) for student, rec in records.items()}
-    gradebook.write_gradebook(db_url, spec, {s: r for s, r in results.items() if s not in problems})
+    graded = {s: r for s, r in results.items() if s not in problems}
+    people = roster_by_student(roster, graded) if roster is not None else None
+    if people is not None and set(graded) - set(people):
+        unlisted = sorted(set(graded) - set(people))
+        logging.getLogger(__name__).warning(
+            "%d students are not in the roster (their id is shown as name): %s", len(unlisted), ", ".join(unlisted[:20])
+        )
+    uploads = {s.student: s.path for s in (found.notebooks if found else []) if s.student in graded and s.path is not None}
+    guessed = {}
+    for sub in found.notebooks if found else []:
+        person = gradebook.person_from_name(lms_name(sub, spec.name)) if not sub.note else None
+        if person is not None:
+            guessed[sub.student] = person
+    stamps = gradebook.write_gradebook(db_url, spec, graded, roster=people, guessed=guessed)
+    nbgrader_course.write_course(out, spec, {s: graded[s] for s in uploads}, uploads, stamps, db_url=db_url)
     csv_export.write_grades_csv(out / GRADES_CSV, spec, results, unscored=set(problems))
     ref_values = reference_store.load(spec)
     fb_dir = out / FEEDBACK
@@ -417,6 +469,11 @@ def run(cfg: config.Grade) -> int:
     # Errors here are AutograderErrors (GradingSetupError, SandboxUnavailable, OutputError, SubmissionError,
     # UsageError): cli.main prints them once and exits with their code.
     spec = core.load_assignment(cfg.assignment)
+    roster = None
+    if cfg.roster is not None:  # read before grading: a broken roster must not cost a class's grading time
+        from autograder.report import gradebook
+
+        roster = gradebook.read_roster(cfg.roster)
     if not cfg.unsafe:
         from autograder.grading import sandbox
 
@@ -472,7 +529,7 @@ def run(cfg: config.Grade) -> int:
     from autograder.report import ReportError
 
     try:
-        write_reports(spec, records, out, db_url, found)
+        write_reports(spec, records, out, db_url, found, roster)
     except ReportError as exc:
         raise ReportError(f"the results are in {results_dir}, but the reports failed: {exc}") from exc
     scored = [rec["result"]["score"] for s, rec in records.items() if s in {n.student for n in found.notebooks}]

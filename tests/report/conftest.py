@@ -62,3 +62,58 @@ def make_result(
 def result_of(toy):
     """make_result bound to the toy spec."""
     return lambda failed=None, **kw: make_result(toy, failed, **kw)
+
+
+# ------------------------------------------------------------------ a toy class graded by `autograder grade`
+
+BATCH = Path(__file__).resolve().parent.parent / "batch"
+JANE = "Jane_Doe"  # a Moodle-style upload folder "Jane Doe_4711_assignsubmission_file_" gives this id
+# HTML in a student's Markdown cell that would run in formgrader's page (which holds the server's token)
+EVIL_MARKDOWN = '<img src="x" onerror="document.title=\'pwned\'"><script>document.title="pwned"</script> [x](javascript:void(document.title="pwned"))'
+
+
+@pytest.fixture(scope="session")
+def graded_course(tmp_path_factory):
+    """A toy class graded by the real CLI with a roster, into ``out`` (formgrader's course root).
+
+    Jane sends a solved notebook in a Moodle-style folder (name from the folder, not in the roster), bob a
+    blank one, carol one whose ``scale`` is wrong; the roster names bob and carol and lists dave, who sent
+    nothing. After grading, the instructor sets a due date in the gradebook (as formgrader does) and the
+    class is graded again, unchanged: the reports are rewritten over the first ones.
+    """
+    import subprocess
+    import sys
+
+    import nbformat
+
+    sys.path.insert(0, str(BATCH))
+    import toy_course
+
+    root = tmp_path_factory.mktemp("formgrader")
+    toy_dir = toy_course.make_toy(root)
+    uploads = root / "uploads"
+    (uploads / "Jane Doe_4711_assignsubmission_file_").mkdir(parents=True)
+    nbformat.write(toy_course.solved(toy_dir), uploads / "Jane Doe_4711_assignsubmission_file_" / "toy.ipynb")
+    nbformat.write(toy_course.blank(toy_dir), uploads / "bob.ipynb")
+    carol = toy_course.solved(toy_dir)
+    for cell in carol.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "scale":
+            cell.source = "def scale(x, a):\n    return a + np.asarray(x, dtype=np.float64)\n"
+    carol.cells.append(nbformat.v4.new_markdown_cell(f"My notes {EVIL_MARKDOWN}"))  # a hostile student's Markdown
+    nbformat.write(carol, uploads / "carol_toy.ipynb")
+    roster = root / "roster.csv"
+    roster.write_text("id,first_name,last_name,email\nbob,Bob,Builder,bob@example.org\nCarol,Carol Ann,King,ck@example.org\ndave,Dave,Quiet,\n")
+    out = root / "out"
+    cmd = toy_course.grade_cmd(toy_dir, uploads, out=out, extra=["--unsafe", "--workers", "2", "--roster", str(roster)])
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stdout + first.stderr
+    import datetime as dt
+
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}", course_id="course") as gb:
+        gb.update_or_create_assignment("toy", duedate=dt.datetime(2031, 5, 17, 12, 0))
+        gb.engine.dispose()
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    return {"root": root, "toy": toy_dir, "out": out, "uploads": uploads, "log": first.stdout + first.stderr + again.stdout + again.stderr}

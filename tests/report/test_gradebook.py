@@ -11,6 +11,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder.report import ReportError, write_gradebook
+from autograder.report.gradebook import Person, RosterError, person_from_name, read_roster
 
 NBGRADER = Path(sys.executable).parent / "nbgrader"
 
@@ -154,3 +155,88 @@ def test_a_new_gradebook_carries_nbgrader_schema_revision(tmp_path, toy, result_
     with sqlite3.connect(tmp_path / "gb.db") as conn:
         stamped = conn.execute("SELECT version_num FROM alembic_version").fetchall()
     assert stamped == [(gradebook_schema.alembic_head(),)]
+
+
+# ------------------------------------------------------------------------------------- names and the roster
+
+
+def _people(db: str) -> dict[str, tuple]:
+    with Gradebook(db, course_id="course") as gb:
+        people = {s.id: (s.first_name, s.last_name, s.email) for s in gb.students}
+        gb.engine.dispose()
+    return people
+
+
+@pytest.mark.parametrize("text", [
+    "id,name,email\nalice,Alice Liddell,alice@example.org\nbob,\"Builder, Bob\",\ncarol,Carol,\n",
+    "\ufeffID, First Name ,Last_Name,Email\nalice,Alice,Liddell,alice@example.org\nbob,Bob,Builder,\ncarol,,Carol,\n",
+])
+def test_a_roster_of_either_shape_names_the_students(tmp_path, text):
+    path = tmp_path / "roster.csv"
+    path.write_text(text, encoding="utf-8")
+    people = read_roster(path)
+    assert people == {
+        "alice": Person("Alice", "Liddell", "alice@example.org"),
+        "bob": Person("Bob", "Builder", None),
+        "carol": Person(None, "Carol", None),
+    }
+
+
+@pytest.mark.parametrize("text, message", [
+    ("id,email\nalice,a@b.org\n", "header must name"),
+    ("name,email\nAlice,a@b.org\n", "header must name"),
+    ("id,name\nalice,Alice A\nALICE,Alice B\n", "line 3: the id 'ALICE' is also on line 2"),
+    ("id,name,email\nalice,Alice A,not-an-address\n", "line 2: 'not-an-address' is not an email"),
+    ("id,name\n,Nobody\n", "line 2: no id"),
+    ("", "empty"),
+])
+def test_a_broken_roster_is_a_usage_error_naming_the_line(tmp_path, text, message):
+    path = tmp_path / "roster.csv"
+    path.write_text(text)
+    with pytest.raises(RosterError, match=message) as info:
+        read_roster(path)
+    assert info.value.exit_code == 2 and str(path) in str(info.value)
+
+
+def test_names_roster_first_then_guessed_then_the_id_never_none(tmp_path, toy, result_of):
+    db = f"sqlite:///{tmp_path / 'gb.db'}"
+    write_gradebook(
+        db, toy, {"alice": result_of(), "Jane_Doe": result_of(), "s123@uni.example": result_of()},
+        roster={"alice": Person("Alice", "Liddell", "alice@example.org"), "dave": Person("Dave", "Quiet", None)},
+        guessed={"Jane_Doe": Person("Jane", "Doe"), "alice": Person("Wrong", "Guess")},
+    )
+    assert _people(db) == {
+        "alice": ("Alice", "Liddell", "alice@example.org"),
+        "Jane_Doe": ("Jane", "Doe", None),
+        "s123@uni.example": ("", "s123@uni.example", "s123@uni.example"),  # formgrader shows "s123@uni.example, "
+        "dave": ("Dave", "Quiet", None),  # on the roster, no upload
+    }
+    with Gradebook(db, course_id="course") as gb:  # dave has no submission: nbgrader export lists him with none
+        assert sorted(s.student.id for s in gb.assignment_submissions("toy")) == ["Jane_Doe", "alice", "s123@uni.example"]
+        gb.engine.dispose()
+
+
+def test_names_typed_in_formgrader_stay_unless_a_roster_says_otherwise(tmp_path, toy, result_of):
+    db = f"sqlite:///{tmp_path / 'gb.db'}"
+    write_gradebook(db, toy, {"Jane_Doe": result_of(), "bob": result_of()}, guessed={"Jane_Doe": Person("Jane", "Doe")})
+    with Gradebook(db, course_id="course") as gb:
+        gb.update_or_create_student("Jane_Doe", first_name="Janet", last_name="Doe-Smith")
+        gb.update_or_create_student("bob", first_name="Bob", last_name="Builder")
+        gb.engine.dispose()
+    write_gradebook(db, toy, {"Jane_Doe": result_of(), "bob": result_of()}, guessed={"Jane_Doe": Person("Jane", "Doe")})
+    assert _people(db)["Jane_Doe"] == ("Janet", "Doe-Smith", None)
+    assert _people(db)["bob"] == ("Bob", "Builder", None)
+    write_gradebook(db, toy, {"bob": result_of()}, roster={"bob": Person("Robert", "Builder", "rb@example.org")})
+    assert _people(db)["bob"] == ("Robert", "Builder", "rb@example.org")
+
+
+@pytest.mark.parametrize("name, person", [
+    ("Jane Doe", Person("Jane", "Doe")),
+    ("  Anna   Maria van Berg ", Person("Anna Maria van", "Berg")),
+    ("Doe, Jane", Person("Jane", "Doe")),
+    ("doejane", None),
+    ("Doe,", None),
+])
+def test_a_name_from_an_upload_is_split_only_when_it_has_parts(name, person):
+    assert person_from_name(name) == person
+
