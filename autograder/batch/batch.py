@@ -56,9 +56,11 @@ NEW = "new"
 #   autograder-feedback/<student>.html   one page per student (the folder can be sent as it is)
 #   autograder-summary.html              the instructor's page (tampering notes: never for students)
 #   gradebook.db                         nbgrader's gradebook, shared with nbgrader on purpose
-# nbgrader's own tools, run in the same folder, write grades.csv (nbgrader export), feedback/, autograded/,
-# submitted/, release/, source/ and nbgrader_config.py: none of those names is ours, so neither side
-# overwrites the other.
+#   nbgrader_config.py, source/<a>/, submitted/<s>/<a>/, autograded/<s>/<a>/
+#                                        the course layout formgrader reads (report/nbgrader_course.py)
+# nbgrader's own tools, run in the same folder, write grades.csv (nbgrader export) and feedback/ (generate
+# feedback): names that are not ours, so neither side overwrites the other. Formgrader's own autograde
+# button would rewrite autograded/ with nbgrader's pipeline; the source folder's README says not to use it.
 
 MARKER = "autograder.json"
 RESULTS = "results"

@@ -101,7 +101,8 @@ def test_nbgrader_export_in_the_output_folder_and_our_rerun_leave_each_other_alo
     again = grade(course["toy"], course["subs"], cwd=course["root"])
     assert again.returncode == 0, again.stderr[-3000:]
     assert (out / "grades.csv").read_text() == theirs
-    assert {p.name for p in out.iterdir()} & NBGRADER_NAMES == {"grades.csv"}  # nbgrader's only, and its own
+    # nbgrader's export wrote grades.csv; we wrote the course layout formgrader reads (never a file nbgrader writes)
+    assert {p.name for p in out.iterdir()} & NBGRADER_NAMES == {"grades.csv", "nbgrader_config.py", "source", "submitted", "autograded"}
     from autograder.batch import batch
 
     assert (batch.MARKER, batch.GRADES_CSV, batch.SUMMARY, batch.FEEDBACK) == (MARKER, GRADES_CSV, SUMMARY, FEEDBACK)
