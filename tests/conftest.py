@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-TOY = Path(__file__).resolve().parent / "fixtures" / "toy"
+from tests.toy_course import TOY
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 from autograder import gradebook_schema, release
-
-TOY = Path(__file__).resolve().parent / "fixtures" / "toy"
+from tests.toy_course import TOY
 
 
 def test_new_database_gets_nbgrader_tables_and_the_revision_alembic_reports(tmp_path, monkeypatch):

@@ -8,8 +8,7 @@ import nbformat
 import pytest
 
 from autograder import cli, course, release
-
-TOY = Path(__file__).resolve().parent / "fixtures" / "toy"
+from tests.toy_course import TOY
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,9 @@ import pytest
 
 from autograder import course, reference
 from autograder.grading import core, pipeline, spec
+from tests.toy_course import TOY
 
 HERE = Path(__file__).resolve().parent
-TOY = HERE.parent / "fixtures" / "toy"
 
 
 @dataclasses.dataclass(frozen=True)

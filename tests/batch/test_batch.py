@@ -15,9 +15,9 @@ import zipfile
 
 import nbformat
 import pytest
-import toy_course
 
 from autograder import course
+from tests import toy_course
 
 pytestmark = pytest.mark.timeout(600)
 

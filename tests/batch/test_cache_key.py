@@ -10,10 +10,10 @@ import subprocess
 
 import nbformat
 import pytest
-from toy_course import blank, grade_cmd, make_toy, solved
 
 from autograder import config
 from autograder.grading import spec as spec_mod
+from tests.toy_course import blank, grade_cmd, make_toy, solved
 
 pytestmark = pytest.mark.timeout(600)
 

@@ -13,9 +13,9 @@ import subprocess
 
 import nbformat
 import pytest
-import toy_course
 
 from autograder.grading import sandbox
+from tests import toy_course
 
 pytestmark = [
     pytest.mark.slow,  # a sandboxed batch and a grade-one: half a minute

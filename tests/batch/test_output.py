@@ -8,7 +8,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from toy_course import AUTOGRADER, copy_as, make_toy, solved
+
+from tests.toy_course import AUTOGRADER, copy_as, make_toy, solved
 
 # the layout of the output folder (autograder/batch/batch.py), spelled out so that a rename shows here
 MARKER, GRADES_CSV, SUMMARY, FEEDBACK = "autograder.json", "autograder-grades.csv", "autograder-summary.html", "autograder-feedback"

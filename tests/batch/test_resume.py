@@ -15,9 +15,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import toy_course
 
 from autograder.grading import leftovers
+from tests import processes, toy_course
 
 # Each run starts a worker and a kernel per submission (~5 s on an idle machine): minutes in all.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -83,11 +83,11 @@ def test_killed_batch_resumes_and_force_regrades(toy_dir, tmp_path):
         while len(stamps(results)) < 2 or not work_folders(tree):
             assert proc.poll() is None, "the batch ended before it could be killed"
             assert time.monotonic() < deadline, "no result appeared in time"
-            tree |= set(toy_course.descendants(proc.pid))
+            tree |= set(processes.descendants(proc.pid))
             time.sleep(0.05)
     finally:
-        tree |= set(toy_course.descendants(proc.pid))
-        toy_course.kill_tree(proc)
+        tree |= set(processes.descendants(proc.pid))
+        processes.kill_tree(proc)
     before = stamps(results)
     assert 2 <= len(before) < len(STUDENTS), before
     assert not (out / "autograder-grades.csv").exists()  # the reports come at the end, which was never reached
@@ -157,7 +157,7 @@ def test_ctrl_c_stops_the_batch_soon_and_cleanly(toy_dir, tmp_path):
             pytest.fail("the batch was still running 60 s after Ctrl-C")
     finally:
         if proc.poll() is None:
-            toy_course.kill_tree(proc)
+            processes.kill_tree(proc)
     assert proc.returncode != 0
     assert "Traceback" not in err
     # at most the submission in flight was finished; nothing queued was started

@@ -9,9 +9,9 @@ import sys
 
 import nbformat
 import pytest
-from toy_course import blank, grade_cmd, make_toy, solved
 
 from autograder.grading import sandbox
+from tests.toy_course import blank, grade_cmd, make_toy, solved
 
 pytestmark = pytest.mark.timeout(600)
 

@@ -9,8 +9,7 @@ import pytest
 
 from autograder.executor import Job, LocalExecutor, State
 from autograder.grading.limits import Limits
-from tests.batch.toy_course import make_toy, solved
-from tests.grading.toy_helpers import replaced
+from tests.toy_course import make_toy, replaced, solved
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from toy_helpers import FAST
 
 from autograder import reference, release
 from autograder.grading import core, spec
-
-TOY = Path(__file__).resolve().parent.parent / "fixtures" / "toy"
+from tests import toy_course
+from tests.toy_course import FAST, TOY
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +43,9 @@ def grade(toy):
         return core.grade(nb, toy, **kw)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def solved(source_nb, released_nb):
+    """The released notebook with the solutions filled in: what an honest, correct student hands in."""
+    return toy_course.fill_in(released_nb, source_nb)

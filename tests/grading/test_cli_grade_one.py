@@ -5,10 +5,10 @@ import json
 
 import nbformat
 import pytest
-from toy_helpers import replaced
 
 from autograder import cli
 from autograder.grading import sandbox
+from tests.toy_course import replaced
 
 WRONG_COUNT = "def count_positive(x):\n    return 0\n"
 

@@ -7,13 +7,11 @@ comes from a second run without hidden tests (pipeline step ``explain``), or fro
 """
 from __future__ import annotations
 
-import copy
-
 import pytest
-from toy_helpers import FAST, cell_index, replaced
 
 from autograder.grading.result import Code
 from autograder.report import csv_export, feedback
+from tests.toy_course import FAST, replaced
 
 # Pieces of the toy's hidden tests: inputs that appear nowhere in the released notebook.
 SECRETS = ("arange", "reshape(2", "linspace", "2000, 7", "ones((4", "draw_rates(3", "scale.hidden_shape'")
@@ -56,12 +54,6 @@ ATTACKS = {
 }
 
 
-@pytest.fixture(scope="module")
-def solved(source_nb, released_nb):
-    nb = copy.deepcopy(released_nb)
-    for gid in ("scale", "draw_rates", "count_positive"):
-        nb.cells[cell_index(nb, gid)].source = source_nb.cells[cell_index(source_nb, gid)].source
-    return nb
 
 
 def attack(solved, body: str):

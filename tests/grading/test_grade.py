@@ -6,23 +6,15 @@ import json
 
 import nbformat
 import pytest
-from toy_helpers import FAST, cell_index, replaced, with_extra
 
 from autograder import config
 from autograder.grading import core, pipeline
 from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, Code, Result, Why
+from tests.toy_course import FAST, cell_index, replaced, with_extra
 
-SOLUTIONS = ("scale", "draw_rates", "count_positive")
 WRONG_SCALE = "def scale(x, a):\n    return a * np.asarray(x, dtype=np.float64) + 1.0\n"
 
 
-@pytest.fixture(scope="session")
-def solved(source_nb, released_nb):
-    """The released notebook with the solutions filled in: what an honest, correct student hands in."""
-    nb = copy.deepcopy(released_nb)
-    for gid in SOLUTIONS:
-        nb.cells[cell_index(nb, gid)].source = source_nb.cells[cell_index(source_nb, gid)].source
-    return nb
 
 
 def scores(result: Result) -> dict[str, float]:

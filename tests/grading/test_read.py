@@ -6,26 +6,15 @@ the code earned.
 """
 from __future__ import annotations
 
-import copy
 import json
 import math
 
 import nbformat
 import pytest
-from toy_helpers import FAST, cell_index, with_extra
 
 from autograder.grading import core, pipeline
 from autograder.grading.result import GRADED
-
-SOLUTIONS = ("scale", "draw_rates", "count_positive")
-
-
-@pytest.fixture(scope="module")
-def solved(source_nb, released_nb):
-    nb = copy.deepcopy(released_nb)
-    for gid in SOLUTIONS:
-        nb.cells[cell_index(nb, gid)].source = source_nb.cells[cell_index(source_nb, gid)].source
-    return nb
+from tests.toy_course import FAST, cell_index, with_extra
 
 
 def malformed(solved) -> dict:

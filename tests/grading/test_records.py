@@ -1,15 +1,14 @@
 """Reading records: only instructor test cells, only their group's names; bad payloads fail one check."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import nbformat
 import numpy as np
 import pytest
 
 from autograder.grading import records, spec
+from tests import toy_course
 
-TOY = spec.load(Path(__file__).resolve().parent.parent / "fixtures" / "toy")
+TOY = spec.load(toy_course.TOY)
 ENC = {"type": "array", "kind": "float", "dtype": "float64", "shape": [2], "data": [3.0, 6.0]}
 
 

@@ -5,10 +5,10 @@ import dataclasses
 import json
 
 import nbformat
-from toy_helpers import FAST
 
 from autograder import course
 from autograder.grading import runner
+from tests.toy_course import FAST
 
 
 def nb_of(*sources):

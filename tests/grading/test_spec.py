@@ -5,11 +5,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from toy_helpers import cell_index
 
 from autograder.grading import spec
-
-TOY = Path(__file__).resolve().parent.parent / "fixtures" / "toy"
+from tests.toy_course import TOY, cell_index
 
 
 def edit(folder: Path, old: str, new: str) -> None:

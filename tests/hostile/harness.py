@@ -3,7 +3,6 @@ an instructor would make afterwards (files left unchanged, no sandbox process le
 from __future__ import annotations
 
 import contextlib
-import copy
 import hashlib
 import http.server
 import json
@@ -187,16 +186,3 @@ def guarded_files(spec) -> list[Path]:
     return paths + ([release] if release.is_dir() else [])
 
 
-def solved(released, source):
-    """The released notebook with the source's answers pasted into its solution cells (a model student)."""
-    answers = {
-        c.metadata["nbgrader"]["grade_id"]: c.source
-        for c in source.cells
-        if c.get("metadata", {}).get("nbgrader", {}).get("solution")
-    }
-    nb = copy.deepcopy(released)
-    for cell in nb.cells:
-        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if gid in answers:
-            cell.source = answers[gid]
-    return nb

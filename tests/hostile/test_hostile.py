@@ -18,16 +18,16 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent / "batch")]
+sys.path.insert(0, str(HERE))
 import attacks  # noqa: E402
 import harness  # noqa: E402
-import toy_course  # noqa: E402
 
 from autograder import course  # noqa: E402
 from autograder.batch.batch import GRADEBOOK, GRADES_CSV, RESULTS  # noqa: E402
 from autograder.grading import core, pipeline, records, sandbox  # noqa: E402
 from autograder.grading.limits import Limits  # noqa: E402
 from autograder.grading.result import Code  # noqa: E402
+from tests import toy_course  # noqa: E402
 
 pytestmark = pytest.mark.timeout(600)
 

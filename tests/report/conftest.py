@@ -1,14 +1,11 @@
 """Hand-made Results for the toy assignment: the report layer is tested without running any notebook."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from autograder.grading import spec as spec_mod
 from autograder.grading.result import GRADED, CheckResult, Code, GroupResult, Result
-
-TOY = Path(__file__).resolve().parent.parent / "fixtures" / "toy"
+from tests.toy_course import TOY
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +63,6 @@ def result_of(toy):
 
 # ------------------------------------------------------------------ a toy class graded by `autograder grade`
 
-BATCH = Path(__file__).resolve().parent.parent / "batch"
 JANE = "Jane_Doe"  # a Moodle-style upload folder "Jane Doe_4711_assignsubmission_file_" gives this id
 # HTML in a student's Markdown cell that would run in formgrader's page (which holds the server's token)
 EVIL_MARKDOWN = '<img src="x" onerror="document.title=\'pwned\'"><script>document.title="pwned"</script> [x](javascript:void(document.title="pwned"))'
@@ -82,12 +78,10 @@ def graded_course(tmp_path_factory):
     class is graded again, unchanged: the reports are rewritten over the first ones.
     """
     import subprocess
-    import sys
 
     import nbformat
 
-    sys.path.insert(0, str(BATCH))
-    import toy_course
+    from tests import toy_course
 
     root = tmp_path_factory.mktemp("formgrader")
     toy_dir = toy_course.make_toy(root)

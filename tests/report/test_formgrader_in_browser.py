@@ -17,7 +17,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import JANE
+
+from tests.report.conftest import JANE
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import JANE, TOY
 from nbgrader.api import Gradebook
 
 from autograder.grading import pipeline
 from autograder.grading import spec as spec_mod
 from autograder.report import nbgrader_course, write_gradebook
+from tests.report.conftest import JANE, TOY
 
 NBGRADER = Path(sys.executable).parent / "nbgrader"
 STUDENTS = ["Jane_Doe", "bob", "carol"]
@@ -180,12 +180,7 @@ def test_nbgrader_api_sees_the_assignment_its_submissions_and_names(graded_cours
 @pytest.fixture
 def course(tmp_path, toy, result_of):
     """Hand-made results for two students and their uploads, written once."""
-    import sys as _sys
-
-    from conftest import BATCH
-
-    _sys.path.insert(0, str(BATCH))
-    import toy_course
+    from tests import toy_course
 
     uploads = tmp_path / "uploads"
     uploads.mkdir()

@@ -7,18 +7,15 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
 import nbformat
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "batch"))
-import toy_course  # noqa: E402
-
 from autograder import course  # noqa: E402
 from autograder.site import accounts  # noqa: E402
+from tests import toy_course
 
 PASSWORD = "correct horse battery"
 

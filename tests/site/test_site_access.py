@@ -11,8 +11,6 @@ import zipfile
 import nbformat
 import numpy as np
 import pytest
-import toy_course
-from conftest import csrf_of, make_course, notebook_bytes, people, set_password, upload, wait_for, wrong
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
@@ -22,6 +20,8 @@ from autograder.site import accounts
 from autograder.site.app import create_app
 from autograder.site.models import Submission, User
 from autograder.site.settings import SiteSettings
+from tests import toy_course
+from tests.site.conftest import csrf_of, make_course, notebook_bytes, people, set_password, upload, wait_for, wrong
 
 
 @pytest.fixture(scope="module")

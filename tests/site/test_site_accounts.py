@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import PASSWORD, csrf_of, people, set_password, sign_in
 from sqlalchemy import update
 
 from autograder import cli
 from autograder.site import accounts, security
 from autograder.site.models import SigninLink, User
+from tests.site.conftest import PASSWORD, csrf_of, people, set_password, sign_in
 
 
 def test_sign_in_link_works_once(held_site):

@@ -7,11 +7,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import toy_course
-from conftest import PASSWORD, free_port, make_course, notebook_bytes, start_server, wrong
 
 from autograder.site import accounts
 from autograder.site.models import default_url, open_db
+from tests import processes, toy_course
+from tests.site.conftest import PASSWORD, free_port, make_course, notebook_bytes, start_server, wrong
 
 CHROMIUM = Path("/usr/bin/chromium")
 # A real server and worker grade two toy notebooks.
@@ -78,4 +78,4 @@ def test_student_submits_in_the_browser_and_sees_feedback(tmp_path, browser_page
         scores = sorted(rows.nth(i).locator("td").nth(4).inner_text() for i in range(2))
         assert scores == ["10 / 10", "7 / 10"]
     finally:
-        toy_course.kill_tree(server)
+        processes.kill_tree(server)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-import toy_course
-from conftest import HeldExecutor, notebook_bytes, people, set_password, upload, wait_for, zero_result
 from sqlalchemy import func, select, update
 from starlette.testclient import TestClient
 
 from autograder.site.app import create_app
 from autograder.site.models import GRADED, GRADING, QUEUED, Grade, Submission
+from tests import toy_course
+from tests.site.conftest import HeldExecutor, notebook_bytes, people, set_password, upload, wait_for, zero_result
 
 
 def state_on_page(client, url: str) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import nbformat
 import pytest
-import toy_course
-from conftest import free_port, make_course, notebook_bytes, start_server, wait_for, wrong
 from sqlalchemy import func, select
 
 from autograder.site import accounts, client
 from autograder.site.models import GRADED, Grade, Submission, default_url, open_db
+from tests import processes, toy_course
+from tests.site.conftest import free_port, make_course, notebook_bytes, start_server, wait_for, wrong
 
 # Real workers grade four toy notebooks, one at a time, across two server processes.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -43,7 +43,7 @@ def test_sigkill_and_restart_loses_nothing_and_grades_nothing_twice(tmp_path):
         # kill while the first is running (or just graded) and the others wait
         wait_for(lambda: client.status(url, token, ids[0])["state"] in ("running", "graded"), timeout=120, step=0.2)
     finally:
-        toy_course.kill_tree(server)
+        processes.kill_tree(server)
     with factory() as db:
         before = {g.submission_id: g.graded_at for g in db.scalars(select(Grade))}
         assert db.scalar(select(func.count(Submission.id))) == 4
@@ -57,7 +57,7 @@ def test_sigkill_and_restart_loses_nothing_and_grades_nothing_twice(tmp_path):
         again = client.submit(files[0], "toy", url, token)
         assert again["id"] == ids[0] and again["new"] is False
     finally:
-        toy_course.kill_tree(server)
+        processes.kill_tree(server)
     assert scores == [10, 7, 0, 10]
     with factory() as db:
         grades = {g.submission_id: g.graded_at for g in db.scalars(select(Grade))}

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-import toy_course
-from conftest import csrf_of, notebook_bytes, people, set_password, upload, wait_for
 from sqlalchemy import func, select
 
 from autograder import course
 from autograder.site.models import Submission
 from autograder.site.storage import blob_path
+from tests import toy_course
+from tests.site.conftest import csrf_of, notebook_bytes, people, set_password, upload, wait_for
 
 
 @pytest.fixture
