@@ -42,7 +42,7 @@ def counted_results(factory: sessionmaker, course: CourseRules, assignment: str)
     with factory() as db:
         found = standings(db, course, assignment=assignment)
         ids = [s.counted.submission_id for s in found.values()]
-        stored = dict(db.execute(select(Grade.submission_id, Grade.result_json).where(Grade.submission_id.in_(ids)))) if ids else {}
+        stored = {sid: rj for sid, rj in db.execute(select(Grade.submission_id, Grade.result_json).where(Grade.submission_id.in_(ids)))} if ids else {}
     results, how = {}, {}
     for st in found.values():
         g = st.counted
