@@ -84,11 +84,14 @@ def submissions_over_time(times: list[dt.datetime], late: list[bool], deadline: 
             ons = [on.get(k, 0) for k in keys]
             ax.bar(xs, ons, width=width, color=ACCENT, label="on time")
             ax.bar(xs, [off.get(k, 0) for k in keys], width=width, bottom=ons, color=LATE, label="late")
+            tallest = max(a + b for a, b in zip(ons, [off.get(k, 0) for k in keys], strict=True))
+            ax.set_ylim(0, tallest * 1.35 + 0.5)  # room for the legend above the bars
+            ax.set_xlim(mdates.date2num(keys[0] - step), mdates.date2num(keys[-1] + 2 * step))
             if deadline is not None:
                 ax.axvline(mdates.date2num(deadline.replace(tzinfo=None)), color=LATE, linestyle="--", linewidth=1.2, label="deadline")
             ax.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d %H:%M" if hourly else "%m-%d"))
-            ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=8))
-            ax.legend(frameon=False)
+            ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=2, maxticks=5))
+            ax.legend(frameon=False, ncols=3, loc="upper left")
         ax.yaxis.get_major_locator().set_params(integer=True)
         ax.set_ylabel("submissions")
         ax.set_title(f"Submissions over time ({len(times)})")
