@@ -40,7 +40,7 @@ def _dispatch(cmd) -> int:
         from autograder.batch import batch
 
         return batch.run(cmd)
-    if isinstance(cmd, (config.Serve, config.Roster, config.Instructor)):
+    if isinstance(cmd, (config.Serve, config.Roster, config.Instructor, config.ExtensionCmd)):
         from autograder.site import commands
 
         return commands.run(cmd)

@@ -250,6 +250,51 @@ class Instructor:
 
 
 @dataclasses.dataclass
+class ExtensionGrant:
+    """Give a student a later deadline for one assignment (a hard deadline moves by as much)."""
+
+    login: Positional[str]
+    assignment: Positional[str]
+    until: Optional[str] = None
+    """The new deadline: a time of the course's zone (2025-03-20T23:59) or one with an offset (...+01:00)."""
+    days: Optional[float] = None
+    """Instead of --until: this many days after the assignment's deadline (on the course's wall clock)."""
+    site: SiteFiles = dataclasses.field(default_factory=SiteFiles)
+    source_dir: Path = course.SOURCE_DIR
+    """The instructor's assignments; the rules are in its course.toml."""
+
+
+@dataclasses.dataclass
+class ExtensionRevoke:
+    """Remove a student's extension: the course's deadline applies again."""
+
+    login: Positional[str]
+    assignment: Positional[str]
+    site: SiteFiles = dataclasses.field(default_factory=SiteFiles)
+    source_dir: Path = course.SOURCE_DIR
+
+
+@dataclasses.dataclass
+class ExtensionList:
+    """List the extensions (student, assignment, deadline in the course's zone, granted by)."""
+
+    assignment: Optional[str] = None
+    site: SiteFiles = dataclasses.field(default_factory=SiteFiles)
+    source_dir: Path = course.SOURCE_DIR
+
+
+@dataclasses.dataclass
+class ExtensionCmd:
+    """Per-student extensions of the course site's deadlines."""
+
+    action: Union[
+        Annotated[ExtensionGrant, tyro.conf.subcommand("grant")],
+        Annotated[ExtensionRevoke, tyro.conf.subcommand("revoke")],
+        Annotated[ExtensionList, tyro.conf.subcommand("list")],
+    ]
+
+
+@dataclasses.dataclass
 class Submit:
     """Submit a notebook to the course site (token from your account page)."""
 
@@ -274,5 +319,6 @@ Command = Union[
     Annotated[Serve, tyro.conf.subcommand("serve")],
     Annotated[Roster, tyro.conf.subcommand("roster")],
     Annotated[Instructor, tyro.conf.subcommand("instructor")],
+    Annotated[ExtensionCmd, tyro.conf.subcommand("extension")],
     Annotated[Submit, tyro.conf.subcommand("submit")],
 ]

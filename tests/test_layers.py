@@ -38,11 +38,12 @@ LAYERS: list[set[str]] = [
     {"executor"},
     # 13: the batch, over an executor
     {"batch.batch", "batch"},
-    # 14-18: the course site: its database and secrets; settings, accounts, assignments, the submit client;
-    # stored uploads; the grading loop over an executor; the ASGI application and the CLI handlers
-    {"site.models", "site.security", "site.catalog", "site.client"},
-    {"site.accounts", "site.storage", "site.migrations"},
-    {"site.settings", "site.grader", "site.demo"},
+    # 14-18: the course site: its database, secrets, assignments, course rules, the submit client;
+    # accounts, stored uploads, the counted scores; settings, the grading loop, exports, plots, extensions, the demo
+    # course; the ASGI application; the CLI handlers
+    {"site.models", "site.security", "site.catalog", "site.client", "site.rules"},
+    {"site.accounts", "site.storage", "site.migrations", "site.standing"},
+    {"site.settings", "site.grader", "site.demo", "site.exports", "site.plots", "site.extensions"},
     {"site.app"},
     {"site.commands", "site"},
     # 19: the command line

@@ -2,20 +2,26 @@
 
 URL map (every page but the sign-in ones needs a signed-in user; /instructor/* needs the instructor role):
 
-  GET  /                                   the built book when there is one, else a redirect to /assignments
+  GET  /...                                the built book (read-only, public) when there is one, else / redirects to /assignments
   GET  /signin, POST /signin               password sign-in (rate-limited)
   POST /signout
   GET  /signin/link/<token>, POST ...      a one-time sign-in link: choose a password
   GET  /assignments                        the list, with the student's best score
   GET  /assignments/<name>                 download, upload form, the student's submissions
   GET  /assignments/<name>/download        the released notebook and its helper modules (zip)
+  GET  /assignments/<name>/data/<file>     the SIGNS files, for assignments whose notebook loads them
   POST /assignments/<name>/submit          upload (multipart)
   GET  /submissions/<id>                   queued / running / graded (refreshes itself)
   GET  /submissions/<id>/feedback          the batch's feedback page
   GET  /account, POST /account/token       the student's API token (shown once)
-  GET  /instructor                         the class table
+  GET  /instructor                         the class table (counted scores, late flags, extensions)
   GET  /instructor/queue                   what is queued and running
-  GET  /instructor/assignments/<name>      the batch's instructor summary over the counted submissions
+  GET  /instructor/assignments/<name>      pass rate per check, plots, tampering notes, regrade progress, downloads
+  GET  /instructor/assignments/<name>/summary     the batch's instructor summary over the counted submissions
+  POST /instructor/assignments/<name>/regrade     regrade all (counted or every graded submission)
+  GET  /instructor/assignments/<name>/grades.csv  the grades CSV over the counted submissions
+  GET  /instructor/assignments/<name>/extensions, POST ...   per-student extensions
+  GET  /instructor/gradebook.db            nbgrader's gradebook (kept in sync after every grade)
   POST /api/assignments/<name>/submissions upload with ``Authorization: Bearer <token>`` (the CLI)
   GET  /api/submissions/<id>               its state and score (JSON)
 
@@ -32,23 +38,40 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import sessionmaker
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from autograder.executor import Executor, LocalExecutor
-from autograder.grading.result import Result
+from autograder.grading.result import Code
+from autograder.grading.spec import SpecError
 from autograder.report import feedback
 from autograder.report.common import fmt
-from autograder.site import accounts, catalog, security, storage
+from autograder.site import accounts, catalog, extensions, plots, rules, security, standing, storage
+from autograder.site.exports import GRADEBOOK_FILE, GradebookSync, counted_results, grades_csv
 from autograder.site.grader import GradingLoop
-from autograder.site.models import GRADED, GRADING, INSTRUCTOR, QUEUED, Grade, Submission, User, open_db
+from autograder.site.models import (
+    DONE,
+    FAILED,
+    GRADED,
+    GRADING,
+    INSTRUCTOR,
+    QUEUED,
+    Grade,
+    RegradeItem,
+    RegradeRun,
+    Submission,
+    User,
+    open_db,
+    utcnow,
+)
 from autograder.site.settings import SiteSettings
+from autograder.student.course_utils import TEST_FILE, TRAIN_FILE
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +138,32 @@ class Ctx:
         self.set_cookie = True
 
 
-def _fmt_time(t) -> str:
-    return t.strftime("%Y-%m-%d %H:%M:%S") if t else ""
+SIGNS_FILES = (TRAIN_FILE, TEST_FILE)
+REGRADE_SCOPES = {"counted": "the counted submission of every student", "all": "every graded submission"}
+
+
+class BookFiles:
+    """The built book, read-only: StaticFiles (GET and HEAD only, no links followed out of the folder) plus the
+    site's security headers. The book runs its own scripts, so only framing is forbidden."""
+
+    def __init__(self, folder: Path) -> None:
+        self.files = StaticFiles(directory=str(folder), html=True)
+
+    async def __call__(self, scope, receive, send) -> None:
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [(b"content-security-policy", BOOK_CSP.encode()), (b"x-content-type-options", b"nosniff"),
+                            (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.files(scope, receive, with_headers)
+
+
+def _inside(a: Path, b: Path) -> bool:
+    a, b = a.resolve(), b.resolve()
+    return a == b or b in a.parents
 
 
 class Site:
@@ -127,11 +174,20 @@ class Site:
         self.sessions = security.Sessions(security.load_secret(settings.data_dir), secure=settings.secure_cookies)
         self.limiter = security.RateLimiter(settings.signin_limit, settings.signin_window_s)
         self.offered = catalog.load(settings.source_dir, settings.release_dir)
+        # the course file names assignments of the source folder (a served one or one not released yet)
+        self.course = rules.load(settings.source_dir, known={p.parent.name for p in settings.source_dir.glob("*/grading.toml")})
+        self.now = utcnow  # the clock the rules are applied with (tests set it)
         self.max_bytes = settings.max_upload_mb * 2**20
+        book = settings.book_dir
+        for name, secret in (("source", settings.source_dir), ("data", settings.data_dir)):
+            if book is not None and (_inside(secret, book) or _inside(book, secret)):
+                raise rules.RulesError(f"the book folder {book} overlaps the {name} folder {secret}: it would be served")
         self.executor = executor or LocalExecutor(settings.grading_workers)
+        self.gradebook = GradebookSync(settings.data_dir / GRADEBOOK_FILE, self.factory, lambda: self.course, self.offered)
         self.grading = GradingLoop(
             self.factory, self.executor, self.offered, settings.blobs, limits=settings.limits, sandbox=settings.sandbox,
-            worker_memory_mb=settings.worker_memory_mb, poll_s=settings.poll_s,
+            worker_memory_mb=settings.worker_memory_mb, poll_s=settings.poll_s, on_graded=self.gradebook.mark,
+            regrade_parallel=settings.grading_workers,
         )
 
     # ------------------------------------------------------------------ plumbing
@@ -154,6 +210,7 @@ class Site:
     def render(self, ctx: Ctx, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         session = ctx.new_session or ctx.session
         values.setdefault("refresh", 0)
+        values.setdefault("course", self.course)
         values.setdefault("title", template.split(".")[0])
         html = _ENV.get_template(template).render(user=ctx.user, csrf=self.sessions.csrf_token(session), **values)
         return HTMLResponse(html, status_code=status)
@@ -310,33 +367,46 @@ class Site:
     def assignments(self, request: Request, ctx: Ctx) -> Response:
         user = self.need_user(ctx)
         with self.factory() as db:
-            stats = dict(((a, (best, n)) for a, best, n in db.execute(
-                select(Submission.assignment, func.max(Grade.score), func.count(Submission.id))
-                .outerjoin(Grade, Grade.submission_id == Submission.id)
-                .where(Submission.user_id == user.id)
-                .group_by(Submission.assignment)
-            )))
-        rows = [
-            {"name": name, "max": o.spec.max_score, "best": stats.get(name, (None, 0))[0], "count": stats.get(name, (None, 0))[1]}
-            for name, o in sorted(self.offered.items())
-        ]
+            counts = dict(db.execute(
+                select(Submission.assignment, func.count(Submission.id)).where(Submission.user_id == user.id).group_by(Submission.assignment)
+            ).all())
+            mine = standing.standings(db, self.course, user_id=user.id)
+            ext = standing.extensions(db, user_id=user.id)
+        rows = []
+        for name, o in sorted(self.offered.items()):
+            st = mine.get((user.id, name))
+            r = self.course.of(name)
+            rows.append({"name": name, "max": o.spec.max_score, "counted": st.counted if st else None, "count": counts.get(name, 0),
+                         "deadline": r.deadline_for(ext.get((user.id, name)))})
         return self.render(ctx, "assignments.html.j2", title="Assignments", rows=rows)
+
+    def _data_files(self, offered: catalog.Offered) -> list[dict]:
+        folder = self.settings.datasets_dir
+        if not offered.needs_data or folder is None:
+            return []
+        return [{"name": n, "mb": (folder / n).stat().st_size / 2**20} for n in SIGNS_FILES if (folder / n).is_file()]
 
     def _assignment_page(self, ctx: Ctx, offered: catalog.Offered, error: str = "", status: int = 200) -> Response:
         user = self.need_user(ctx)
+        r = self.course.of(offered.name)
         with self.factory() as db:
-            found = db.execute(
-                select(Submission, Grade).outerjoin(Grade, Grade.submission_id == Submission.id)
-                .where(Submission.user_id == user.id, Submission.assignment == offered.name)
-                .order_by(Submission.id.desc())
+            ext = standing.extensions(db, offered.name, user.id).get((user.id, offered.name))
+            late = {g.submission_id: g for g in standing.graded(db, self.course, assignment=offered.name, user_id=user.id)}
+            counted = standing.standings(db, self.course, assignment=offered.name, user_id=user.id).get((user.id, offered.name))
+            found = db.scalars(
+                select(Submission).where(Submission.user_id == user.id, Submission.assignment == offered.name).order_by(Submission.id.desc())
             ).all()
-            subs = [
-                {"id": s.id, "filename": s.filename, "created": _fmt_time(s.created_at), "state": self.grading.state_of(s),
-                 "score": g.score if g else None, "max": g.max_score if g else None}
-                for s, g in found
-            ]
+            subs = []
+            for s in found:
+                g = late.get(s.id)
+                days = r.late_days(s.created_at, ext)
+                subs.append({"id": s.id, "filename": s.filename, "created": self.course.show(s.created_at, seconds=True),
+                             "state": self.grading.state_of(s), "graded": g, "late_days": days, "factor": r.factor(days),
+                             "counts": counted is not None and counted.counted.submission_id == s.id})
+        data_files = self._data_files(offered)
         return self.render(ctx, "assignment.html.j2", status, title=offered.name, a=offered, subs=subs, error=error,
-                           max_mb=self.settings.max_upload_mb)
+                           max_mb=self.settings.max_upload_mb, rules=r, extension=ext, deadline=r.deadline_for(ext),
+                           last_upload=r.last_upload(ext), data_files=data_files)
 
     def assignment_page(self, request: Request, ctx: Ctx) -> Response:
         return self._assignment_page(ctx, self.assignment(request.path_params["name"]))
@@ -346,6 +416,15 @@ class Site:
         offered = self.assignment(request.path_params["name"])
         return Response(offered.zip_bytes, media_type="application/zip",
                         headers={"Content-Disposition": f'attachment; filename="{offered.name}.zip"'})
+
+    def data_file(self, request: Request, ctx: Ctx) -> Response:
+        self.need_user(ctx)
+        offered = self.assignment(request.path_params["name"])
+        name = request.path_params["file"]
+        # only the exact names of the files offered on this assignment's page: no path from the request is joined
+        if name not in {f["name"] for f in self._data_files(offered)}:
+            raise not_found()
+        return FileResponse(self.settings.datasets_dir / name, media_type="application/x-hdf5", filename=name)
 
     async def _read_upload(self, request: Request) -> tuple[str | None, bytes]:
         """(file name, bytes) of a multipart upload's ``notebook`` field; refuses past the size limit while reading."""
@@ -373,7 +452,19 @@ class Site:
         return upload.filename, data
 
     def _store(self, user: User, offered: catalog.Offered, filename: str | None, data: bytes) -> storage.Stored:
-        stored = storage.store(self.factory, self.settings.blobs, user.id, offered, filename, data, others=self.offered)
+        now = self.now()
+
+        def admit(db) -> None:
+            ext = standing.extensions(db, offered.name, user.id).get((user.id, offered.name))
+            recent = list(db.scalars(select(Submission.created_at).where(
+                Submission.user_id == user.id, Submission.assignment == offered.name, Submission.created_at > now - rules.DAY)))
+            refused = rules.refusal(self.course, offered.name, now, extension=ext, recent=recent)
+            if refused is not None:
+                kind, message = refused
+                raise storage.UploadRefused(message, 429 if kind == rules.LIMIT else 403)
+
+        stored = storage.store(self.factory, self.settings.blobs, user.id, offered, filename, data, others=self.offered,
+                               admit=admit, created_at=now)
         if stored.new:
             self.grading.wake()
         return stored
@@ -398,7 +489,11 @@ class Site:
             grade = db.get(Grade, sub.id)
             owner = db.get(User, sub.user_id).login
             state = self.grading.state_of(sub)
-            view = {"id": sub.id, "assignment": sub.assignment, "filename": sub.filename, "created": _fmt_time(sub.created_at)}
+            view = {"id": sub.id, "assignment": sub.assignment, "filename": sub.filename,
+                    "created": self.course.show(sub.created_at, seconds=True)}
+            r = self.course.of(sub.assignment)
+            days = r.late_days(sub.created_at, standing.extensions(db, sub.assignment, sub.user_id).get((sub.user_id, sub.assignment)))
+            view.update(late_days=days, factor=r.factor(days))
         note = "You had already submitted this very file; it is graded once." if request.query_params.get("again") else ""
         return self.render(ctx, "submission.html.j2", title=f"Submission {view['id']}", s=view, grade=grade, owner=owner,
                            state=state, note=note, refresh=0 if grade else REFRESH_S)
@@ -428,17 +523,7 @@ class Site:
         self.need_instructor(ctx)
         with self.factory() as db:
             students = db.scalars(select(User).where(User.role != INSTRUCTOR).order_by(User.login)).all()
-            rows = db.execute(
-                select(Submission.id, Submission.user_id, Submission.assignment, Grade.score)
-                .join(Grade, Grade.submission_id == Submission.id)
-                .order_by(Submission.id)
-            ).all()
-        cells: dict[tuple[int, str], dict] = {}
-        for sid, uid, assignment, score in rows:
-            cell = cells.setdefault((uid, assignment), {"id": sid, "score": score, "count": 0})
-            cell["count"] += 1
-            if score > cell["score"]:  # the best counts; the first of equal scores
-                cell["id"], cell["score"] = sid, score
+            cells = standing.standings(db, self.course)
         assignments = [self.offered[n] for n in sorted(self.offered)]
         return self.render(ctx, "class.html.j2", title="Class", students=students, assignments=assignments, cells=cells)
 
@@ -451,7 +536,7 @@ class Site:
                 .where(Submission.state.in_([QUEUED, GRADING])).order_by(Submission.id).limit(500)
             ).all()
             rows = [
-                {"id": s.id, "login": login, "assignment": s.assignment, "created": _fmt_time(s.created_at),
+                {"id": s.id, "login": login, "assignment": s.assignment, "created": self.course.show(s.created_at, seconds=True),
                  "state": self.grading.state_of(s), "attempts": s.attempts}
                 for s, login in waiting
             ]
@@ -461,19 +546,156 @@ class Site:
     def assignment_summary(self, request: Request, ctx: Ctx) -> Response:
         self.need_instructor(ctx)
         offered = self.assignment(request.path_params["name"])
+        results, how = counted_results(self.factory, self.course, offered.name)
+        links = {login: f"/submissions/{g.submission_id}/feedback" for login, g in how.items()}
+        with self.grading._render_lock:  # matplotlib state is process-wide
+            return HTMLResponse(feedback.render_instructor_summary(offered.spec, results, links))
+
+    def _regrade_progress(self, db, name: str) -> dict | None:
+        run = db.scalar(select(RegradeRun).where(RegradeRun.assignment == name).order_by(RegradeRun.id.desc()).limit(1))
+        if run is None:
+            return None
+        states = dict(db.execute(select(RegradeItem.state, func.count()).where(RegradeItem.run_id == run.id).group_by(RegradeItem.state)).all())
+        changed = db.scalar(select(func.count()).select_from(RegradeItem).where(
+            RegradeItem.run_id == run.id, RegradeItem.state == DONE, RegradeItem.old_score != RegradeItem.new_score))
+        total = sum(states.values())
+        finished = states.get(DONE, 0) + states.get(FAILED, 0)
+        return {"id": run.id, "scope": REGRADE_SCOPES.get(run.scope, run.scope), "by": run.started_by,
+                "started": self.course.show(run.created_at), "total": total, "done": states.get(DONE, 0),
+                "failed": states.get(FAILED, 0), "changed": changed, "running": finished < total}
+
+    def assignment_overview(self, request: Request, ctx: Ctx, message: str = "", kind: str = "ok", status: int = 200) -> Response:
+        self.need_instructor(ctx)
+        offered = self.assignment(request.path_params["name"])
+        spec, r = offered.spec, self.course.of(offered.name)
+        results, how = counted_results(self.factory, self.course, offered.name)
         with self.factory() as db:
-            rows = db.execute(
-                select(User.login, Submission.id, Grade.score, Grade.result_json)
-                .join(Submission, Submission.user_id == User.id).join(Grade, Grade.submission_id == Submission.id)
-                .where(Submission.assignment == offered.name).order_by(Submission.id)
+            times = db.execute(
+                select(Submission.created_at, Submission.user_id).where(Submission.assignment == offered.name).order_by(Submission.created_at)
             ).all()
-        best: dict[str, tuple[float, int, str]] = {}
-        for login, sid, score, result_json in rows:
-            if login not in best or score > best[login][0]:
-                best[login] = (score, sid, result_json)
-        results = {login: Result.from_dict(json.loads(rj)) for login, (_, _, rj) in best.items()}
-        links = {login: f"/submissions/{sid}/feedback" for login, (_, sid, _) in best.items()}
-        return HTMLResponse(feedback.render_instructor_summary(offered.spec, results, links))
+            ext = standing.extensions(db, offered.name)
+            tampered = []
+            for sid, login, rj in db.execute(
+                select(Submission.id, User.login, Grade.result_json).join(Grade, Grade.submission_id == Submission.id)
+                .join(User, User.id == Submission.user_id).where(Submission.assignment == offered.name).order_by(Submission.id)
+            ):
+                notes = json.loads(rj).get("tampering") or []
+                if notes:
+                    tampered.append({"id": sid, "login": login, "notes": [n[:500] for n in notes[:20]], "more": max(0, len(notes) - 20)})
+            progress = self._regrade_progress(db, offered.name)
+        # pass rate of every check over the counted submissions, the most failed first
+        checks = []
+        for c in spec.checks():
+            passed = sum(1 for res in results.values() for rc in res.checks if rc.name == c.name and rc.passed)
+            failed_codes: dict[str, int] = {}
+            for res in results.values():
+                rc = next((x for x in res.checks if x.name == c.name), None)
+                if rc is None or not rc.passed:
+                    code = rc.code.value if rc is not None else Code.NOT_RECORDED.value
+                    failed_codes[code] = failed_codes.get(code, 0) + 1
+            n = len(results)
+            checks.append({"name": c.name, "group": spec.group(c.group).title, "points": c.points, "visible": c.visible,
+                           "passed": passed, "n": n, "rate": passed / n if n else 0.0,
+                           "codes": ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(failed_codes.items(), key=lambda kv: -kv[1]))})
+        checks.sort(key=lambda x: (x["rate"], x["name"]))
+        scores = [g.score for g in how.values()]
+        late = [r.late_days(t, ext.get((uid, offered.name))) > 0 for t, uid in times]
+        images = {}
+        if results:
+            images["scores"] = plots.data_url(plots.score_histogram(scores, spec.max_score))
+        if times:
+            images["times"] = plots.data_url(plots.submissions_over_time([self.course.local(t) for t, _ in times], late,
+                                                                         self.course.local(r.deadline)))
+        stats = {"students": len(results), "submissions": len(times), "late": sum(1 for g in how.values() if g.late),
+                 "mean": sum(scores) / len(scores) if scores else 0.0, "full": sum(1 for x in scores if x >= spec.max_score)}
+        return self.render(ctx, "instructor_assignment.html.j2", status, title=f"{offered.name} (instructor)", a=offered, rules=r,
+                           checks=checks, images=images, stats=stats, tampered=tampered, progress=progress,
+                           scopes=REGRADE_SCOPES, message=message, kind=kind, gradebook_error=self.gradebook.errors.get(offered.name, ""),
+                           refresh=3 if progress and progress["running"] else 0)
+
+    async def regrade(self, request: Request, ctx: Ctx) -> Response:
+        user = self.need_instructor(ctx)
+        name = request.path_params["name"]
+        self.assignment(name)
+        form = await request.form()
+        scope = str(form.get("scope") or "counted")
+        if scope not in REGRADE_SCOPES:
+            scope = "counted"
+
+        def start() -> tuple[str, str, int]:
+            # The current grading.toml, reference.json and release: a broken one is said, and nothing starts.
+            try:
+                fresh = catalog.load_one(self.settings.source_dir / name, self.settings.release_dir)
+            except (SpecError, OSError, ValueError) as exc:
+                return f"Nothing was regraded: the assignment does not load: {exc}", "error", 400
+            self.grading.reload(name, fresh)
+            with self.factory.begin() as db:
+                if scope == "counted":
+                    ids = sorted(st.counted.submission_id for st in standing.standings(db, self.course, assignment=name).values())
+                else:
+                    ids = list(db.scalars(select(Submission.id).join(Grade, Grade.submission_id == Submission.id)
+                                          .where(Submission.assignment == name).order_by(Submission.id)))
+                # a submission still waiting in an earlier run is regraded once, by the new run
+                db.execute(update(RegradeItem).where(RegradeItem.state == QUEUED, RegradeItem.submission_id.in_(ids))
+                           .values(state=FAILED, done_at=utcnow()))
+                run = RegradeRun(assignment=name, scope=scope, started_by=user.login, created_at=utcnow())
+                db.add(run)
+                db.flush()
+                for sid in ids:
+                    db.add(RegradeItem(run_id=run.id, submission_id=sid, state=QUEUED, attempts=0))
+            self.grading.wake()
+            return f"Regrade started: {len(ids)} submissions ({REGRADE_SCOPES[scope]}) are graded again with the current files.", "ok", 200
+
+        message, kind, status = await run_in_threadpool(start)
+        if status != 200:
+            return await run_in_threadpool(self.assignment_overview, request, ctx, message, kind, status)
+        return RedirectResponse(f"/instructor/assignments/{name}", status_code=303)
+
+    def grades_csv(self, request: Request, ctx: Ctx) -> Response:
+        self.need_instructor(ctx)
+        offered = self.assignment(request.path_params["name"])
+        return Response(grades_csv(self.factory, self.course, offered), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{offered.name}-grades.csv"'})
+
+    def gradebook_download(self, request: Request, ctx: Ctx) -> Response:
+        self.need_instructor(ctx)
+        return Response(self.gradebook.snapshot(), media_type="application/vnd.sqlite3",
+                        headers={"Content-Disposition": f'attachment; filename="{GRADEBOOK_FILE}"'})
+
+    def extensions_page(self, request: Request, ctx: Ctx, error: str = "", status: int = 200) -> Response:
+        self.need_instructor(ctx)
+        offered = self.assignment(request.path_params["name"])
+        with self.factory() as db:
+            students = db.scalars(select(User).where(User.role != INSTRUCTOR, User.active).order_by(User.login)).all()
+        rows = [{"login": login, "deadline": self.course.show(d), "by": by}
+                for login, _, d, by in extensions.listing(self.factory, offered.name)]
+        r = self.course.of(offered.name)
+        return self.render(ctx, "extensions.html.j2", status, title=f"Extensions of {offered.name}", a=offered, rows=rows,
+                           students=students, rules=r, error=error)
+
+    async def extensions_submit(self, request: Request, ctx: Ctx) -> Response:
+        user = self.need_instructor(ctx)
+        name = request.path_params["name"]
+        self.assignment(name)
+        form = await request.form()
+        login, action = str(form.get("login") or "").strip(), str(form.get("action") or "grant")
+
+        def apply() -> str:
+            try:
+                if action == "revoke":
+                    extensions.revoke(self.factory, login, name)
+                else:
+                    until = extensions.parse_until(self.course, name, str(form.get("until") or "").strip() or None, None)
+                    extensions.grant(self.factory, self.course, login, name, until, by=user.login)
+            except (extensions.ExtensionError, rules.RulesError) as exc:
+                return str(exc)
+            self.gradebook.mark(name)  # lateness, hence counted scores, may have changed
+            return ""
+
+        error = await run_in_threadpool(apply)
+        if error:
+            return await run_in_threadpool(self.extensions_page, request, ctx, error, 400)
+        return RedirectResponse(f"/instructor/assignments/{name}/extensions", status_code=303)
 
     # ------------------------------------------------------------------ API (the CLI)
     def _api_user(self, request: Request) -> User:
@@ -547,6 +769,7 @@ class Site:
             Route("/assignments", p(self.assignments), methods=["GET"]),
             Route("/assignments/{name}", p(self.assignment_page), methods=["GET"]),
             Route("/assignments/{name}/download", p(self.download), methods=["GET"]),
+            Route("/assignments/{name}/data/{file}", p(self.data_file), methods=["GET"]),
             Route("/assignments/{name}/submit", p(self.submit, csrf=True), methods=["POST"]),
             Route("/submissions/{id}", p(self.submission_page), methods=["GET"]),
             Route("/submissions/{id}/feedback", p(self.feedback_page), methods=["GET"]),
@@ -554,23 +777,31 @@ class Site:
             Route("/account/token", p(self.new_token, csrf=True), methods=["POST"]),
             Route("/instructor", p(self.class_table), methods=["GET"]),
             Route("/instructor/queue", p(self.queue_page), methods=["GET"]),
-            Route("/instructor/assignments/{name}", p(self.assignment_summary), methods=["GET"]),
+            Route("/instructor/assignments/{name}", p(self.assignment_overview), methods=["GET"]),
+            Route("/instructor/assignments/{name}/summary", p(self.assignment_summary), methods=["GET"]),
+            Route("/instructor/assignments/{name}/regrade", p(self.regrade, csrf=True), methods=["POST"]),
+            Route("/instructor/assignments/{name}/grades.csv", p(self.grades_csv), methods=["GET"]),
+            Route("/instructor/assignments/{name}/extensions", p(self.extensions_page), methods=["GET"]),
+            Route("/instructor/assignments/{name}/extensions", p(self.extensions_submit, csrf=True), methods=["POST"]),
+            Route("/instructor/gradebook.db", p(self.gradebook_download), methods=["GET"]),
             Route("/api/assignments/{name}/submissions", self.api_submit, methods=["POST"]),
             Route("/api/submissions/{id}", self.api_status_endpoint, methods=["GET"]),
         ]
         book = self.settings.book_dir
         if book is not None and (book / "index.html").is_file():
-            routes.append(Mount("/", app=StaticFiles(directory=str(book), html=True), name="book"))
+            routes.append(Mount("/", app=BookFiles(book), name="book"))
         else:
             routes.append(Route("/", p(self.home), methods=["GET"]))
 
         @contextlib.asynccontextmanager
         async def lifespan(_app):
+            self.gradebook.start()
             self.grading.start()
             try:
                 yield
             finally:
                 await run_in_threadpool(self.grading.stop)
+                await run_in_threadpool(self.gradebook.stop)
 
         return Starlette(routes=routes, lifespan=lifespan)
 

@@ -11,6 +11,7 @@ import dataclasses
 import io
 import json
 import logging
+import re
 import zipfile
 from pathlib import Path
 
@@ -27,6 +28,7 @@ class Offered:
     release_dir: Path
     grade_ids: frozenset[str]  # of the released notebook's graded cells: how an upload is told to be ours
     zip_bytes: bytes
+    needs_data: bool = False  # the released notebook loads the SIGNS files (course_utils.load_dataset)
 
     @property
     def name(self) -> str:
@@ -71,24 +73,39 @@ def notebook_grade_ids(nb: dict) -> set[str]:
     return ids
 
 
+_LOADS_DATA = re.compile(r"\bload_dataset\s*\(")
+
+
+def loads_data(nb: dict) -> bool:
+    """Whether a code cell of the notebook calls ``load_dataset(...)`` (it then needs the SIGNS files)."""
+    for cell in nb.get("cells") or []:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            source = cell.get("source")
+            text = "".join(source) if isinstance(source, list) else str(source or "")
+            if _LOADS_DATA.search(text):
+                return True
+    return False
+
+
+def load_one(source_folder: Path, release_dir: Path) -> Offered:
+    """One assignment (raises SpecError, or OSError/ValueError for its release)."""
+    spec = spec_mod.load(source_folder)
+    folder = release_dir / spec.name
+    notebook = folder / spec.notebook
+    if not notebook.is_file():
+        raise FileNotFoundError(f"no released notebook {notebook} (run `autograder release`)")
+    nb = json.loads(notebook.read_text(encoding="utf-8"))
+    return Offered(spec, folder, frozenset(notebook_grade_ids(nb)), _zip(spec.name, _release_files(folder)), loads_data(nb))
+
+
 def load(source_dir: Path, release_dir: Path) -> dict[str, Offered]:
     """Every assignment that can be served, by name (one that cannot is logged and left out)."""
     offered = {}
     for spec_file in sorted(source_dir.glob("*/grading.toml")):
         try:
-            spec = spec_mod.load(spec_file.parent)
-        except spec_mod.SpecError as exc:
+            one = load_one(spec_file.parent, release_dir)
+        except (spec_mod.SpecError, OSError, ValueError) as exc:
             log.warning("not serving %s: %s", spec_file.parent.name, exc)
             continue
-        folder = release_dir / spec.name
-        notebook = folder / spec.notebook
-        if not notebook.is_file():
-            log.warning("not serving %s: no released notebook %s (run `autograder release`)", spec.name, notebook)
-            continue
-        try:
-            grade_ids = frozenset(notebook_grade_ids(json.loads(notebook.read_text(encoding="utf-8"))))
-        except (OSError, ValueError) as exc:
-            log.warning("not serving %s: %s cannot be read: %s", spec.name, notebook, exc)
-            continue
-        offered[spec.name] = Offered(spec, folder, grade_ids, _zip(spec.name, _release_files(folder)))
+        offered[one.name] = one
     return offered

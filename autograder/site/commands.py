@@ -88,8 +88,28 @@ def run(cmd) -> int:
         token = accounts.add_instructor(factory, action.login, action.name, action.email, action.days)
         print(f"instructor {action.login}: sign-in link (valid {action.days:g} days, once):\n  {accounts.link_url(base, token)}")
         return 0
+    if isinstance(action, (config.ExtensionGrant, config.ExtensionRevoke, config.ExtensionList)):
+        return _extension(action, factory)
     if isinstance(action, config.InstructorList):
         for login, name, active in accounts.instructors(factory):
             print(f"  {login}\t{name}{'' if active else '  (removed)'}")
         return 0
     raise AssertionError(f"no handler for {type(action).__name__}")
+
+
+def _extension(action, factory) -> int:
+    from autograder.site import extensions, rules
+
+    course = rules.load(action.source_dir, known={p.parent.name for p in action.source_dir.glob("*/grading.toml")})
+    if isinstance(action, config.ExtensionList):
+        for login, assignment, deadline, by in extensions.listing(factory, action.assignment):
+            print(f"  {login}\t{assignment}\t{course.show(deadline)}\t{by}")
+        return 0
+    if isinstance(action, config.ExtensionRevoke):
+        gone = extensions.revoke(factory, action.login, action.assignment)
+        print(f"{action.login}: {'extension of ' + action.assignment + ' removed' if gone else 'had no extension of ' + action.assignment}")
+        return 0
+    until = extensions.parse_until(course, action.assignment, action.until, action.days)
+    extensions.grant(factory, course, action.login, action.assignment, until, by="command line")
+    print(f"{action.login}: {action.assignment} is due {course.show(until)}")
+    return 0

@@ -9,12 +9,19 @@ submission (the grades table is keyed by submission), so a Result that comes bac
 Crash safety: on start, every row left ``grading`` by a server that died is queued again; what was
 ``graded`` is never graded again, and nothing acknowledged is lost, since the row and its file were on disk
 before the upload was answered.
+
+Regrades (``regrade_items``, made by an instructor's "regrade all") go through the same executor after the
+fresh submissions, at most ``regrade_parallel`` at a time, so students who submit during a regrade are not
+queued behind it. A regrade's Result replaces the submission's grade in one transaction with its item
+becoming ``done``; until then the old grade stays. A Result that says the grader's side failed (no kernel,
+the grading stack, an interrupted run) does not replace a grade: the item is ``failed``, the old grade stays.
 """
 from __future__ import annotations
 
 import json
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -25,16 +32,18 @@ from sqlalchemy.orm import sessionmaker
 from autograder.executor import Executor, Job, State
 from autograder.grading import reference_store
 from autograder.grading.limits import Limits
-from autograder.grading.result import Result
+from autograder.grading.result import Result, Why
 from autograder.report import feedback
 from autograder.site.catalog import Offered
-from autograder.site.models import GRADED, GRADING, QUEUED, Grade, Submission, User
+from autograder.site.models import DONE, FAILED, GRADED, GRADING, QUEUED, Grade, RegradeItem, Submission, User, utcnow
 from autograder.site.storage import blob_path
 
 log = logging.getLogger(__name__)
 
 # What the status page says, beyond the database's states: the executor knows queued from running.
 RUNNING = "running"
+# Reasons that say the grader's side failed, not the submission: a regrade with one keeps the old grade.
+GRADER_SIDE = {Why.NO_KERNEL, Why.EXECUTION, Why.INTERRUPTED}
 
 
 class GradingLoop:
@@ -49,6 +58,8 @@ class GradingLoop:
         sandbox: bool = True,
         worker_memory_mb: int | None = 4096,
         poll_s: float = 2.0,
+        on_graded: Callable[[str], None] | None = None,
+        regrade_parallel: int = 1,
     ) -> None:
         self.factory = factory
         self.executor = executor
@@ -58,6 +69,9 @@ class GradingLoop:
         self.sandbox = sandbox
         self.worker_memory_mb = worker_memory_mb
         self.poll_s = poll_s
+        self.on_graded = on_graded  # told the assignment after every stored grade (the gradebook's sync)
+        self.regrade_parallel = max(1, regrade_parallel)
+        self._regrading: dict[tuple[int, int], str] = {}  # (run id, submission id) -> job id
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -71,6 +85,7 @@ class GradingLoop:
         """Queue again what a dead server left in grading; start the loop. Returns how many were requeued."""
         with self.factory.begin() as db:
             requeued = db.execute(update(Submission).where(Submission.state == GRADING).values(state=QUEUED)).rowcount
+            db.execute(update(RegradeItem).where(RegradeItem.state == GRADING).values(state=QUEUED))
         if requeued:
             log.info("%d submissions were being graded when the server stopped: queued again", requeued)
         self._thread = threading.Thread(target=self._loop, name="site-grading-loop", daemon=True)
@@ -106,6 +121,15 @@ class GradingLoop:
         with self._lock:
             flight = dict(self._in_flight)
         return [(sid, jid, states[jid].state.value if jid in states else "handing back") for sid, jid in sorted(flight.items())]
+
+    def reload(self, name: str, offered: Offered) -> None:
+        """Grade ``name`` with a freshly loaded spec and reference from now on (regrade all)."""
+        self.offered[name] = offered
+        self._refs.pop(name, None)
+
+    def regrading(self) -> int:
+        with self._lock:
+            return len(self._regrading)
 
     # -- the loop
     def _loop(self) -> None:
@@ -154,6 +178,76 @@ class GradingLoop:
                 self._in_flight[sid] = job.job_id
             future = self.executor.submit(job)
             future.add_done_callback(lambda f, sid=sid, login=login, offered=offered: self._done(sid, login, offered, f))
+        self._dispatch_regrades()
+
+    def _dispatch_regrades(self) -> None:
+        free = self.regrade_parallel - self.regrading()
+        if free <= 0 or self._stopping.is_set():
+            return
+        with self.factory() as db:
+            rows = db.execute(
+                select(RegradeItem.run_id, RegradeItem.submission_id, Submission.assignment, Submission.sha256,
+                       Submission.filename, User.login)
+                .join(Submission, Submission.id == RegradeItem.submission_id).join(User, User.id == Submission.user_id)
+                .where(RegradeItem.state == QUEUED).order_by(RegradeItem.run_id, RegradeItem.submission_id).limit(free)
+            ).all()
+        for run, sid, assignment, sha, filename, login in rows:
+            offered = self.offered.get(assignment)
+            if offered is None or self._stopping.is_set():
+                continue
+            with self.factory.begin() as db:
+                won = db.execute(
+                    update(RegradeItem).where(RegradeItem.run_id == run, RegradeItem.submission_id == sid, RegradeItem.state == QUEUED)
+                    .values(state=GRADING, attempts=RegradeItem.attempts + 1)
+                ).rowcount
+                attempts = db.scalar(select(RegradeItem.attempts).where(RegradeItem.run_id == run, RegradeItem.submission_id == sid))
+            if won != 1:
+                continue
+            job = Job(job_id=f"regrade-{run}-{sid}-{attempts}", assignment=offered.folder, notebook=blob_path(self.blobs, sha),
+                      limits=self.limits, sandbox=self.sandbox, label=filename, worker_memory_mb=self.worker_memory_mb)
+            with self._lock:
+                self._regrading[(run, sid)] = job.job_id
+            future = self.executor.submit(job)
+            future.add_done_callback(lambda f, run=run, sid=sid, login=login, offered=offered: self._regraded(run, sid, login, offered, f))
+
+    def _regraded(self, run: int, sid: int, login: str, offered: Offered, future: Future) -> None:
+        try:
+            if self._stopping.is_set():
+                return  # queued again on the next start
+            try:
+                result: Result = future.result()
+            except Exception:
+                log.exception("the executor raised for the regrade of submission %d; it is tried again", sid)
+                result = None
+            item = (RegradeItem.run_id == run, RegradeItem.submission_id == sid, RegradeItem.state == GRADING)
+            if result is None:
+                with self.factory.begin() as db:
+                    db.execute(update(RegradeItem).where(*item).values(state=QUEUED))
+                return
+            if any(r.code in GRADER_SIDE for r in result.reasons):
+                log.warning("regrade of submission %d failed on the grader's side (%s); its grade stays", sid, "; ".join(result.reasons))
+                with self.factory.begin() as db:
+                    db.execute(update(RegradeItem).where(*item).values(state=FAILED, done_at=utcnow()))
+                return
+            with self._render_lock:
+                page = feedback.render_feedback(offered.spec, result, self._reference_values(offered), student=login)
+            with self.factory.begin() as db:
+                old = db.scalar(select(Grade.score).where(Grade.submission_id == sid))
+                won = db.execute(update(RegradeItem).where(*item).values(
+                    state=DONE, done_at=utcnow(), old_score=old, new_score=result.score)).rowcount
+                if won != 1:
+                    return  # delivered twice: the first one is stored
+                db.execute(update(Grade).where(Grade.submission_id == sid).values(
+                    score=result.score, max_score=result.max_score, status=result.status,
+                    result_json=json.dumps(result.to_dict()), feedback_html=page, graded_at=utcnow()))
+            if self.on_graded is not None:
+                self.on_graded(offered.name)
+        except Exception:
+            log.exception("storing the regrade of submission %d failed; it is tried again on the next start", sid)
+        finally:
+            with self._lock:
+                self._regrading.pop((run, sid), None)
+            self.wake()  # the next regrade item
 
     def _reference_values(self, offered: Offered) -> dict:
         if offered.name not in self._refs:
@@ -184,6 +278,9 @@ class GradingLoop:
                     db.execute(update(Submission).where(Submission.id == sid).values(state=GRADED))
             except IntegrityError:
                 log.warning("submission %d already has a grade; this second result is dropped", sid)
+            else:
+                if self.on_graded is not None:
+                    self.on_graded(offered.name)
         except Exception:
             log.exception("storing the result of submission %d failed; it is graded again on the next start", sid)
         finally:

@@ -108,6 +108,49 @@ class Grade(Base):
     graded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class Extension(Base):
+    """A later deadline for one student and one assignment, set by an instructor (naive UTC)."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (UniqueConstraint("user_id", "assignment", name="uq_extension"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    assignment: Mapped[str] = mapped_column(String(100))
+    deadline: Mapped[dt.datetime] = mapped_column(DateTime)
+    granted_by: Mapped[str] = mapped_column(String(100), default="")
+    granted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class RegradeRun(Base):
+    """An instructor's 'regrade all' of one assignment: its items are graded again, old grades kept until then."""
+
+    __tablename__ = "regrade_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment: Mapped[str] = mapped_column(String(100), index=True)
+    scope: Mapped[str] = mapped_column(String(20))  # counted | all
+    started_by: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# Regrade item states: queued -> grading -> done (new grade stored) or failed (the grader's side failed: old grade kept).
+DONE = "done"
+FAILED = "failed"
+
+
+class RegradeItem(Base):
+    __tablename__ = "regrade_items"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("regrade_runs.id", ondelete="CASCADE"), primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(20), default=QUEUED, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    old_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    new_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur = dbapi_connection.cursor()
     # WAL: readers never wait for the writer. FULL sync: an acknowledged upload survives a power cut too.

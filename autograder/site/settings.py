@@ -26,6 +26,7 @@ class SiteSettings:
     signin_limit: int = 5  # failed sign-ins per login and per address ...
     signin_window_s: float = 300.0  # ... within this many seconds
     poll_s: float = 2.0  # how often the grading loop looks for work it was not told about
+    datasets_dir: Path | None = dataclasses.field(default_factory=course.datasets_dir)  # the SIGNS files offered for download
 
     @property
     def url(self) -> str:

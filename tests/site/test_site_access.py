@@ -58,8 +58,12 @@ def test_solved_and_wrong_are_graded_and_the_best_counts(graded):
     assert "scale" in wrong_feedback and "Convert x to a float64 array" in wrong_feedback  # the group's hint
     table = clients["prof"].get("/instructor").text
     assert re.search(r'<a href="/submissions/1">10</a> <span class="small">\(2\)</span>', table)
-    summary = clients["prof"].get("/instructor/assignments/toy")
+    summary = clients["prof"].get("/instructor/assignments/toy/summary")
     assert summary.status_code == 200 and "alice" in summary.text
+    overview = clients["prof"].get("/instructor/assignments/toy")
+    assert overview.status_code == 200 and 'id="plot-scores"' in overview.text and 'id="plot-times"' in overview.text
+    # the counted submission passes every check: each pass rate reads 1 / 1
+    assert overview.text.count('<td class="num">1 / 1</td>') == 10
 
 
 def _hrefs(html: str) -> set[str]:
@@ -87,6 +91,9 @@ def _every_url(app) -> set[str]:
     ids += [0, -1, 99999, "x", "1.0", "%2e%2e"]
     urls = {"/", "/signin", "/assignments", "/assignments/toy", "/assignments/toy/download", "/account", "/instructor",
             "/instructor/queue", "/instructor/assignments/toy", "/assignments/../source_solutions/toy",
+            "/instructor/assignments/toy/summary", "/instructor/assignments/toy/grades.csv", "/instructor/gradebook.db",
+            "/instructor/assignments/toy/extensions", "/instructor/assignments/nope", "/instructor/assignments/nope/grades.csv",
+            "/assignments/toy/data/train_signs.h5", "/assignments/toy/data/..%2f..%2fsecret.key", "/assignments/nope/data/x",
             "/assignments/nope", "/assignments/nope/download", "/signin/link/x"}
     for i in ids:
         urls |= {f"/submissions/{i}", f"/submissions/{i}/feedback", f"/api/submissions/{i}"}

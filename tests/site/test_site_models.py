@@ -20,4 +20,4 @@ def test_migrations_match_the_models(tmp_path):
     assert diff == []
     with sqlite3.connect(tmp_path / "site.db") as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
