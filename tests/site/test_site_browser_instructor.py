@@ -8,11 +8,11 @@ import time
 from pathlib import Path
 
 import pytest
-import toy_course
-from conftest import PASSWORD, free_port, make_course, notebook_bytes, start_server
 
 from autograder.site import accounts, catalog, storage
 from autograder.site.models import default_url, open_db
+from tests import processes, toy_course
+from tests.site.conftest import PASSWORD, free_port, make_course, notebook_bytes, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "_build" / "screenshots"
@@ -112,4 +112,4 @@ def test_instructor_sees_the_class_and_plots_regrades_and_the_score_changes(tmp_
         page.goto(f"{base}/instructor")
         assert alice_cell(page) == "10"
     finally:
-        toy_course.kill_tree(server)
+        processes.kill_tree(server)

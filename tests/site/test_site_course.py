@@ -12,8 +12,6 @@ import re
 import sqlite3
 
 import pytest
-import toy_course
-from conftest import HeldExecutor, csrf_of, make_course, notebook_bytes, people, set_password, upload, wait_for
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
@@ -23,6 +21,8 @@ from autograder.site import accounts, rules
 from autograder.site.app import create_app
 from autograder.site.models import Grade, Submission
 from autograder.site.settings import SiteSettings
+from tests import toy_course
+from tests.site.conftest import HeldExecutor, csrf_of, make_course, notebook_bytes, people, set_password, upload, wait_for
 
 S = dt.timedelta(seconds=1)
 # Europe/Zurich goes from CET to CEST on 2025-03-30: the opening is in winter time, the deadline in summer time.
