@@ -40,6 +40,10 @@ def _dispatch(cmd) -> int:
         from autograder.batch import batch
 
         return batch.run(cmd)
+    if isinstance(cmd, config.Worker):
+        from autograder.executor import celery
+
+        return celery.run_worker(cmd)
     raise AssertionError(f"no handler for {type(cmd).__name__}")
 
 
