@@ -50,7 +50,7 @@ from celery.backends.base import KeyValueStoreBackend
 
 from autograder import config, course
 from autograder.errors import UsageError
-from autograder.executor.job import Job, JobState, Refused, State, failure_result
+from autograder.executor.job import WORKER_GRACE_S, Job, JobState, Refused, State, failure_result
 from autograder.executor.local import run_in_worker_process
 from autograder.grading import fingerprint as fp_mod
 from autograder.grading import spec as spec_mod
@@ -70,6 +70,8 @@ RETRY_MAX_S = 15.0
 PING_TIMEOUT_S = 2.0
 PING_EVERY_S = 10.0
 MGET_CHUNK = 500
+# Stored results are kept this long (a redelivered message finds its job's answer there).
+RESULT_EXPIRES_S = 2 * 24 * 3600
 
 
 def default_backend(broker: str, backend: str | None) -> str:
@@ -107,6 +109,7 @@ def make_app(
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # reconnect for as long as the broker is away
         result_backend_always_retry=True,
+        result_expires=RESULT_EXPIRES_S,
         broker_transport_options={
             "visibility_timeout": visibility_timeout,
             # look for the messages of vanished workers every few seconds (kombu's default: every 100 s)
@@ -118,6 +121,19 @@ def make_app(
 
     @app.task(name=TASK, bind=True, shared=False, acks_late=True, reject_on_worker_lost=True)
     def grade(self, wire: dict) -> dict:
+        # A message handed out again after its job finished (an acknowledgement lost in a broker outage, a
+        # job longer than the visibility timeout): the stored answer stands, nothing is graded twice. Celery
+        # never overwrites a stored success, so it is still there when this copy starts.
+        done = self.AsyncResult(self.request.id)
+        if done.state == celery_states.SUCCESS:
+            log.info("%s was graded already; not grading it again", self.request.id)
+            return done.result
+        seconds = (wire.get("time_limit") or (wire.get("limits") or {}).get("notebook_timeout", 0) + WORKER_GRACE_S)
+        if seconds + SOFT_LIMIT_MARGIN_S > visibility_timeout:
+            log.warning(
+                "%s may take %.0f s, more than the visibility timeout (%d s): Redis may hand it to another "
+                "worker meanwhile; give the workers a longer --visibility-timeout", self.request.id, seconds, visibility_timeout,
+            )
         return grade_wire(wire, where, self.request.hostname or socket.gethostname())
 
     return app
@@ -350,11 +366,9 @@ class CeleryExecutor:
                     if p.state is None or p.state.state != State.RUNNING or p.state.where != where:
                         p.state = JobState(p.job.job_id, State.RUNNING, where=where)
             elif status in celery_states.READY_STATES:
+                # The stored result is not deleted: a copy of the message handed out again finds it there
+                # and returns it instead of grading again; Redis drops it after result_expires.
                 self._finish(p, meta)
-                try:
-                    self.app.backend.forget(task_id)
-                except Exception:
-                    pass
 
     def _finish(self, p: _Pending, meta: dict) -> None:
         status, value = meta.get("status"), meta.get("result")
