@@ -106,10 +106,12 @@ class RedisServer:
 class Worker:
     """`autograder worker` named ``name@<host>``, in ``folder`` with its own copy of the course."""
 
-    def __init__(self, folder: Path, name: str, broker: str, course: Path, concurrency: int = 1) -> None:
+    def __init__(self, folder: Path, name: str, broker: str, course: Path, concurrency: int = 1,
+                 visibility_timeout: int = VISIBILITY_TIMEOUT_S) -> None:
         self.folder, self.name, self.broker = folder, name, broker
         self.course = course
         self.concurrency = concurrency
+        self.visibility_timeout = visibility_timeout
         self.proc: subprocess.Popen | None = None
         self.log = folder / "worker.log"
 
@@ -123,7 +125,7 @@ class Worker:
             self.proc = subprocess.Popen(
                 [str(AUTOGRADER), "worker", "--broker", self.broker, "--concurrency", str(self.concurrency),
                  "--name", f"{self.name}@%h", "--course", str(self.course),
-                 "--visibility-timeout", str(VISIBILITY_TIMEOUT_S)],
+                 "--visibility-timeout", str(self.visibility_timeout)],
                 cwd=self.folder, env=env(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True, preexec_fn=_die_with_the_tests,
             )

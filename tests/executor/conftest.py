@@ -19,8 +19,8 @@ class Cluster:
     def broker(self) -> str:
         return self.redis.url
 
-    def worker(self, name: str, course, concurrency: int = 1) -> Worker:
-        worker = Worker(self.folder / f"machine-{name}", name, self.broker, course, concurrency)
+    def worker(self, name: str, course, concurrency: int = 1, **kw) -> Worker:
+        worker = Worker(self.folder / f"machine-{name}", name, self.broker, course, concurrency, **kw)
         self.workers.append(worker)
         worker.start()
         return worker

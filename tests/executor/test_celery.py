@@ -248,7 +248,7 @@ def test_tf_basics_over_two_machines_grades_as_the_local_executor_byte_for_byte(
         machine = cluster.folder / f"machine-{name}"
         machine.mkdir(parents=True)
         shutil.copytree(course.SOURCE_DIR / "tf_basics", machine / "course" / "tf_basics")
-        cluster.worker(name, machine / "course")
+        cluster.worker(name, machine / "course", visibility_timeout=1800)  # nothing is killed here
     remote = cl.grade("tf_basics", [tmp_path / "subs"], tmp_path / "celery", cluster.broker, timeout=900)
     assert remote.returncode == 0, remote.stderr[-3000:]
     ours, theirs = (tmp_path / d / "autograder-grades.csv" for d in ("local", "celery"))
