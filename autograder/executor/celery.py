@@ -26,8 +26,8 @@ Course versions (the rule): every job carries the coordinator's ``Fingerprint`` 
 computes its own for the assignment of that name in its ``--course`` folder; if the combined digests
 differ (or it has no such assignment) it refuses, grading nothing, and says which files differ. The
 coordinator logs each refusing worker once, with the files, and sends the job again (after a short,
-growing delay) while some worker has not refused this version: one that answers ``ping`` or has already
-graded a job of it. When every worker it knows of has refused (or, with none answering, after
+growing delay) while some worker has not refused this version: one that answers ``ping`` (or, when none
+answers, one that has already graded a job of it). When every worker it knows of has refused (or, with none answering, after
 ``MAX_REFUSALS`` refusals), the job's Future raises ``Refused``: no Result, so no zero is stored as the
 student's grade; the batch reports the job and the workers instead.
 """
@@ -109,6 +109,9 @@ def make_app(
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,  # reconnect for as long as the broker is away
         result_backend_always_retry=True,
+        # A running job goes on through a broker outage; if its acknowledgement is lost, the message comes
+        # back and the task finds the job's stored result (below) instead of grading it again.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         result_expires=RESULT_EXPIRES_S,
         broker_transport_options={
             "visibility_timeout": visibility_timeout,
@@ -425,7 +428,9 @@ class CeleryExecutor:
             )
         live = self._live_workers()
         with self._lock:
-            candidates = (live | self._graded_by.get(digest, set())) - set(self._refusers.get(digest, {}))
+            # Workers that answer ping; when none does (busy, or ping lost), those that graded this version.
+            known = live or self._graded_by.get(digest, set())
+            candidates = known - set(self._refusers.get(digest, {}))
             refusals = dict(self._refusers.get(digest, {}))
         if candidates or (not live and p.refused < MAX_REFUSALS):
             with self._lock:
