@@ -122,6 +122,7 @@ def make_app(
     )
     where = Path(course_dir) if course_dir is not None else course.SOURCE_DIR
     _warned: list[bool] = []
+    redis = broker.startswith(("redis://", "rediss://", "redis+socket://"))  # the visibility timeout is Redis's
 
     @app.task(name=TASK, bind=True, shared=False, acks_late=True, reject_on_worker_lost=True)
     def grade(self, wire: dict) -> dict:
@@ -133,7 +134,7 @@ def make_app(
             log.info("%s was graded already; not grading it again", self.request.id)
             return done.result
         seconds = (wire.get("time_limit") or (wire.get("limits") or {}).get("notebook_timeout", 0) + WORKER_GRACE_S)
-        if seconds + SOFT_LIMIT_MARGIN_S > visibility_timeout and not _warned:
+        if redis and seconds + SOFT_LIMIT_MARGIN_S > visibility_timeout and not _warned:
             _warned.append(True)  # once per worker process
             log.warning(
                 "%s may take %.0f s, more than the visibility timeout (%d s): Redis may hand it to another "

@@ -202,6 +202,40 @@ def test_a_job_over_its_time_limit_is_a_zero_with_the_reason_and_the_worker_live
     assert "was graded already" not in a.log.read_text()
 
 
+@pytest.mark.timeout(420)
+def test_stop_ends_the_running_job_on_its_worker_and_drops_the_queued_ones(cluster, toy, tmp_path):
+    a = cluster.worker("a", cl.copy_course(toy, cluster.folder / "machine-a"))
+    slow, good = tmp_path / "slow.ipynb", tmp_path / "good.ipynb"
+    nbformat.write(replaced(solved(toy), "scale", "import time\ntime.sleep(600)\n"), slow)
+    nbformat.write(solved(toy), good)
+    long = Limits(cell_timeout=600, notebook_timeout=600)
+    ex = CeleryExecutor(cluster.broker, poll_interval=0.2)
+    try:
+        running = ex.submit(Job(job_id="slow", assignment=str(toy), notebook=slow, sandbox=False, limits=long))
+        queued = [ex.submit(Job(job_id=f"q{i}", assignment=str(toy), notebook=good, sandbox=False)) for i in range(2)]
+        deadline = time.time() + 60
+        while not a.grading_processes() and time.time() < deadline:
+            time.sleep(0.1)
+        while not any(s.state == State.RUNNING for s in ex.jobs()) and time.time() < deadline:
+            time.sleep(0.1)
+        assert a.grading_processes() and [s.job_id for s in ex.jobs() if s.state == State.RUNNING] == ["slow"]
+    finally:
+        ex.stop()
+    assert running.result(timeout=5).reasons == ["the batch was interrupted"]
+    assert all(f.cancelled() for f in queued)
+    assert ex.jobs() == []
+    deadline = time.time() + 60
+    while a.grading_processes() and time.time() < deadline:
+        time.sleep(0.2)
+    assert not a.grading_processes(), "the interrupted job's worker process was not ended"
+    assert a.alive()
+    with CeleryExecutor(cluster.broker, poll_interval=0.2) as again:  # the worker takes new jobs
+        result = again.submit(Job(job_id="next", assignment=str(toy), notebook=good, sandbox=False)).result(timeout=120)
+    assert result.score == result.max_score
+    graded = [line for line in a.log.read_text().splitlines() if "succeeded in" in line]
+    assert not [line for line in graded if "grade[q" in line], "a revoked job was graded"
+
+
 # ------------------------------------------------------------------------------ tf_basics, like the local executor
 
 
