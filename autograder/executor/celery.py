@@ -26,7 +26,8 @@ Course versions (the rule): every job carries the coordinator's ``Fingerprint`` 
 computes its own for the assignment of that name in its ``--course`` folder; if the combined digests
 differ (or it has no such assignment) it refuses, grading nothing, and says which files differ. The
 coordinator logs each refusing worker once, with the files, and sends the job again (after a short,
-growing delay) while some worker has not refused this version: one that answers ``ping`` (or, when none
+growing delay; the refusing worker waits a few seconds before answering, so it leaves the queue's jobs to
+the others) while some worker has not refused this version: one that answers ``ping`` (or, when none
 answers, one that has already graded a job of it). When every worker it knows of has refused (or, with none answering, after
 ``MAX_REFUSALS`` refusals), the job's Future raises ``Refused``: no Result, so no zero is stored as the
 student's grade; the batch reports the job and the workers instead.
@@ -66,7 +67,10 @@ HARD_LIMIT_MARGIN_S = 60
 MAX_REFUSALS = 10
 # Delay before a refused job is sent again: RETRY_BASE_S, doubled per refusal, at most RETRY_MAX_S.
 RETRY_BASE_S = 0.5
-RETRY_MAX_S = 15.0
+RETRY_MAX_S = 4.0
+# A refusing worker process waits this long before it answers, so that it does not take the queue's jobs
+# from the workers that can grade them (it would take every job it sees, being idle, and refuse it).
+REFUSAL_PAUSE_S = 3.0
 PING_TIMEOUT_S = 2.0
 PING_EVERY_S = 10.0
 MGET_CHUNK = 500
@@ -140,7 +144,7 @@ def make_app(
                 "%s may take %.0f s, more than the visibility timeout (%d s): Redis may hand it to another "
                 "worker meanwhile; give the workers a longer --visibility-timeout", self.request.id, seconds, visibility_timeout,
             )
-        return grade_wire(wire, where, self.request.hostname or socket.gethostname())
+        return grade_wire(wire, where, self.request.hostname or socket.gethostname(), REFUSAL_PAUSE_S)
 
     return app
 
@@ -148,29 +152,30 @@ def make_app(
 # ----------------------------------------------------------------------------------------- the worker side
 
 
-def _refusal(worker: str, differences: list[str]) -> dict:
+def _refusal(worker: str, differences: list[str], pause: float = 0.0) -> dict:
+    time.sleep(pause)
     return {"refused": {"worker": worker, "differences": differences or ["another version"]}}
 
 
-def grade_wire(wire: dict, course_dir: Path, worker: str) -> dict:
-    """The task's body: refuse a job of another course version, else grade it in a worker process."""
+def grade_wire(wire: dict, course_dir: Path, worker: str, refusal_pause: float = 0.0) -> dict:
+    """The task's body: refuse a job of another course version (after ``refusal_pause`` s), else grade it."""
     name = Path(str(wire.get("assignment", ""))).name
     assignment = Path(course_dir) / name
     try:
         spec = spec_mod.load(assignment)
     except spec_mod.SpecError as exc:
         log.warning("refusing %s: no usable assignment '%s' in %s (%s)", wire.get("job_id"), name, course_dir, exc)
-        return _refusal(worker, [f"no usable assignment '{name}' in {course_dir}"])
+        return _refusal(worker, [f"no usable assignment '{name}' in {course_dir}"], refusal_pause)
     if wire.get("fingerprint") is not None:
         try:
             theirs = fp_mod.Fingerprint.from_dict(wire["fingerprint"])
         except ValueError as exc:
-            return _refusal(worker, [f"the job's fingerprint cannot be read: {exc}"])
+            return _refusal(worker, [f"the job's fingerprint cannot be read: {exc}"], refusal_pause)
         mine = fp_mod.of_assignment(spec)
         if mine.combined != theirs.combined:
             differences = mine.differences(theirs)
             log.warning("refusing %s of %s: %s", wire.get("job_id"), name, ", ".join(differences))
-            return _refusal(worker, differences)
+            return _refusal(worker, differences, refusal_pause)
     folder = Path(tempfile.mkdtemp(prefix="ag-celery-"))
     try:
         job = Job.from_wire({**wire, "assignment": str(assignment.resolve())}, folder)

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent.parent
 REDIS_SERVER = shutil.which("redis-server")
 # A vanished worker's job goes back to the queue after this many seconds: longer than any job of these
 # tests (a toy job takes 2 to 10 s on a loaded machine), short enough to wait for.
-VISIBILITY_TIMEOUT_S = 30
+VISIBILITY_TIMEOUT_S = 20
 _PR_SET_PDEATHSIG = 1
 
 

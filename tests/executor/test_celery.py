@@ -105,7 +105,7 @@ def test_a_worker_with_the_same_files_grades_the_job_by_name(toy, tmp_path):
 @pytest.mark.timeout(420)
 def test_a_worker_killed_mid_job_loses_nothing_and_duplicates_nothing(cluster, toy, tmp_path):
     a, b = _two_machines(cluster, toy)
-    expected = _class(toy, tmp_path / "subs", 8)
+    expected = _class(toy, tmp_path / "subs", 6)
     out = tmp_path / "out"
     batch = cl.start_grade(toy, [tmp_path / "subs"], out, cluster.broker, ["--unsafe"], log=tmp_path / "batch.log")
     cluster.others.append(batch)
@@ -122,7 +122,7 @@ def test_a_worker_killed_mid_job_loses_nothing_and_duplicates_nothing(cluster, t
 @pytest.mark.timeout(420)
 def test_the_broker_restarting_mid_batch_loses_nothing(cluster, toy, tmp_path):
     _two_machines(cluster, toy)
-    expected = _class(toy, tmp_path / "subs", 8)
+    expected = _class(toy, tmp_path / "subs", 6)
     out = tmp_path / "out"
     batch = cl.start_grade(toy, [tmp_path / "subs"], out, cluster.broker, ["--unsafe"], log=tmp_path / "batch.log")
     cluster.others.append(batch)
@@ -149,7 +149,7 @@ def test_a_worker_with_another_grading_toml_refuses_and_the_batch_finishes_on_th
     toml = course_b / "toy" / "grading.toml"
     toml.write_text(toml.read_text().replace("Draw the exponent uniformly", "Draw the exponent evenly"))
     b = cluster.worker("b", course_b)
-    expected = _class(toy, tmp_path / "subs", 6)
+    expected = _class(toy, tmp_path / "subs", 4)
     proc = cl.grade(toy, [tmp_path / "subs"], tmp_path / "out", cluster.broker, ["--unsafe"], timeout=400)
     assert proc.returncode == 0, proc.stderr[-3000:]
     _assert_once_each(tmp_path / "out", expected)
