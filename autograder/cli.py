@@ -48,6 +48,10 @@ def _dispatch(cmd) -> int:
         from autograder.site import client
 
         return client.run(cmd)
+    if isinstance(cmd, config.Worker):
+        from autograder.executor import celery
+
+        return celery.run_worker(cmd)
     raise AssertionError(f"no handler for {type(cmd).__name__}")
 
 

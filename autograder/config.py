@@ -19,6 +19,12 @@ __all__ = ["Limits", "Command"]  # Limits is a library type, re-exported for the
 
 Positional = tyro.conf.Positional
 
+# Celery: the queue coordinators send jobs to and workers take them from.
+CELERY_QUEUE = "autograder"
+# Redis broker: seconds after which the job of a worker that vanished is handed out again. Longer than the
+# longest job (notebook_timeout + the executor's 120 s grace), or a running job would be handed out twice.
+VISIBILITY_TIMEOUT_S = 1800
+
 
 @dataclasses.dataclass
 class DataBuild:
@@ -130,6 +136,15 @@ class Grade:
     emails in the gradebook and formgrader. Default: names from the uploads' file names, else the id."""
     unsafe: bool = False
     """Run without the bubblewrap sandbox (only for trusted notebooks)."""
+    executor: Literal["local", "celery"] = "local"
+    """Where grading runs: worker processes on this machine (--workers), or the Celery workers of --broker
+    (see docs/deploy-celery.md)."""
+    broker: Optional[str] = None
+    """--executor celery: the broker's URL, e.g. redis://HOST:6379/0 or amqp://USER:PASSWORD@HOST:5672//."""
+    backend: Optional[str] = None
+    """--executor celery: the result backend's URL. Default: the broker when it is Redis (needed with RabbitMQ)."""
+    queue: str = CELERY_QUEUE
+    """--executor celery: the queue the workers take jobs from."""
     limits: Limits = dataclasses.field(default_factory=Limits)
 
 
@@ -310,6 +325,31 @@ class Submit:
     """Seconds to wait with --wait."""
 
 
+@dataclasses.dataclass
+class Worker:
+    """Grade jobs from a Celery broker on this machine (one sandboxed worker process per job, as `grade` does)."""
+
+    broker: str
+    """The broker's URL, e.g. redis://HOST:6379/0 or amqp://USER:PASSWORD@HOST:5672// (RabbitMQ)."""
+    backend: Optional[str] = None
+    """The result backend's URL. Default: the broker when it is Redis (needed with RabbitMQ, e.g. a Redis URL)."""
+    concurrency: int = dataclasses.field(default_factory=lambda: os.cpu_count() or 1)
+    """Submissions graded at once on this machine. Default: the number of cores."""
+    name: Optional[str] = None
+    """This worker's name, NAME@HOST (%h is the host name), as refusals and `celery inspect` show it.
+    Default: celery@<host name>."""
+    course: Path = course.SOURCE_DIR
+    """Folder of the assignment folders this worker grades with (a job names its assignment; a worker whose
+    files differ from the coordinator's refuses the job)."""
+    queue: str = CELERY_QUEUE
+    """The queue to take jobs from."""
+    visibility_timeout: int = VISIBILITY_TIMEOUT_S
+    """Redis: seconds after which the job of a worker that vanished is handed out again; longer than the
+    longest job (notebook_timeout + 120 s)."""
+    loglevel: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """Celery's log level."""
+
+
 Command = Union[
     Annotated[Data, tyro.conf.subcommand("data")],
     Annotated[Release, tyro.conf.subcommand("release")],
@@ -321,4 +361,5 @@ Command = Union[
     Annotated[Instructor, tyro.conf.subcommand("instructor")],
     Annotated[ExtensionCmd, tyro.conf.subcommand("extension")],
     Annotated[Submit, tyro.conf.subcommand("submit")],
+    Annotated[Worker, tyro.conf.subcommand("worker")],
 ]

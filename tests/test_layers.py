@@ -33,9 +33,9 @@ LAYERS: list[set[str]] = [
     {"report"},
     # 10: applications over grade(): reference build, what an executor runs, a batch's uploads
     {"reference", "executor.job", "batch.submissions"},
-    # 11, 12: executors (one worker process per job) and their package
+    # 11, 12: executors (one worker process per job), their package, and Celery's (over the local worker process)
     {"executor.worker", "executor.local"},
-    {"executor"},
+    {"executor", "executor.celery"},
     # 13: the batch, over an executor
     {"batch.batch", "batch"},
     # 14-18: the course site: its database, secrets, assignments, course rules, the submit client;

@@ -36,6 +36,7 @@ skip_unused_format_checkers()  # before nbformat is first imported: 1.4 s less p
 
 from autograder.batch.submissions import Found, Submission, discover  # noqa: E402
 from autograder.executor import Executor, Job, LocalExecutor  # noqa: E402
+from autograder.executor.job import Refused  # noqa: E402
 from autograder.grading import fingerprint as fp_mod  # noqa: E402
 from autograder.grading.result import REJECTED, Reason, Result, Why  # noqa: E402
 
@@ -273,28 +274,35 @@ def grade_all(
     worker_memory_mb: int | None = None,
     progress: bool = True,
     executor: Executor | None = None,
-) -> None:
+) -> list[Refused]:
     """Grade ``todo`` through an executor (default: ``workers`` local processes); every item ends with a record.
 
     Records are written here, by this one process, as results come back: whatever the executor, the
-    results folder has a single writer.
+    results folder has a single writer. The exception: a job no worker would grade with this course version
+    (``Refused``) gets no record, so no zero stands for a grade; those are returned for the caller to report.
     """
     # The folder, not the name: workers must find an assignment given by path (e.g. a test fixture) too.
     assignment = str(spec.folder.resolve())  # absolute: a relative one would read as a name
     own = executor is None
     executor = executor or LocalExecutor(workers)
     bar = tqdm(total=len(todo), desc=f"grading {spec.name}", unit="nb", disable=not progress, file=sys.stderr)
+    refused: list[Refused] = []
     try:
         futures = {
             executor.submit(Job(
                 job_id=sub.student, assignment=assignment, notebook=sub.path, limits=limits, sandbox=sandbox,
-                label=str(sub.path), worker_memory_mb=worker_memory_mb,
+                label=str(sub.path), worker_memory_mb=worker_memory_mb, fingerprint=key["fingerprint"],
             )): (sub, sha, out)
             for sub, sha, out, _ in todo
         }
         for future in as_completed(futures):
             sub, sha, out = futures[future]
-            atomic_write_json(out, record_of(sub, sha, key, future.result()), indent=1)
+            try:
+                result = future.result()
+            except Refused as exc:
+                refused.append(exc)
+            else:
+                atomic_write_json(out, record_of(sub, sha, key, result), indent=1)
             bar.update(1)
             bar.set_postfix_str(sub.student)
     except KeyboardInterrupt:
@@ -306,6 +314,25 @@ def grade_all(
     if own:
         executor.close()
     bar.close()
+    return refused
+
+
+class NotGraded(UsageError):
+    """Some submissions were not graded: no worker holds the coordinator's course version."""
+
+
+def _not_graded(refused: list[Refused]) -> NotGraded:
+    workers: dict[str, list[str]] = {}
+    for exc in refused:
+        workers.update(exc.refusals)
+    listed = "\n".join(f"  {w}: {', '.join(d[:5])}{' ...' if len(d) > 5 else ''}" for w, d in sorted(workers.items()))
+    students = ", ".join(sorted(exc.job_id for exc in refused)[:MAX_LISTED])
+    return NotGraded(
+        f"{len(refused)} submissions were not graded, because every worker holds other course files:\n{listed}\n"
+        f"  not graded: {students}{' ...' if len(refused) > MAX_LISTED else ''}\n"
+        "No result was written for them: bring the workers to the coordinator's commit and data, then run the "
+        "same command again (it grades just those)"
+    )
 
 
 def record_problems(spec, subs: list[Submission], results_dir: Path, key: dict) -> None:
@@ -505,8 +532,13 @@ def run(cfg: config.Grade) -> int:
     todo = plan(found.notebooks, results_dir, key, cfg.force)
     print(f"{spec.name}: {len(found.notebooks)} notebooks: {todo.describe()}\n{describe_uploads(found)}", end="")
     record_problems(spec, found.not_notebooks, results_dir, key)
+    executor = None
+    if cfg.executor == "celery":
+        from autograder.executor.celery import executor_for
+
+        executor = executor_for(cfg)
     try:
-        grade_all(
+        refused = grade_all(
             spec,
             todo.todo,
             key=key,
@@ -514,7 +546,10 @@ def run(cfg: config.Grade) -> int:
             limits=cfg.limits,
             sandbox=not cfg.unsafe,
             worker_memory_mb=cfg.worker_memory_mb,
+            executor=executor,
         )
+        if executor is not None:
+            executor.close()
     except BatchInterrupted:
         done = len(list(results_dir.glob("*.json")))
         print(
@@ -541,4 +576,6 @@ def run(cfg: config.Grade) -> int:
         f"  grades:    {out / GRADES_CSV}\n  feedback:  {out / FEEDBACK}/<student>.html\n"
         f"  summary:   {out / SUMMARY}\n  gradebook: {db_url}"
     )
+    if refused:
+        raise _not_graded(refused)
     return 0

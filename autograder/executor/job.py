@@ -15,6 +15,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Protocol
 
+from autograder.errors import AutograderError
 from autograder.grading import spec as spec_mod
 from autograder.grading.limits import Limits
 from autograder.grading.result import Reason, Result, Status
@@ -43,10 +44,13 @@ class Job:
     label: str = ""
     worker_memory_mb: int | None = None
     fingerprint: dict | None = None
+    time_limit: float | None = None  # seconds for the whole job; None: the notebook limit + WORKER_GRACE_S
 
     @property
     def timeout(self) -> float:
         """Seconds after which the executor gives up on the job's worker."""
+        if self.time_limit is not None:
+            return self.time_limit
         return self.limits.notebook_timeout + WORKER_GRACE_S
 
     @property
@@ -65,6 +69,7 @@ class Job:
             "label": self.shown_as,
             "worker_memory_mb": self.worker_memory_mb,
             "fingerprint": self.fingerprint,
+            "time_limit": self.time_limit,
         }
 
     @staticmethod
@@ -82,6 +87,7 @@ class Job:
             label=str(data.get("label") or name),
             worker_memory_mb=data.get("worker_memory_mb"),
             fingerprint=data.get("fingerprint"),
+            time_limit=data.get("time_limit"),
         )
 
     def to_dict(self) -> dict:
@@ -132,11 +138,26 @@ def failure_result(job: Job, status: Status, reason: Reason) -> Result:
     )
 
 
+class Refused(AutograderError):
+    """No worker can grade the job with the coordinator's course version (its fingerprint).
+
+    The one exception a job's Future may raise: it is not the submission's fault, so the caller must not
+    store a grade for it (a zero would silently replace the student's grade); it reports the job instead.
+    """
+
+    def __init__(self, job_id: str, refusals: dict[str, list[str]]) -> None:
+        self.job_id = job_id
+        self.refusals = dict(refusals)  # worker (hostname) -> what differs there
+        said = "; ".join(f"{worker}: {', '.join(diff[:3]) or 'another version'}" for worker, diff in sorted(refusals.items()))
+        super().__init__(f"{job_id}: no worker can grade it with this course version ({said})")
+
+
 class Executor(Protocol):
     """Where grading runs. Every implementation keeps the same promises:
 
     * ``submit`` returns at once; the Future yields the job's Result and never raises for a submission
-      (a dead, timed-out or refusing worker gives a Result that says so);
+      (a dead or timed-out worker gives a Result that says so). The one exception is ``Refused``: every
+      worker that could take the job holds other course files, so there is no grade to store;
     * ``jobs`` lists what is queued and running now;
     * ``stop`` (Ctrl-C) starts nothing more and ends what runs; ``close`` waits for the submitted jobs.
     """

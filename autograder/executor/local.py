@@ -1,9 +1,10 @@
 """The local executor: a pool of worker processes on this machine (the default; nothing to set up).
 
-Each job runs ``python -m autograder.executor.worker`` in a session of its own, so a timeout kills the
-worker and everything it started, and Ctrl-C (which the terminal does not send to other sessions) is
-passed on by ``stop``. A worker that dies, runs out of memory or overruns its time yields a Result that
-says so (``failure_result``); the Future never raises for a submission.
+``run_in_worker_process`` grades one job the only way any executor grades: ``python -m
+autograder.executor.worker`` in a session of its own, so a timeout kills the worker and everything it
+started, and Ctrl-C (which the terminal does not send to other sessions) is passed on by ``stop``. A worker
+that dies, runs out of memory or overruns its time yields a Result that says so (``failure_result``); the
+Future never raises for a submission. The Celery executor's task calls the same function on its machine.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -48,6 +50,59 @@ def _kill_group(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+def run_in_worker_process(
+    job: Job,
+    *,
+    on_start: Callable[[subprocess.Popen], None] | None = None,
+    on_end: Callable[[subprocess.Popen], None] | None = None,
+    stopped: Callable[[], bool] = lambda: False,
+) -> Result:
+    """Grade ``job`` in a worker process of its own (a new session) and return its Result.
+
+    At most ``job.timeout`` seconds; the worker's whole process group is killed after that, and also when
+    the caller is interrupted by an exception (Ctrl-C, a Celery soft time limit), so no grading outlives its
+    caller. ``on_start``/``on_end`` see the process (to list or kill it); ``stopped()`` true means the caller
+    asked to stop, so a worker that died meanwhile is reported as interrupted.
+    """
+    if stopped():
+        return failure_result(job, REJECTED, Reason(Why.INTERRUPTED, "the batch was interrupted"))
+    folder = Path(tempfile.mkdtemp(prefix="ag-job-"))
+    try:
+        job_file, result_file = folder / "job.json", folder / "result.json"
+        job_file.write_text(json.dumps(job.to_dict()))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "autograder.executor.worker", str(job_file), str(result_file)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        if on_start is not None:
+            on_start(proc)
+        try:
+            _, err = proc.communicate(timeout=job.timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            proc.communicate()
+            return failure_result(job, INCOMPLETE, Reason(Why.WORKER_LOST, f"the grader gave up after {job.timeout:.0f} s"))
+        except BaseException:
+            _kill_group(proc)
+            proc.wait()
+            raise
+        finally:
+            if on_end is not None:
+                on_end(proc)
+        if stopped() and proc.returncode != 0:
+            return failure_result(job, REJECTED, Reason(Why.INTERRUPTED, "the batch was interrupted"))
+        if proc.returncode != 0 or not result_file.exists():
+            if err:
+                log.info("worker of %s: %s", job.job_id, err.decode(errors="replace")[-2000:])
+            return failure_result(job, *death_reason(proc.returncode, err, job.worker_memory_mb))
+        return Result.from_dict(json.loads(result_file.read_text())["result"])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class LocalExecutor:
@@ -103,38 +158,15 @@ class LocalExecutor:
                 self._states.pop(job.job_id, None)
 
     def _run(self, job: Job) -> Result:
-        if self._stop.is_set():
-            return failure_result(job, REJECTED, Reason(Why.INTERRUPTED, "the batch was interrupted"))
-        folder = Path(tempfile.mkdtemp(prefix="ag-job-"))
-        try:
-            job_file, result_file = folder / "job.json", folder / "result.json"
-            job_file.write_text(json.dumps(job.to_dict()))
-            # A session of its own, so that a timeout kills the worker and everything it started.
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "autograder.executor.worker", str(job_file), str(result_file)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
+        def started(proc: subprocess.Popen) -> None:
             with self._lock:
                 self._live.add(proc)
                 self._states[job.job_id] = JobState(job.job_id, State.RUNNING, where=f"pid {proc.pid}")
-            try:
-                _, err = proc.communicate(timeout=job.timeout)
-            except subprocess.TimeoutExpired:
+            if self._stop.is_set():  # stop() ran between the check and the start: it did not see this one
                 _kill_group(proc)
-                proc.communicate()
-                return failure_result(job, INCOMPLETE, Reason(Why.WORKER_LOST, f"the grader gave up after {job.timeout:.0f} s"))
-            finally:
-                with self._lock:
-                    self._live.discard(proc)
-            if self._stop.is_set() and proc.returncode != 0:
-                return failure_result(job, REJECTED, Reason(Why.INTERRUPTED, "the batch was interrupted"))
-            if proc.returncode != 0 or not result_file.exists():
-                if err:
-                    log.info("worker of %s: %s", job.job_id, err.decode(errors="replace")[-2000:])
-                return failure_result(job, *death_reason(proc.returncode, err, job.worker_memory_mb))
-            return Result.from_dict(json.loads(result_file.read_text())["result"])
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+
+        def ended(proc: subprocess.Popen) -> None:
+            with self._lock:
+                self._live.discard(proc)
+
+        return run_in_worker_process(job, on_start=started, on_end=ended, stopped=self._stop.is_set)
