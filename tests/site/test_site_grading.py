@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 
 import toy_course
-from conftest import HeldExecutor, notebook_bytes, people, set_password, upload, wait_for, zero_result
+from conftest import BOTH, HeldExecutor, notebook_bytes, people, set_password, upload, wait_for, zero_result
 from sqlalchemy import func, select, update
 from starlette.testclient import TestClient
 
 from autograder.site.app import create_app
 from autograder.site.models import GRADED, GRADING, QUEUED, Grade, Submission
+
+DATABASES = BOTH  # each test once on SQLite, once on PostgreSQL (conftest)
 
 
 def state_on_page(client, url: str) -> str:

@@ -6,12 +6,14 @@ import json
 
 import pytest
 import toy_course
-from conftest import csrf_of, notebook_bytes, people, set_password, upload, wait_for
+from conftest import BOTH, csrf_of, notebook_bytes, people, set_password, upload, wait_for
 from sqlalchemy import func, select
 
 from autograder import course
 from autograder.site.models import Submission
 from autograder.site.storage import blob_path
+
+DATABASES = BOTH  # each test once on SQLite, once on PostgreSQL (conftest)
 
 
 @pytest.fixture
