@@ -42,7 +42,7 @@ LAYERS: list[set[str]] = [
     # stored uploads; the grading loop over an executor; the ASGI application and the CLI handlers
     {"site.models", "site.security", "site.catalog", "site.client"},
     {"site.accounts", "site.storage", "site.migrations"},
-    {"site.settings", "site.grader", "site.demo"},
+    {"site.settings", "site.grader", "site.demo", "site.backup"},
     {"site.app"},
     {"site.commands", "site"},
     # 19: the command line

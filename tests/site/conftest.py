@@ -81,8 +81,18 @@ def notebook_bytes(nb) -> bytes:
 BOTH = ("sqlite", "postgresql")
 
 
+def databases(*kinds: str):
+    """A test's own choice among BOTH, over its module's DATABASES."""
+
+    def mark(test):
+        test.databases = kinds
+        return test
+
+    return mark
+
+
 def pytest_generate_tests(metafunc):
-    kinds = getattr(metafunc.module, "DATABASES", None)
+    kinds = getattr(metafunc.function, "databases", None) or getattr(metafunc.module, "DATABASES", None)
     if kinds and "db_kind" in metafunc.fixturenames:
         metafunc.parametrize("db_kind", kinds)
 
