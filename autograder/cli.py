@@ -44,6 +44,10 @@ def _dispatch(cmd) -> int:
         from autograder.site import commands
 
         return commands.run(cmd)
+    if isinstance(cmd, config.Site):
+        from autograder.site import backup
+
+        return backup.run(cmd)
     if isinstance(cmd, config.Submit):
         from autograder.site import client
 

@@ -310,6 +310,34 @@ class ExtensionCmd:
 
 
 @dataclasses.dataclass
+class SiteBackup:
+    """Write the site's whole state (database rows, submitted files, signing key) into a new folder; safe while it runs."""
+
+    dest: Positional[Path]
+    """The backup folder to create (must not exist)."""
+    site: SiteFiles = dataclasses.field(default_factory=SiteFiles)
+
+
+@dataclasses.dataclass
+class SiteRestore:
+    """Restore a backup into an empty site (a new --data-dir, and a new database with --db-url); stop the server first."""
+
+    src: Positional[Path]
+    """A folder written by `autograder site backup`."""
+    site: SiteFiles = dataclasses.field(default_factory=SiteFiles)
+
+
+@dataclasses.dataclass
+class Site:
+    """The course site's data: backups."""
+
+    action: Union[
+        Annotated[SiteBackup, tyro.conf.subcommand("backup")],
+        Annotated[SiteRestore, tyro.conf.subcommand("restore")],
+    ]
+
+
+@dataclasses.dataclass
 class Submit:
     """Submit a notebook to the course site (token from your account page)."""
 
@@ -362,4 +390,5 @@ Command = Union[
     Annotated[ExtensionCmd, tyro.conf.subcommand("extension")],
     Annotated[Submit, tyro.conf.subcommand("submit")],
     Annotated[Worker, tyro.conf.subcommand("worker")],
+    Annotated[Site, tyro.conf.subcommand("site")],
 ]

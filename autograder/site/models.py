@@ -18,11 +18,12 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     create_engine,
     event,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,33 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+class CleanText(TypeDecorator):
+    """Text that a submission or a roster may control: a NUL character becomes U+FFFD on the way in.
+
+    PostgreSQL refuses NUL in text (SQLite keeps it), and a grade that cannot be stored would be graded
+    again at every start and never shown; browsers turn NUL into U+FFFD in a page anyway.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+
+
+class CleanString(CleanText):
+    """A CleanText of at most ``length`` characters: longer text is cut (PostgreSQL would refuse it, SQLite
+    would keep it; only names, addresses and file names shown on pages are stored in these)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        value = super().process_bind_param(value, dialect)
+        length = self.impl.length
+        return value[:length] if isinstance(value, str) and length else value
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -52,8 +80,8 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     login: Mapped[str] = mapped_column(String(100), unique=True)  # the roster's id
-    name: Mapped[str] = mapped_column(String(200), default="")
-    email: Mapped[str] = mapped_column(String(320), default="")
+    name: Mapped[str] = mapped_column(CleanString(200), default="")
+    email: Mapped[str] = mapped_column(CleanString(320), default="")
     role: Mapped[str] = mapped_column(String(20), default=STUDENT)
     password_hash: Mapped[str | None] = mapped_column(String(200), nullable=True)
     token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)  # SHA-256 of the API token
@@ -88,7 +116,7 @@ class Submission(Base):
     assignment: Mapped[str] = mapped_column(String(100), index=True)
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
-    filename: Mapped[str] = mapped_column(String(255))
+    filename: Mapped[str] = mapped_column(CleanString(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     state: Mapped[str] = mapped_column(String(20), default=QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # times handed to an executor
@@ -103,8 +131,8 @@ class Grade(Base):
     score: Mapped[float] = mapped_column(Float)
     max_score: Mapped[float] = mapped_column(Float)
     status: Mapped[str] = mapped_column(String(20))
-    result_json: Mapped[str] = mapped_column(Text)
-    feedback_html: Mapped[str] = mapped_column(Text)  # the batch's feedback page, rendered once
+    result_json: Mapped[str] = mapped_column(CleanText)  # JSON: a NUL is already written as \\u0000
+    feedback_html: Mapped[str] = mapped_column(CleanText)  # the batch's feedback page, rendered once
     graded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -162,12 +190,23 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
+def normalize_url(url: str) -> str:
+    """``postgresql://...`` means the driver we ship (psycopg 3); SQLAlchemy alone would pick psycopg2."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
 def make_engine(url: str) -> Engine:
+    url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Pages run in Starlette's thread pool (40 threads): enough connections that a busy minute does not
+    # queue requests behind the pool, few enough for PostgreSQL's default of 100 with a second process.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=30)
 
 
 def default_url(data_dir: Path) -> str:

@@ -16,6 +16,7 @@ import pytest
 from autograder import course  # noqa: E402
 from autograder.site import accounts  # noqa: E402
 from tests import toy_course
+from tests.site import pg_server  # noqa: E402
 
 PASSWORD = "correct horse battery"
 
@@ -72,13 +73,75 @@ def notebook_bytes(nb) -> bytes:
     return nbformat.writes(nb).encode()
 
 
+# A test module that sets DATABASES = BOTH runs each of its tests that use the database (through site_settings
+# or db_url) once on SQLite and once on a real PostgreSQL server.
+BOTH = ("sqlite", "postgresql")
+
+
+def databases(*kinds: str):
+    """A test's own choice among BOTH, over its module's DATABASES."""
+
+    def mark(test):
+        test.databases = kinds
+        return test
+
+    return mark
+
+
+def pytest_generate_tests(metafunc):
+    kinds = getattr(metafunc.function, "databases", None) or getattr(metafunc.module, "DATABASES", None)
+    if kinds and "db_kind" in metafunc.fixturenames:
+        metafunc.parametrize("db_kind", kinds)
+
+
 @pytest.fixture
-def site_settings(tmp_path, toy_course_root):
+def db_kind() -> str:
+    return "sqlite"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server of this test session (started on first use), or a skip saying why there is none."""
+    try:
+        server = pg_server.Server()
+    except pg_server.Unavailable as why:
+        pytest.skip(str(why))
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("the PostgreSQL driver psycopg is not installed (pip install -e .)")
+    with server:
+        yield server
+
+
+_databases = iter(range(1, 10**6))
+
+
+@pytest.fixture
+def db_url(db_kind, tmp_path, request) -> str | None:
+    """None (the site's default: SQLite in its data folder) or the URL of a new, empty PostgreSQL database."""
+    if db_kind == "sqlite":
+        yield None
+        return
+    server = request.getfixturevalue("postgres")
+    name = f"site{next(_databases)}"
+    url = server.create_database(name)
+    yield url
+    server.drop_database(name)  # FORCE: the site's pooled connections end with it
+
+
+def db_args(settings) -> list[str]:
+    """The CLI flags that point a command at the database of ``settings``."""
+    return ["--data-dir", str(settings.data_dir)] + (["--db-url", settings.db_url] if settings.db_url else [])
+
+
+@pytest.fixture
+def site_settings(tmp_path, toy_course_root, db_url):
     from autograder.site.settings import SiteSettings
 
     return SiteSettings(
-        data_dir=tmp_path / "site", source_dir=toy_course_root / "source_solutions", release_dir=toy_course_root / "assignments",
-        sandbox=False, poll_s=0.2, max_upload_mb=2,
+        data_dir=tmp_path / "site", db_url=db_url, source_dir=toy_course_root / "source_solutions",
+        release_dir=toy_course_root / "assignments", sandbox=False, poll_s=0.2, max_upload_mb=2,
     )
 
 

@@ -10,7 +10,9 @@ from sqlalchemy import update
 from autograder import cli
 from autograder.site import accounts, security
 from autograder.site.models import SigninLink, User
-from tests.site.conftest import PASSWORD, csrf_of, people, set_password, sign_in
+from tests.site.conftest import BOTH, PASSWORD, csrf_of, db_args, people, set_password, sign_in
+
+DATABASES = BOTH  # each test once on SQLite, once on PostgreSQL (conftest)
 
 
 def test_sign_in_link_works_once(held_site):
@@ -144,7 +146,7 @@ def test_removed_student_token_and_session_stop_working(held_site, capsys):
     assert client.get("/api/submissions/1", headers=headers).status_code == 404  # a valid token, no such submission
     assert client.get("/api/submissions/1", headers={"Authorization": "Bearer nope"}).status_code == 401
     site = app.state.site
-    assert cli.main(["roster", "remove", "alice", "--data-dir", str(site.settings.data_dir)]) == 0
+    assert cli.main(["roster", "remove", "alice", *db_args(site.settings)]) == 0
     assert client.get("/api/submissions/1", headers=headers).status_code == 401
     assert client.get("/assignments", follow_redirects=False).status_code == 303
     assert sign_in(make_client(), "alice").status_code == 400
@@ -167,39 +169,41 @@ def test_new_token_replaces_the_old_one(held_site):
     assert stored == security.token_digest(current) and current not in stored
 
 
-def test_roster_import_cli_prints_links_and_refuses_bad_rows(tmp_path, capsys):
+def test_roster_import_cli_prints_links_and_refuses_bad_rows(tmp_path, capsys, db_url):
     data = tmp_path / "site"
+    where = ["--data-dir", str(data)] + (["--db-url", db_url] if db_url else [])
     roster = tmp_path / "students.csv"
     roster.write_text("id,name,email\nalice,Alice A,alice@example.org\nbob,Bob B,bob@example.org\n")
     out = tmp_path / "links.csv"
-    assert cli.main(["roster", "import", str(roster), "--data-dir", str(data), "--base-url", "https://course.example",
+    assert cli.main(["roster", "import", str(roster), *where, "--base-url", "https://course.example",
                      "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "2 students (2 new, 0 updated)" in printed
     assert printed.count("https://course.example/signin/link/") == 2
     assert out.read_text().count("https://course.example/signin/link/") == 2 and out.stat().st_mode & 0o077 == 0
     # again: the accounts are updated, not doubled; everyone gets a fresh link
-    assert cli.main(["roster", "import", str(roster), "--data-dir", str(data)]) == 0
+    assert cli.main(["roster", "import", str(roster), *where]) == 0
     assert "2 students (0 new, 2 updated)" in capsys.readouterr().out
     bad = tmp_path / "bad.csv"
     bad.write_text("id,name,email\ncarol,C,c@x\nalice/../x,Evil,e@x\ncarol,C2,c2@x\n")
-    assert cli.main(["roster", "import", str(bad), "--data-dir", str(data)]) == 2
+    assert cli.main(["roster", "import", str(bad), *where]) == 2
     err = capsys.readouterr().err
     assert "line 3" in err and "line 4" in err and "nothing was imported" in err
-    assert cli.main(["roster", "import", str(tmp_path / "missing.csv"), "--data-dir", str(data)]) == 2
+    assert cli.main(["roster", "import", str(tmp_path / "missing.csv"), *where]) == 2
     from autograder.site.models import open_db
 
-    with open_db(f"sqlite:///{data / 'site.db'}")() as db:
+    with open_db(db_url or f"sqlite:///{data / 'site.db'}")() as db:
         assert sorted(u.login for u in db.query(User)) == ["alice", "bob"]
 
 
-def test_instructor_add_cli(tmp_path, capsys):
+def test_instructor_add_cli(tmp_path, capsys, db_url):
     data = tmp_path / "site"
-    assert cli.main(["instructor", "add", "prof", "--name", "Prof", "--data-dir", str(data)]) == 0
+    where = ["--data-dir", str(data)] + (["--db-url", db_url] if db_url else [])
+    assert cli.main(["instructor", "add", "prof", "--name", "Prof", *where]) == 0
     assert "http://127.0.0.1:8000/signin/link/" in capsys.readouterr().out
-    assert cli.main(["instructor", "list", "--data-dir", str(data)]) == 0
+    assert cli.main(["instructor", "list", *where]) == 0
     assert "prof\tProf" in capsys.readouterr().out
     roster = tmp_path / "students.csv"
     roster.write_text("id,name,email\nprof,P,p@x\n")
-    assert cli.main(["roster", "import", str(roster), "--data-dir", str(data)]) == 2  # an import never demotes an instructor
+    assert cli.main(["roster", "import", str(roster), *where]) == 2  # an import never demotes an instructor
     assert "instructor account" in capsys.readouterr().err

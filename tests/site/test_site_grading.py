@@ -10,7 +10,9 @@ from starlette.testclient import TestClient
 from autograder.site.app import create_app
 from autograder.site.models import GRADED, GRADING, QUEUED, Grade, Submission
 from tests import toy_course
-from tests.site.conftest import HeldExecutor, notebook_bytes, people, set_password, upload, wait_for, zero_result
+from tests.site.conftest import BOTH, HeldExecutor, notebook_bytes, people, set_password, upload, wait_for, zero_result
+
+DATABASES = BOTH  # each test once on SQLite, once on PostgreSQL (conftest)
 
 
 def state_on_page(client, url: str) -> str:

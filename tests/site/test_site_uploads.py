@@ -11,7 +11,9 @@ from autograder import course
 from autograder.site.models import Submission
 from autograder.site.storage import blob_path
 from tests import toy_course
-from tests.site.conftest import csrf_of, notebook_bytes, people, set_password, upload, wait_for
+from tests.site.conftest import BOTH, csrf_of, notebook_bytes, people, set_password, upload, wait_for
+
+DATABASES = BOTH  # each test once on SQLite, once on PostgreSQL (conftest)
 
 
 @pytest.fixture
