@@ -3,6 +3,7 @@
 Each subcommand is a thin layer over one library function; the handlers are imported lazily so that
 ``--help`` stays fast (TensorFlow is never imported here).
 """
+
 from __future__ import annotations
 
 import logging

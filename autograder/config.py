@@ -3,6 +3,7 @@
 The CLI is generated from these classes (``autograder/cli.py`` with tyro), so flags, defaults and help
 texts cannot drift from what the code reads. Library code takes these objects, never raw argv.
 """
+
 from __future__ import annotations
 
 import dataclasses

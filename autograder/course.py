@@ -1,4 +1,5 @@
 """Where things are: the repository's folders and the one pinned upstream archive."""
+
 from __future__ import annotations
 
 import os
@@ -10,9 +11,7 @@ RELEASE_DIR = ROOT / "assignments"
 STUDENT_HELPERS = Path(__file__).resolve().parent / "student"
 
 UPSTREAM_COMMIT = "4b09433ef9d5c60602e8805bb54b8aa2428527f8"
-UPSTREAM_ARCHIVE = (
-    "https://github.com/ardamavi/Sign-Language-Digits-Dataset/archive/" f"{UPSTREAM_COMMIT}.zip"
-)
+UPSTREAM_ARCHIVE = f"https://github.com/ardamavi/Sign-Language-Digits-Dataset/archive/{UPSTREAM_COMMIT}.zip"
 
 
 def datasets_dir() -> Path:

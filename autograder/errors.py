@@ -6,6 +6,7 @@ Exit codes: 2 for a command that cannot run as asked (unknown assignment, missin
 grading.toml), 1 for a check that ran and found a problem (an out-of-date release, reference values out of
 tolerance, unusable data).
 """
+
 from __future__ import annotations
 
 

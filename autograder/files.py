@@ -1,4 +1,5 @@
 """Writing files so that a reader sees the old file or the whole new one, never half of one."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 
-def atomic_write(path: str | Path, data: str | bytes, *, encoding: str = "utf-8", newline: str | None = None, mode: int | None = None) -> Path:
+def atomic_write(
+    path: str | Path, data: str | bytes, *, encoding: str = "utf-8", newline: str | None = None, mode: int | None = None
+) -> Path:
     """Write ``data`` to ``path`` through a synced temporary file in the same folder, then rename it.
 
     On failure nothing is left behind and OSError propagates (callers turn it into their own error).

@@ -6,6 +6,7 @@ the schema revision to stamp. That process costs seconds (tens of seconds on a b
 (nbgrader's throwaway course database) and the report (the instructor's gradebook) create the schema here
 first; ``Gradebook`` then finds the tables and the revision and leaves them alone.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -6,6 +6,7 @@ runner and recorder as grading. It fails when a check of grading.toml was not re
 ``autograder reference check`` rebuilds and compares with the stored values within each check's tolerance.
 The file is read only by the grader, outside the kernel.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -55,7 +56,9 @@ def check_solution(state: pipeline.State) -> list[str]:
     for index in outcome.error_cells:
         cell = executed.cells[index]
         err = next((o for o in cell.outputs if o.get("output_type") == "error"), {})
-        problems.append(f"cell {index} ({nbgrader_meta(cell).get('grade_id', 'no grade_id')}) raised {err.get('ename')}: {err.get('evalue')}")
+        problems.append(
+            f"cell {index} ({nbgrader_meta(cell).get('grade_id', 'no grade_id')}) raised {err.get('ename')}: {err.get('evalue')}"
+        )
     for cell in executed.cells:
         if nbgrader_meta(cell).get("grade_id") in groups:
             text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
@@ -71,7 +74,9 @@ def check_solution(state: pipeline.State) -> list[str]:
             try:
                 derive.apply(spec.folder, check.derive, got.value)
             except Exception as exc:  # noqa: BLE001 - reported with the other problems
-                problems.append(f"check '{check.name}': derivation '{check.derive}' fails on the solution's value: {type(exc).__name__}: {exc}")
+                problems.append(
+                    f"check '{check.name}': derivation '{check.derive}' fails on the solution's value: {type(exc).__name__}: {exc}"
+                )
     return problems
 
 

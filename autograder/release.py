@@ -4,6 +4,7 @@
 ``--check`` compares instead of writing. ``released_notebook`` gives the released version in memory (the
 grader's restore step compares submissions with it to note tampering).
 """
+
 from __future__ import annotations
 
 import hashlib

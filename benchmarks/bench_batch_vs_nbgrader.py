@@ -10,6 +10,7 @@ Prints both wall times, the ratio and, per variant, the scores both graders gave
 measures where one submission's time goes (Python start, ``import tensorflow``, plain and sandboxed
 kernel start).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,9 +45,7 @@ def load_variants():
 def submissions(released, source) -> dict[str, object]:
     """Variant name -> notebook: the released notebook with some solution cells filled in."""
     answers = {
-        c.metadata["nbgrader"]["grade_id"]: c.source
-        for c in source.cells
-        if c.get("metadata", {}).get("nbgrader", {}).get("solution")
+        c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")
     }
     variants = load_variants()
 
@@ -86,10 +85,7 @@ def make_course(root: Path, students: int) -> dict[str, str]:
     for helper in course.STUDENT_HELPERS.glob("*.py"):  # released beside the notebook, as `autograder release` does
         shutil.copy2(helper, root / "source" / ASSIGNMENT / helper.name)
     (root / "nbgrader_config.py").write_text(
-        "c = get_config()\n"
-        f"c.CourseDirectory.root = {str(root)!r}\n"
-        "c.CourseDirectory.course_id = 'bench'\n"
-        "c.Execute.timeout = 120\n"
+        f"c = get_config()\nc.CourseDirectory.root = {str(root)!r}\nc.CourseDirectory.course_id = 'bench'\nc.Execute.timeout = 120\n"
     )
     seconds, proc = run([str(BIN / "nbgrader"), "generate_assignment", ASSIGNMENT, "--force", "--create"], cwd=root)
     if proc.returncode != 0:
@@ -184,8 +180,10 @@ def main() -> None:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     try:
         who = make_course(root, args.students)
-        print(f"{args.students} submissions ({len(set(who.values()))} variants), {os.cpu_count()} cores, "
-              f"load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"{args.students} submissions ({len(set(who.values()))} variants), {os.cpu_count()} cores, "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
 
         t_nbg, proc = run([str(BIN / "nbgrader"), "autograde", ASSIGNMENT, "--force"], cwd=root, env=env)
         if proc.returncode != 0:
@@ -194,8 +192,7 @@ def main() -> None:
 
         out = root / "autograder-out"
         t_ours, proc = run(
-            [str(BIN / "autograder"), "grade", ASSIGNMENT, str(root / "submitted"), "--out", str(out),
-             "--workers", str(args.workers)],
+            [str(BIN / "autograder"), "grade", ASSIGNMENT, str(root / "submitted"), "--out", str(out), "--workers", str(args.workers)],
             env=env,
         )
         if proc.returncode != 0:

@@ -10,6 +10,7 @@ into fresh output folders. Prints both wall times, their ratio and the Celery ov
 checks that both CSVs are identical. The worker starts (and is ready) before the clock starts: a worker
 fleet is up before a batch comes.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,8 +37,9 @@ AUTOGRADER = Path(sys.executable).with_name("autograder")
 
 def grade(inputs: Path, out: Path, extra: list[str]) -> float:
     started = time.perf_counter()
-    proc = subprocess.run([str(AUTOGRADER), "grade", ASSIGNMENT, str(inputs), "--out", str(out), *extra],
-                          env=env(), capture_output=True, text=True)
+    proc = subprocess.run(
+        [str(AUTOGRADER), "grade", ASSIGNMENT, str(inputs), "--out", str(out), *extra], env=env(), capture_output=True, text=True
+    )
     took = time.perf_counter() - started
     if proc.returncode != 0:
         sys.exit(f"autograder grade {' '.join(extra)} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -64,8 +66,7 @@ def main() -> None:
 
     local = grade(inputs, root / "local", ["--workers", str(args.concurrency), *extra])
     redis = RedisServer(root / "redis")
-    worker = Worker(root / "machine", "bench", redis.url, course.SOURCE_DIR, concurrency=args.concurrency,
-                    visibility_timeout=1800)
+    worker = Worker(root / "machine", "bench", redis.url, course.SOURCE_DIR, concurrency=args.concurrency, visibility_timeout=1800)
     try:
         redis.start()
         worker.start()
@@ -75,12 +76,13 @@ def main() -> None:
         redis.stop()
     same = (root / "local" / "autograder-grades.csv").read_bytes() == (root / "celery" / "autograder-grades.csv").read_bytes()
     n = args.students
-    print(f"{n} {ASSIGNMENT} submissions, concurrency {args.concurrency} on {os.cpu_count()} cores"
-          f"{' (unsafe)' if args.unsafe else ''}")
+    print(f"{n} {ASSIGNMENT} submissions, concurrency {args.concurrency} on {os.cpu_count()} cores{' (unsafe)' if args.unsafe else ''}")
     print(f"  local executor:  {local:7.1f} s  ({local / n:.2f} s per submission)")
     print(f"  celery executor: {celery:7.1f} s  ({celery / n:.2f} s per submission)")
-    print(f"  celery / local:  {celery / local:.3f}  (overhead {(celery - local) / n:+.2f} s, "
-          f"{100 * (celery - local) / local:+.1f} % per submission)")
+    print(
+        f"  celery / local:  {celery / local:.3f}  (overhead {(celery - local) / n:+.2f} s, "
+        f"{100 * (celery - local) / local:+.1f} % per submission)"
+    )
     print(f"  grades identical: {same}")
     print(f"  (outputs in {root})")
 

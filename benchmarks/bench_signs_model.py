@@ -18,6 +18,7 @@ It prints:
 Grading runs first, in its own kernel, before this process imports TensorFlow, so that only one
 TensorFlow process runs at a time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,8 +33,7 @@ sys.path.insert(0, str(ROOT))
 from autograder import course  # noqa: E402
 
 NOTEBOOK = course.SOURCE_DIR / "signs_model" / "signs_model.ipynb"
-CELLS = ("imports", "load_data", "prepare_data", "initialize_parameters", "forward_propagation", "compute_cost",
-         "training_loop", "model")
+CELLS = ("imports", "load_data", "prepare_data", "initialize_parameters", "forward_propagation", "compute_cost", "training_loop", "model")
 
 
 def timed(fn):
@@ -46,8 +46,10 @@ def bench_grade(unsafe: bool) -> None:
     from autograder.grading import core
 
     result, wall, _ = timed(lambda: core.grade(NOTEBOOK, "signs_model", sandbox=not unsafe))
-    print(f"grade(): {result.score:g}/{result.max_score:g} ({result.status}), wall {wall:.1f} s "
-          f"({'no sandbox' if unsafe else 'sandboxed'}; kernel start, TensorFlow import, all test cells)")
+    print(
+        f"grade(): {result.score:g}/{result.max_score:g} ({result.status}), wall {wall:.1f} s "
+        f"({'no sandbox' if unsafe else 'sandboxed'}; kernel start, TensorFlow import, all test cells)"
+    )
 
 
 def notebook_namespace() -> dict:
@@ -87,8 +89,9 @@ def plain_eager_costs(ns, X, Y, num_epochs: int, size: int = 32) -> list[float]:
     step = solution_step(ns)
     costs = []
     for epoch in range(num_epochs):
-        batch_costs = [float(step(tf.constant(X[:, idx]), tf.constant(Y[:, idx])))
-                       for idx in ns["mini_batch_indices"](X.shape[1], size, 4 + epoch)]
+        batch_costs = [
+            float(step(tf.constant(X[:, idx]), tf.constant(Y[:, idx]))) for idx in ns["mini_batch_indices"](X.shape[1], size, 4 + epoch)
+        ]
         costs.append(float(np.mean(batch_costs)))
     return costs
 
@@ -108,14 +111,13 @@ def step_alone_seconds(ns, X, Y, steps: int, size: int = 32) -> float:
     tf = ns["tf"]
     step = solution_step(ns)
     n_blocks = X.shape[1] // size
-    X_blocks = tf.constant(np.ascontiguousarray(
-        X[:, :n_blocks * size].reshape(X.shape[0], n_blocks, size).transpose(1, 0, 2)))
-    Y_blocks = tf.constant(np.ascontiguousarray(
-        Y[:, :n_blocks * size].reshape(Y.shape[0], n_blocks, size).transpose(1, 0, 2)))
+    X_blocks = tf.constant(np.ascontiguousarray(X[:, : n_blocks * size].reshape(X.shape[0], n_blocks, size).transpose(1, 0, 2)))
+    Y_blocks = tf.constant(np.ascontiguousarray(Y[:, : n_blocks * size].reshape(Y.shape[0], n_blocks, size).transpose(1, 0, 2)))
 
     def loop(n):
         def body(i, total):
             return i + 1, total + step(X_blocks[i % n_blocks], Y_blocks[i % n_blocks])
+
         return tf.while_loop(lambda i, total: i < n, body, (tf.constant(0), tf.constant(0.0)))[1]
 
     compiled = tf.function(loop, jit_compile=True, autograph=False)
@@ -151,18 +153,22 @@ def main() -> int:
     fixed_cost = wall
     print(f"model() for 1 epoch: wall {wall:.1f} s, CPU {cpu:.1f} s (tracing and XLA compilation, paid once per run)")
     (_, costs), wall, cpu = timed(lambda: ns["model"](X, Y, ns["X_test"], ns["Y_test"], num_epochs=args.epochs))
-    print(f"full run: {args.epochs} epochs on {X.shape[1]} images: wall {wall:.1f} s, CPU {cpu:.1f} s "
-          f"({wall / args.epochs * 1000:.1f} ms per epoch, tracing and XLA compilation included)")
+    print(
+        f"full run: {args.epochs} epochs on {X.shape[1]} images: wall {wall:.1f} s, CPU {cpu:.1f} s "
+        f"({wall / args.epochs * 1000:.1f} ms per epoch, tracing and XLA compilation included)"
+    )
     if args.epochs > 100:
         print(f"full run: cost after epoch 100 = {costs[100]:.6f}, after the last epoch = {costs[-1]:.6f}")
     steps = args.epochs * len(ns["mini_batch_indices"](X.shape[1], 32, 0))
     probe = min(steps, 10_000)
     alone = step_alone_seconds(ns, X, Y, probe) / probe * steps
     floor = alone + fixed_cost
-    print(f"the solution's step alone (batches laid out in advance, one compiled loop): {alone:.1f} s for the "
-          f"{steps} steps of the full run ({alone / steps * 1000:.3f} ms per step, measured on {probe} steps); with "
-          f"the {fixed_cost:.1f} s that every model() call pays first, a loop around the step needs at least about "
-          f"{floor:.1f} s; the full run took {wall / floor:.2f}x that")
+    print(
+        f"the solution's step alone (batches laid out in advance, one compiled loop): {alone:.1f} s for the "
+        f"{steps} steps of the full run ({alone / steps * 1000:.3f} ms per step, measured on {probe} steps); with "
+        f"the {fixed_cost:.1f} s that every model() call pays first, a loop around the step needs at least about "
+        f"{floor:.1f} s; the full run took {wall / floor:.2f}x that"
+    )
 
     Xs, Ys = X[:, : args.subset], Y[:, : args.subset]
     (_, fast), fast_wall, _ = timed(lambda: ns["model"](Xs, Ys, Xs, Ys, num_epochs=args.plain_epochs, print_cost=False))

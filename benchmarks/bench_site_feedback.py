@@ -14,6 +14,7 @@ TensorFlow-heavy: run it under the shared lock, once, on an otherwise idle machi
     flock /tmp/tf-heavy.lock .venv/bin/python benchmarks/bench_site_feedback.py
     flock /tmp/tf-heavy.lock .venv/bin/python benchmarks/bench_site_feedback.py --assignments tf_basics --count 5
 """
+
 from __future__ import annotations
 
 import argparse
@@ -118,9 +119,11 @@ def worker_start(repeat: int, assignment: str) -> float:
     """Median wall seconds of a fresh Python doing what a worker does before the pipeline's first step: its
     imports, the sandbox probe, loading the assignment (spec, source, release, reference values)."""
     notebook = ROOT / "demo" / assignment / "alice.ipynb"
-    code = ("import sys; sys.modules.setdefault('rfc3987_syntax', None); "
-            "import autograder.executor.worker; from autograder.grading import core; "
-            f"core.make_state({str(notebook)!r}, {assignment!r}, sandbox=True)")
+    code = (
+        "import sys; sys.modules.setdefault('rfc3987_syntax', None); "
+        "import autograder.executor.worker; from autograder.grading import core; "
+        f"core.make_state({str(notebook)!r}, {assignment!r}, sandbox=True)"
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     times = []
     for _ in range(repeat):
@@ -137,20 +140,26 @@ def med(rows: list[dict], key) -> float:
 def report(assignment: str, rows: list[dict], kernel: float, tf_kernel: float, worker: float) -> None:
     steps = sorted({k for r in rows for k in r["timings"]})
     pipe = lambda r: sum(r["timings"].values())  # noqa: E731
-    print(f"\n{assignment}: {len(rows)} submissions, upload -> feedback page p50 {med(rows, lambda r: r['total']):.2f} s "
-          f"(min {min(r['total'] for r in rows):.2f}, max {max(r['total'] for r in rows):.2f}; first {rows[0]['total']:.2f})")
+    print(
+        f"\n{assignment}: {len(rows)} submissions, upload -> feedback page p50 {med(rows, lambda r: r['total']):.2f} s "
+        f"(min {min(r['total'] for r in rows):.2f}, max {max(r['total'] for r in rows):.2f}; first {rows[0]['total']:.2f})"
+    )
     execute = med(rows, lambda r: r["timings"].get("execute", 0.0))
     print("  where the time goes (medians):")
     print(f"    HTTP upload, status polling, page fetch   {med(rows, lambda r: r['total'] - r['server']):6.2f} s")
     print(f"    server: acknowledged -> grade stored       {med(rows, lambda r: r['server']):6.2f} s, of which")
-    print(f"      outside the pipeline (worker process,   {med(rows, lambda r: r['server'] - pipe(r)):6.2f} s   "
-          f"[a worker's start, imports and loading the assignment, apart: {worker:.2f} s]")
+    print(
+        f"      outside the pipeline (worker process,   {med(rows, lambda r: r['server'] - pipe(r)):6.2f} s   "
+        f"[a worker's start, imports and loading the assignment, apart: {worker:.2f} s]"
+    )
     print("        hand-back, feedback page, database)")
     for step in steps:
         value = med(rows, lambda r, s=step: r["timings"].get(s, 0.0))
         print(f"      pipeline step {step:<10}               {value:6.2f} s")
-    print(f"      execute, split by separate runs:  kernel start ~{kernel:.2f} s, TensorFlow import ~{max(0.0, tf_kernel - kernel):.2f} s, "
-          f"the notebook's cells ~{max(0.0, execute - tf_kernel):.2f} s")
+    print(
+        f"      execute, split by separate runs:  kernel start ~{kernel:.2f} s, TensorFlow import ~{max(0.0, tf_kernel - kernel):.2f} s, "
+        f"the notebook's cells ~{max(0.0, execute - tf_kernel):.2f} s"
+    )
 
 
 def main() -> int:
@@ -161,8 +170,10 @@ def main() -> int:
     parser.add_argument("--unsafe", action="store_true", help="grade without the sandbox")
     args = parser.parse_args()
     load = os.getloadavg()
-    print(f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start; "
-          f"{'unsandboxed' if args.unsafe else 'sandboxed'} grading, one worker")
+    print(
+        f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start; "
+        f"{'unsandboxed' if args.unsafe else 'sandboxed'} grading, one worker"
+    )
     results = {}
     for assignment in args.assignments:
         results[assignment] = run_site(assignment, args.count, args.unsafe)

@@ -21,6 +21,7 @@ queue's drain would take for that assignment at the same worker count.
     .venv/bin/python benchmarks/bench_site_spike.py --postgres            # toy, a throwaway PostgreSQL server
     .venv/bin/python benchmarks/bench_site_spike.py --submissions 30 --students 10 --window 10   # a quick look
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,8 +69,17 @@ def timed_get(client, stats: Stats, kind: str, url: str, ok=(200,)):
     return r
 
 
-def student(login: str, base: str, files: list[bytes], moments: list[float], t0: float, stats: Stats, done: dict,
-            assignment: str, stop: threading.Event) -> None:
+def student(
+    login: str,
+    base: str,
+    files: list[bytes],
+    moments: list[float],
+    t0: float,
+    stats: Stats,
+    done: dict,
+    assignment: str,
+    stop: threading.Event,
+) -> None:
     client = site_bench.signed_in(base, login)
     pending = []
     try:
@@ -188,13 +198,20 @@ def run(args) -> int:
         server = site_bench.Server(data_dir, source=source, release=release, workers=args.workers, db_url=db_url, book=book)
         stack.callback(server.stop)
         stats, done, stop = Stats(), {"submitted": 0, "seen graded": 0}, threading.Event()
-        print(f"server at {server.url} ({'PostgreSQL' if db_url else 'SQLite'}, {args.workers} workers, sandboxed); "
-              f"signing in {len(submitters) + len(browsers)} students ...", flush=True)
+        print(
+            f"server at {server.url} ({'PostgreSQL' if db_url else 'SQLite'}, {args.workers} workers, sandboxed); "
+            f"signing in {len(submitters) + len(browsers)} students ...",
+            flush=True,
+        )
         t0 = time.monotonic() + 5 + 0.1 * len(submitters)  # time for every sign-in (argon2) before the first upload
-        threads = [threading.Thread(target=student, args=(s, server.url, *plan[s], t0, stats, done, args.assignment, stop), daemon=True)
-                   for s in submitters]
-        threads += [threading.Thread(target=browser, args=(b, server.url, stats, stop, book is not None, args.assignment), daemon=True)
-                    for b in browsers]
+        threads = [
+            threading.Thread(target=student, args=(s, server.url, *plan[s], t0, stats, done, args.assignment, stop), daemon=True)
+            for s in submitters
+        ]
+        threads += [
+            threading.Thread(target=browser, args=(b, server.url, stats, stop, book is not None, args.assignment), daemon=True)
+            for b in browsers
+        ]
         for t in threads:
             t.start()
         factory = open_db(url)
@@ -213,11 +230,17 @@ def run(args) -> int:
             if now > t0:
                 depth.append((now - t0, waiting))
             if now - last_print > 10:
-                print(f"  t={now - t0:6.1f} s  submitted {done['submitted']:3d}  graded {n:3d}  waiting {waiting:3d}  "
-                      f"errors {len(stats.errors)}", flush=True)
+                print(
+                    f"  t={now - t0:6.1f} s  submitted {done['submitted']:3d}  graded {n:3d}  waiting {waiting:3d}  "
+                    f"errors {len(stats.errors)}",
+                    flush=True,
+                )
                 last_print = now
-            if now > t0 + args.window and done["submitted"] + len([e for e in stats.errors if e.startswith("submit")]) >= args.submissions \
-                    and n >= done["submitted"]:
+            if (
+                now > t0 + args.window
+                and done["submitted"] + len([e for e in stats.errors if e.startswith("submit")]) >= args.submissions
+                and n >= done["submitted"]
+            ):
                 break
             time.sleep(0.5)
         drained = time.monotonic() - t0
@@ -234,26 +257,36 @@ def run(args) -> int:
             graded_first, graded_last = db.execute(select(func.min(Grade.graded_at), func.max(Grade.graded_at))).one()
         factory.kw["bind"].dispose()
         load = os.getloadavg()
-        print(f"\n{args.assignment}: {stored} submissions stored ({done['submitted']} acknowledged) from {args.students} students, "
-              f"uploads spread over {(last - first).total_seconds():.1f} s; {args.browsers} browsing clients; "
-              f"{args.workers} grading workers; {'PostgreSQL' if db_url else 'SQLite'}")
-        print(f"  graded {all_graded}/{stored}; queue empty {drained:.1f} s after the window opened "
-              f"({drained - args.window:+.1f} s after it closed); max depth {max((d for _, d in depth), default=0)}")
+        print(
+            f"\n{args.assignment}: {stored} submissions stored ({done['submitted']} acknowledged) from {args.students} students, "
+            f"uploads spread over {(last - first).total_seconds():.1f} s; {args.browsers} browsing clients; "
+            f"{args.workers} grading workers; {'PostgreSQL' if db_url else 'SQLite'}"
+        )
+        print(
+            f"  graded {all_graded}/{stored}; queue empty {drained:.1f} s after the window opened "
+            f"({drained - args.window:+.1f} s after it closed); max depth {max((d for _, d in depth), default=0)}"
+        )
         if graded_first and graded_last and all_graded > 1:
             rate = (all_graded - 1) / max(1e-9, (graded_last - graded_first).total_seconds())
             print(f"  grading rate {rate:.2f} notebooks/s ({args.workers / rate:.2f} worker-seconds per notebook)")
             if all_graded < stored:
-                print(f"  not drained within --max-drain: at that rate the other {stored - all_graded} would take "
-                      f"{(stored - all_graded) / rate:.0f} s more (queue empty ~{drained + (stored - all_graded) / rate:.0f} s after the window opened)")
+                print(
+                    f"  not drained within --max-drain: at that rate the other {stored - all_graded} would take "
+                    f"{(stored - all_graded) / rate:.0f} s more (queue empty ~{drained + (stored - all_graded) / rate:.0f} s after the window opened)"
+                )
             if args.per_notebook:
                 est = args.submissions * args.per_notebook / args.workers
-                print(f"  extrapolated: {args.submissions} notebooks at {args.per_notebook:.1f} worker-seconds each on {args.workers} "
-                      f"workers drain in about {est / 60:.0f} min (grading alone, the web side as measured here)")
+                print(
+                    f"  extrapolated: {args.submissions} notebooks at {args.per_notebook:.1f} worker-seconds each on {args.workers} "
+                    f"workers drain in about {est / 60:.0f} min (grading alone, the web side as measured here)"
+                )
         for kind in ("submit", "status", "feedback", "assignments", "assignment page", "book"):
             if kind in stats.times:
                 print(f"  {kind:<16} {site_bench.summary(stats.times[kind])}")
         print(f"  failed requests: {len(stats.errors)}" + (f" (first: {stats.errors[:5]})" if stats.errors else ""))
-        print(f"  load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (load generator and server share {os.cpu_count()} cores)")
+        print(
+            f"  load average at the end {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (load generator and server share {os.cpu_count()} cores)"
+        )
         return 0 if not stats.errors and all_graded == stored == args.submissions else 1
 
 

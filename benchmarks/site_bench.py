@@ -1,6 +1,7 @@
 """What the site benchmarks share: a real ``autograder serve`` on a loopback port over a fresh data folder,
 accounts made ahead, signed-in HTTP clients, percentiles. Loopback only: the server listens on 127.0.0.1.
 """
+
 from __future__ import annotations
 
 import os
@@ -66,13 +67,32 @@ def free_port() -> int:
 class Server:
     """``autograder serve`` in a session of its own; ``stop()`` ends its whole process group."""
 
-    def __init__(self, data_dir: Path, *, source: Path | None = None, release: Path | None = None, workers: int = 1,
-                 db_url: str | None = None, book: Path | None = None, unsafe: bool = False) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        source: Path | None = None,
+        release: Path | None = None,
+        workers: int = 1,
+        db_url: str | None = None,
+        book: Path | None = None,
+        unsafe: bool = False,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir.parent / "server.log"
-        args = [str(AUTOGRADER), "serve", "--data-dir", str(data_dir), "--port", str(self.port), "--workers", str(workers),
-                "--book", str(book) if book else "None"]
+        args = [
+            str(AUTOGRADER),
+            "serve",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(self.port),
+            "--workers",
+            str(workers),
+            "--book",
+            str(book) if book else "None",
+        ]
         if source:
             args += ["--source-dir", str(source)]
         if release:
@@ -152,5 +172,7 @@ def pct(values: list[float], q: float) -> float:
 def summary(values: list[float], unit: float = 1000.0, suffix: str = "ms") -> str:
     if not values:
         return "no samples"
-    return (f"n={len(values)}  p50 {pct(values, 50) * unit:.0f} {suffix}  p95 {pct(values, 95) * unit:.0f} {suffix}  "
-            f"p99 {pct(values, 99) * unit:.0f} {suffix}  max {max(values) * unit:.0f} {suffix}  mean {statistics.fmean(values) * unit:.0f} {suffix}")
+    return (
+        f"n={len(values)}  p50 {pct(values, 50) * unit:.0f} {suffix}  p95 {pct(values, 95) * unit:.0f} {suffix}  "
+        f"p99 {pct(values, 99) * unit:.0f} {suffix}  max {max(values) * unit:.0f} {suffix}  mean {statistics.fmean(values) * unit:.0f} {suffix}"
+    )

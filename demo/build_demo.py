@@ -10,6 +10,7 @@ Four students per assignment, made from the released notebook the way students m
 
 Usage: ``.venv/bin/python demo/build_demo.py``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -36,7 +37,7 @@ BOB_MISTAKES = {
 
 CRASH = "import os\nos._exit(3)  # the kernel dies here\n"
 
-CHEAT_CELL = '''# Everything a cheater might try from inside the notebook.
+CHEAT_CELL = """# Everything a cheater might try from inside the notebook.
 import glob, json, os
 import numpy as np
 guesses = glob.glob("/work/*/source_solutions/*/*") + glob.glob("/home/*/*/source_solutions/*/*")
@@ -52,7 +53,7 @@ selfcheck.check = lambda *a, **k: True
 from IPython.display import display
 for name in ("sigmoid.visible_scalar", "model.cost_epoch_100"):
     display({selfcheck.MIME: {"name": name, "value": selfcheck.encode(0.0)}}, raw=True)
-'''
+"""
 
 
 def _grade_id(cell) -> str | None:

@@ -1,4 +1,5 @@
 """Process trees of tests that start servers, batches and workers: find them and stop them for good."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """nbgrader's gradebook schema, created without an `alembic` process."""
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 Every import counts, including the lazy ones inside functions. The map is the architecture: to add a module,
 give it a layer here (and in docs/architecture.md); a test failure names the import that runs the wrong way.
 """
+
 from __future__ import annotations
 
 import ast
@@ -13,8 +14,17 @@ PACKAGE = Path(__file__).resolve().parent.parent / "autograder"
 # layer -> modules (dotted, under autograder.); a module may import only from strictly lower layers
 LAYERS: list[set[str]] = [
     # 0: foundations: no autograder imports at all (student helpers run inside the kernel too)
-    {"errors", "course", "files", "grading.limits", "grading.cells", "grading.result", "student.selfcheck",
-     "student.course_utils", "gradebook_schema"},
+    {
+        "errors",
+        "course",
+        "files",
+        "grading.limits",
+        "grading.cells",
+        "grading.result",
+        "student.selfcheck",
+        "student.course_utils",
+        "gradebook_schema",
+    },
     # 1: reading and cleaning up
     {"grading.records", "grading.cleanup"},
     # 2: judging values, sweeping folders

@@ -1,4 +1,5 @@
 """Reference values: built by running the source solution, refused when the source disagrees with itself."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Release: nbgrader's student version, deterministic, written whole, and checked up to date."""
+
 from __future__ import annotations
 
 import shutil

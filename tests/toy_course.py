@@ -6,6 +6,7 @@ and the released notebook with the source's answers pasted in (``fill_in`` does 
 ``replaced`` and ``with_extra`` build submissions cell by cell; ``FAST`` are limits that keep failure
 cases quick.
 """
+
 from __future__ import annotations
 
 import copy
@@ -49,11 +50,7 @@ def blank(toy_dir: Path):
 
 def answers(source) -> dict[str, str]:
     """grade_id -> source of every solution cell of a source notebook."""
-    return {
-        c.metadata["nbgrader"]["grade_id"]: c.source
-        for c in source.cells
-        if c.get("metadata", {}).get("nbgrader", {}).get("solution")
-    }
+    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
 
 
 def fill_in(released, source):

@@ -3,6 +3,7 @@
 This file is copied beside every released notebook, so it needs only NumPy (and h5py to load the data)
 and never imports the autograder.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,6 +26,7 @@ def find_data_dir(data_dir=None) -> Path:
     ``datasets/`` folder holding ``train_signs.h5`` in the current directory or one of its parents.
     Raises ``FileNotFoundError`` that says how to build the data when none is found.
     """
+
     def complete(folder: Path) -> bool:
         return (folder / TRAIN_FILE).is_file() and (folder / TEST_FILE).is_file()
 
@@ -47,8 +49,7 @@ def find_data_dir(data_dir=None) -> Path:
                 raise FileNotFoundError(f"{folder} has {TRAIN_FILE} but no {TEST_FILE}. {BUILD_HINT}")
             return folder
     raise FileNotFoundError(
-        f"The SIGNS data was not found: no datasets/{TRAIN_FILE} in {here} or its parents, "
-        f"and COURSE_DATA_DIR is not set. {BUILD_HINT}"
+        f"The SIGNS data was not found: no datasets/{TRAIN_FILE} in {here} or its parents, and COURSE_DATA_DIR is not set. {BUILD_HINT}"
     )
 
 
@@ -121,7 +122,5 @@ def random_mini_batches(X, Y, mini_batch_size=64, seed=0):
     """
     X, Y = np.asarray(X), np.asarray(Y)
     if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
-        raise ValueError(
-            f"random_mini_batches expects X (n_x, m) and Y (n_y, m) with the same m; got {X.shape} and {Y.shape}"
-        )
+        raise ValueError(f"random_mini_batches expects X (n_x, m) and Y (n_y, m) with the same m; got {X.shape} and {Y.shape}")
     return [(X[:, idx], Y[:, idx]) for idx in mini_batch_indices(X.shape[1], mini_batch_size, seed)]

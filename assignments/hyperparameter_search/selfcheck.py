@@ -5,6 +5,7 @@ expected value shown in the notebook) or ``record`` (hidden tests: records only)
 trusts anything computed here: it reads the recorded values from the test cell's outputs and compares
 them, outside this kernel, with reference values that never enter it.
 """
+
 from __future__ import annotations
 
 import math
@@ -135,9 +136,7 @@ def _close(got: dict, want: dict, rtol: float, atol: float) -> bool:
         a, b = decode(got), decode(want)
         return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True))
     if kind == "list":
-        return len(got["items"]) == len(want["items"]) and all(
-            _close(g, w, rtol, atol) for g, w in zip(got["items"], want["items"])
-        )
+        return len(got["items"]) == len(want["items"]) and all(_close(g, w, rtol, atol) for g, w in zip(got["items"], want["items"]))
     if kind == "dict":
         return got["items"].keys() == want["items"].keys() and all(
             _close(got["items"][k], want["items"][k], rtol, atol) for k in got["items"]
@@ -145,7 +144,14 @@ def _close(got: dict, want: dict, rtol: float, atol: float) -> bool:
     return got.get("value") == want.get("value")
 
 
-_KIND_WORDS = {"array": "a number or array", "str": "text", "none": "None", "error": "an unreadable value", "list": "a list", "dict": "a dict"}
+_KIND_WORDS = {
+    "array": "a number or array",
+    "str": "text",
+    "none": "None",
+    "error": "an unreadable value",
+    "list": "a list",
+    "dict": "a dict",
+}
 
 
 def _why(got: dict, want: dict, rtol: float, atol: float, where: str = "") -> str:

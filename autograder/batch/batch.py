@@ -12,6 +12,7 @@ pages are then rebuilt from all results, so each student appears exactly once.
 The output folder belongs to one assignment (its layout is below); another assignment's folder is refused
 before anything is written.
 """
+
 from __future__ import annotations
 
 import collections
@@ -157,7 +158,7 @@ def _short(difference: str) -> str:
     """'assignment/grading.toml changed' -> 'grading.toml changed'."""
     for prefix in ("assignment/", "helpers/", "data/"):
         if difference.startswith(prefix):
-            return difference[len(prefix):]
+            return difference[len(prefix) :]
     return difference
 
 
@@ -213,8 +214,12 @@ def problem_record(spec, sub: Submission, sha: str, key: dict) -> dict:
 def record_of(sub: Submission, sha: str, key: dict, result: Result) -> dict:
     """One upload's record in ``results/``: its result and what decides whether it is still valid."""
     return {
-        "format": RECORD_FORMAT, "student": sub.student, "sha256": sha, "key": key,
-        "upload": _upload(sub), "result": result.to_dict(),
+        "format": RECORD_FORMAT,
+        "student": sub.student,
+        "sha256": sha,
+        "key": key,
+        "upload": _upload(sub),
+        "result": result.to_dict(),
     }
 
 
@@ -289,10 +294,18 @@ def grade_all(
     refused: list[Refused] = []
     try:
         futures = {
-            executor.submit(Job(
-                job_id=sub.student, assignment=assignment, notebook=sub.path, limits=limits, sandbox=sandbox,
-                label=str(sub.path), worker_memory_mb=worker_memory_mb, fingerprint=key["fingerprint"],
-            )): (sub, sha, out)
+            executor.submit(
+                Job(
+                    job_id=sub.student,
+                    assignment=assignment,
+                    notebook=sub.path,
+                    limits=limits,
+                    sandbox=sandbox,
+                    label=str(sub.path),
+                    worker_memory_mb=worker_memory_mb,
+                    fingerprint=key["fingerprint"],
+                )
+            ): (sub, sha, out)
             for sub, sha, out, _ in todo
         }
         for future in as_completed(futures):
@@ -364,9 +377,9 @@ def lms_name(sub: Submission, assignment: str) -> str:
     origin, file = str(sub.origin), sub.file
     zip_label = f"{Path(origin).name}:"
     if origin.lower().endswith(".zip") and file.startswith(zip_label):
-        rel = file[len(zip_label):]
+        rel = file[len(zip_label) :]
     elif file.startswith(origin.rstrip("/") + "/"):
-        rel = file[len(origin.rstrip("/")) + 1:]
+        rel = file[len(origin.rstrip("/")) + 1 :]
     else:
         rel = Path(file).name
     parts = PurePosixPath(rel).parts or (sub.student,)
@@ -386,9 +399,7 @@ def roster_by_student(roster: dict, students) -> dict:
     return keyed
 
 
-def write_reports(
-    spec, records: dict[str, dict], out: Path, db_url: str, found: Found | None = None, roster: dict | None = None
-) -> None:
+def write_reports(spec, records: dict[str, dict], out: Path, db_url: str, found: Found | None = None, roster: dict | None = None) -> None:
     """Gradebook, nbgrader's course folder, CSV, one page per student and the instructor's summary, from all results.
 
     The summary holds tampering notes: it sits beside the feedback folder, not in it, so that folder can be

@@ -22,6 +22,7 @@ under an id of its own or as a ``Skipped`` entry with the reason:
   and of two notebooks the first by input and path keeps the id while the next gets ``<id>-2``, ``<id>-3``, ...
   (``Submission.note`` names both files; the result records the file, so the rule can be undone by hand).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -179,9 +180,7 @@ def not_a_notebook(path: Path) -> str | None:
             return what
     suffix = path.suffix.lower()
     if body.startswith(b"PK\x03\x04"):
-        return {".docx": "a Word document", ".xlsx": "an Excel workbook", ".pptx": "a PowerPoint file"}.get(
-            suffix, "a zip archive"
-        )
+        return {".docx": "a Word document", ".xlsx": "an Excel workbook", ".pptx": "a PowerPoint file"}.get(suffix, "a zip archive")
     if re.match(rb"(?i)<(!doctype html|html)", body):
         return "an HTML page (an exported notebook, not the .ipynb file)"
     try:
@@ -268,7 +267,9 @@ def _extract(zip_path: Path, target: Path) -> tuple[list[_Member], list[Skipped]
             if name.is_absolute() or ".." in name.parts or not name.parts or "\\" in info.filename:
                 skipped.append(Skipped(label, "an unsafe path in the zip (absolute, or climbing out of it); not extracted"))
                 continue
-            hit = next(((i, why) for i, part in enumerate(name.parts) if (why := ignored_reason(part, folder=i < len(name.parts) - 1))), None)
+            hit = next(
+                ((i, why) for i, part in enumerate(name.parts) if (why := ignored_reason(part, folder=i < len(name.parts) - 1))), None
+            )
             if hit is not None:
                 i, why = hit
                 prefix = "/".join(name.parts[: i + 1]) + ("/" if i < len(name.parts) - 1 else "")
@@ -280,7 +281,9 @@ def _extract(zip_path: Path, target: Path) -> tuple[list[_Member], list[Skipped]
                 continue
             seen.add(key)
             if info.file_size > MAX_MEMBER_BYTES:
-                problems.append(_Member(name, f"it is {_size(info.file_size)} unpacked, more than the {_size(MAX_MEMBER_BYTES)} a submission may have"))
+                problems.append(
+                    _Member(name, f"it is {_size(info.file_size)} unpacked, more than the {_size(MAX_MEMBER_BYTES)} a submission may have")
+                )
                 continue
             if total + info.file_size > MAX_EXTRACTED_BYTES:
                 problems.append(_Member(name, f"the zip unpacks to more than {_size(MAX_EXTRACTED_BYTES)}, and this member is past that"))
@@ -290,7 +293,12 @@ def _extract(zip_path: Path, target: Path) -> tuple[list[_Member], list[Skipped]
                 out.parent.mkdir(parents=True, exist_ok=True)
                 total += _copy_member(archive, info, out, MAX_EXTRACTED_BYTES - total)
             except _TooBig:
-                problems.append(_Member(name, f"it unpacks to more than its zip entry says (over {_size(min(MAX_MEMBER_BYTES, MAX_EXTRACTED_BYTES - total))})"))
+                problems.append(
+                    _Member(
+                        name,
+                        f"it unpacks to more than its zip entry says (over {_size(min(MAX_MEMBER_BYTES, MAX_EXTRACTED_BYTES - total))})",
+                    )
+                )
             except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, OSError, ValueError) as exc:
                 problems.append(_Member(name, _member_problem(exc)))
     for prefix, (why, count) in ignored.items():
@@ -380,8 +388,15 @@ def _from_nbgrader_tree(folder: Path, label: str, origin: str, assignment: str, 
             if path.name == NBGRADER_TIMESTAMP and path.parent == entry / assignment:
                 continue
             uploads.append(
-                _Upload(entry.name, f"{origin}::{entry.name}", path, origin, f"{shown}/{assignment}/{path.relative_to(entry / assignment).as_posix()}",
-                        _problem_of(path), _named_after(path.name, assignment))
+                _Upload(
+                    entry.name,
+                    f"{origin}::{entry.name}",
+                    path,
+                    origin,
+                    f"{shown}/{assignment}/{path.relative_to(entry / assignment).as_posix()}",
+                    _problem_of(path),
+                    _named_after(path.name, assignment),
+                )
             )
 
 
@@ -430,7 +445,9 @@ def discover(inputs, assignment: str, scratch: Path) -> Found:
             skipped.extend(skips)
             label = f"{item.name}:"
             for member in problems:
-                uploads.append(_upload_for(member.name, None, f"not extracted from {item.name}: {member.problem}", origin, label, assignment))
+                uploads.append(
+                    _upload_for(member.name, None, f"not extracted from {item.name}: {member.problem}", origin, label, assignment)
+                )
         elif item.is_dir():
             folder, label = item, str(item)
         else:
@@ -475,7 +492,7 @@ def _assign_ids(uploads: list[_Upload], skipped: list[Skipped]) -> Found:
         others = [u for u in members if u.problem is not None]
         keep = notebooks or others[:1]
         first = keep[0]
-        for other in (others if notebooks else others[1:]):
+        for other in others if notebooks else others[1:]:
             skipped.append(Skipped(other.file, f"{other.problem}; {first.file} gives the same id '{base}' and is used"))
         subs.append(Submission(base, first.path, first.origin, first.file, first.problem))
         n = 1

@@ -3,6 +3,7 @@
 Only the images are trusted, never the archive: GitHub regenerates its zip files, so their bytes can
 change while the photos inside stay the same. The caller checks each photo against the manifest.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -34,9 +35,7 @@ def fetch(url: str, dest: Path, progress: bool = True) -> Path:
             length = resp.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
             got = 0
-            with tqdm(
-                total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="downloading", disable=not progress
-            ) as bar:
+            with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="downloading", disable=not progress) as bar:
                 while True:
                     chunk = resp.read(CHUNK)
                     if not chunk:

@@ -17,6 +17,7 @@ The recipe, step by step:
 The manifest was generated once from the unchanged upstream photos with
 ``make_manifest(Path(".../Dataset"))`` and is kept in the repository (hashes only, never images).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -85,9 +86,7 @@ def list_images(dataset_dir: Path, classes: Iterable[int]) -> dict[int, list[str
         if not folder.is_dir():
             raise DataError(f"class folder {folder} is missing")
         try:
-            out[c] = sorted(
-                p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS
-            )
+            out[c] = sorted(p.name for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
         except OSError as exc:
             raise DataError(f"cannot list the photos in {folder}: {exc.strerror or exc}") from None
     return out
@@ -115,8 +114,7 @@ def load_manifest(path: Path = MANIFEST_PATH) -> dict[str, str]:
 def write_manifest(files: Mapping[str, str], path: Path = MANIFEST_PATH) -> None:
     """Store a manifest (used once, to record the hashes of the unchanged upstream photos)."""
     doc = {
-        "about": "SHA-256 of each Sign Language Digits photo that the SIGNS build may use, "
-        "keyed by its path under Dataset/",
+        "about": "SHA-256 of each Sign Language Digits photo that the SIGNS build may use, keyed by its path under Dataset/",
         "upstream_commit": course.UPSTREAM_COMMIT,
         "files": dict(sorted(files.items())),
     }
@@ -384,14 +382,11 @@ def build(
     recipe = recipe_id(spec, manifest)
     n_train, n_test = spec.n_train * len(spec.classes), spec.n_test * len(spec.classes)
     if not force and up_to_date(out, spec, recipe):
-        log(f"SIGNS files in {out} are valid and up to date ({n_train} train, {n_test} test images); "
-            "nothing to do (--force rebuilds).")
+        log(f"SIGNS files in {out} are valid and up to date ({n_train} train, {n_test} test images); nothing to do (--force rebuilds).")
         return BuildResult(out, True, time.perf_counter() - start, n_train, n_test)
 
     if source is not None:
-        train, test = build_arrays(
-            resolve_dataset_dir(Path(source).expanduser(), spec.classes), spec, manifest, progress
-        )
+        train, test = build_arrays(resolve_dataset_dir(Path(source).expanduser(), spec.classes), spec, manifest, progress)
     else:
         from autograder.data import download
 
@@ -424,14 +419,17 @@ def run_verify(cfg: config.DataVerify, spec: Spec = SIGNS) -> int:
     out = Path(cfg.out)
     problems, a_train, a_test = check_pair(out, spec)
     if problems:
-        hint = "build them with: autograder data build" if any("does not exist" in p for p in problems) else (
-            "rebuild them with: autograder data build --force"
+        hint = (
+            "build them with: autograder data build"
+            if any("does not exist" in p for p in problems)
+            else ("rebuild them with: autograder data build --force")
         )
         raise DataError("; ".join(problems) + f"\n{hint}")
     n_tr, n_te = spec.n_train * len(spec.classes), spec.n_test * len(spec.classes)
-    hashed = "content hashes match" if "content_sha256" in a_train and "content_sha256" in a_test else (
-        "no stored content hash (not built by autograder)"
+    hashed = (
+        "content hashes match"
+        if "content_sha256" in a_train and "content_sha256" in a_test
+        else ("no stored content hash (not built by autograder)")
     )
-    print(f"OK: {out / TRAIN_FILE} ({n_tr} images) and {out / TEST_FILE} ({n_te} images) "
-          f"have the SIGNS format; {hashed}.")
+    print(f"OK: {out / TRAIN_FILE} ({n_tr} images) and {out / TEST_FILE} ({n_te} images) have the SIGNS format; {hashed}.")
     return 0

@@ -6,6 +6,7 @@ machine; ``autograder.executor.celery.CeleryExecutor`` sends the jobs to Celery 
 (imported only when asked for: Celery is not needed to grade locally). Whatever happens to a job, its Future yields a Result (a dead worker's says why), so a caller
 never has one submission's failure stop the others.
 """
+
 from autograder.executor.job import Executor, Job, JobState, Refused, State, failure_result
 from autograder.executor.local import LocalExecutor, run_in_worker_process
 

@@ -32,6 +32,7 @@ answers, one that has already graded a job of it). When every worker it knows of
 ``MAX_REFUSALS`` refusals), the job's Future raises ``Refused``: no Result, so no zero is stored as the
 student's grade; the batch reports the job and the workers instead.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -137,12 +138,15 @@ def make_app(
         if done.state == celery_states.SUCCESS:
             log.info("%s was graded already; not grading it again", self.request.id)
             return done.result
-        seconds = (wire.get("time_limit") or (wire.get("limits") or {}).get("notebook_timeout", 0) + WORKER_GRACE_S)
+        seconds = wire.get("time_limit") or (wire.get("limits") or {}).get("notebook_timeout", 0) + WORKER_GRACE_S
         if redis and seconds + SOFT_LIMIT_MARGIN_S > visibility_timeout and not _warned:
             _warned.append(True)  # once per worker process
             log.warning(
                 "%s may take %.0f s, more than the visibility timeout (%d s): Redis may hand it to another "
-                "worker meanwhile; give the workers a longer --visibility-timeout", self.request.id, seconds, visibility_timeout,
+                "worker meanwhile; give the workers a longer --visibility-timeout",
+                self.request.id,
+                seconds,
+                visibility_timeout,
             )
         return grade_wire(wire, where, self.request.hostname or socket.gethostname(), REFUSAL_PAUSE_S)
 
@@ -356,7 +360,7 @@ class CeleryExecutor:
             return {tid: backend.get_task_meta(tid) for tid in ids}
         metas = {}
         for start in range(0, len(ids), MGET_CHUNK):
-            chunk = ids[start:start + MGET_CHUNK]
+            chunk = ids[start : start + MGET_CHUNK]
             values = backend.mget([backend.get_key_for_task(tid) for tid in chunk])
             for tid, value in zip(chunk, values):
                 metas[tid] = backend.decode_result(value) if value else {"status": celery_states.PENDING}
@@ -430,7 +434,9 @@ class CeleryExecutor:
         if first:
             log.warning(
                 "worker %s refuses jobs of %s: its files differ (%s); they go to other workers",
-                worker, Path(p.job.assignment).name, ", ".join(differences[:5]) + (" ..." if len(differences) > 5 else ""),
+                worker,
+                Path(p.job.assignment).name,
+                ", ".join(differences[:5]) + (" ..." if len(differences) > 5 else ""),
             )
         live = self._live_workers()
         with self._lock:

@@ -4,6 +4,7 @@ A job is everything one grading needs and nothing of the coordinator's: the assi
 notebook, the limits. The outcome is always a ``Result``: a worker that dies, times out or refuses the job
 still yields one (``failure_result``), so no caller ever handles an executor's exception per submission.
 """
+
 from __future__ import annotations
 
 import base64

@@ -6,6 +6,7 @@ started, and Ctrl-C (which the terminal does not send to other sessions) is pass
 that dies, runs out of memory or overruns its time yields a Result that says so (``failure_result``); the
 Future never raises for a submission. The Celery executor's task calls the same function on its machine.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,9 +31,10 @@ log = logging.getLogger(__name__)
 def death_reason(returncode: int, err: bytes, memory_mb: int | None) -> tuple[Status, Reason]:
     """(status, reason) of a worker that ended without handing back its result."""
     if returncode == OUT_OF_MEMORY:
-        return INCOMPLETE, Reason(Why.GRADER_MEMORY,
+        return INCOMPLETE, Reason(
+            Why.GRADER_MEMORY,
             f"grading stopped: this submission made the grader use more than its {memory_mb} MiB of memory "
-            "(for example by printing a huge output)"
+            "(for example by printing a huge output)",
         )
     if returncode < 0:
         try:

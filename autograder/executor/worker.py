@@ -11,6 +11,7 @@ The worker bounds its own memory (``bound_memory``): a submission whose output f
 then ends as that student's result, not as a machine out of memory. Running out of memory anywhere in the
 worker ends it with exit status ``OUT_OF_MEMORY``, which the executor turns into a result with the reason.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,6 @@ def skip_unused_format_checkers() -> None:
         sys.modules.setdefault("rfc3987_syntax", None)  # None in sys.modules makes the import fail
 
 
-
-
 def bound_memory(megabytes: int | None) -> None:
     """Cap this process's data memory (RLIMIT_DATA) at ``megabytes`` MiB; 0 or None leaves it unbounded.
 
@@ -67,11 +66,13 @@ def explain_own_memory_error(result: dict, megabytes: int | None) -> None:
     """Say in the result when the worker itself (not the student's kernel) ran out of memory."""
     reasons = [Reason.of(r) for r in result.get("reasons", [])]
     if megabytes and any(r.code == Why.GRADER_MEMORY for r in reasons):
-        reasons.append(Reason(
-            Why.GRADER_MEMORY,
-            f"the grader ran out of memory ({megabytes} MiB) while reading this notebook's output; "
-            "the cells after that point were not graded",
-        ))
+        reasons.append(
+            Reason(
+                Why.GRADER_MEMORY,
+                f"the grader ran out of memory ({megabytes} MiB) while reading this notebook's output; "
+                "the cells after that point were not graded",
+            )
+        )
         result["reasons"] = [r.to_dict() for r in reasons]
 
 

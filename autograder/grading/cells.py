@@ -1,4 +1,5 @@
 """What role a notebook cell plays for nbgrader: the one place that reads a cell's nbgrader metadata."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -11,6 +11,7 @@ the length of its paths matters. Every failure is counted and logged, never rais
 cleaned must not stop the grading of anything else. It runs after the sandbox's processes are gone, so
 nothing moves folders around while it walks.
 """
+
 from __future__ import annotations
 
 import logging

@@ -9,6 +9,7 @@ Adding a comparator is one class here.
 grader writes from the values (expected and got). Only visible checks ever show ``detail``, and only from a
 run without hidden tests; hidden checks show their code alone.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -128,7 +129,9 @@ def _structure(got: Value, want: Value, where: str = "") -> Verdict | None:
     """A verdict when ``got`` is not built like ``want`` (kind, shape, length, keys), else None."""
     at = f" at {where}" if where else ""
     if got.kind != want.kind:
-        return Verdict(False, Code.WRONG_TYPE, f"wrong type{at}: expected {_KIND_NAME[want.kind]}, got {_KIND_NAME[got.kind]} ({got.describe()})")
+        return Verdict(
+            False, Code.WRONG_TYPE, f"wrong type{at}: expected {_KIND_NAME[want.kind]}, got {_KIND_NAME[got.kind]} ({got.describe()})"
+        )
     if got.kind == Kind.ARRAY:
         assert got.array is not None and want.array is not None
         if got.array.shape != want.array.shape:
@@ -225,7 +228,9 @@ class AllClose(Comparator):
         ok, worst = _close(got, want, check.params["rtol"], check.params["atol"])
         if ok:
             return Verdict.ok()
-        return Verdict(False, Code.WRONG_VALUES, f"wrong values: expected {want.describe()}, got {got.describe()} (largest difference {worst:.3g})")
+        return Verdict(
+            False, Code.WRONG_VALUES, f"wrong values: expected {want.describe()}, got {got.describe()} (largest difference {worst:.3g})"
+        )
 
     def same_within_tolerance(self, a, b, check):
         return _structure(a, b) is None and _close(a, b, check.params["rtol"], check.params["atol"])[0]

@@ -4,6 +4,7 @@ No database, no course directory: the CLI (``autograder grade-one``), the batch 
 gradebook are thin layers over it. Instructor errors (a broken grading.toml, missing reference values)
 raise ``GradingSetupError``; anything a submission does becomes part of its Result.
 """
+
 from __future__ import annotations
 
 import functools
@@ -29,9 +30,7 @@ def sandbox_factory() -> runner.KernelManagerFactory:
     try:
         from autograder.grading import sandbox
     except ImportError as exc:
-        raise GradingSetupError(
-            f"the sandbox is not available ({exc}); use --unsafe only for trusted notebooks"
-        ) from None
+        raise GradingSetupError(f"the sandbox is not available ({exc}); use --unsafe only for trusted notebooks") from None
     factory = getattr(sandbox, "kernel_manager", None)
     if factory is None:
         raise GradingSetupError("autograder.grading.sandbox has no kernel_manager(workdir, data_dir, limits)")

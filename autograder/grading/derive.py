@@ -12,6 +12,7 @@ lists, dicts). Inputs a derivation needs (a data set, a test function) are built
 taken from the kernel. The same derivation is applied to the reference value, so the comparator sees the
 derived quantity on both sides.
 """
+
 from __future__ import annotations
 
 import importlib.util

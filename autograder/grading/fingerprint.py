@@ -9,6 +9,7 @@ e.g. ``assignment/grading.toml``, ``helpers/selfcheck.py``, ``grader/grading/com
 alike when their combined digests agree; ``differences`` names what does not (a batch says why it regrades,
 a remote worker can say which course file it holds in another version).
 """
+
 from __future__ import annotations
 
 import dataclasses

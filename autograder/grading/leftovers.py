@@ -9,6 +9,7 @@ student code neither sees the temporary directory nor names anything in it.
 A folder is judged by its pid alone, so graders that share one temporary directory must share one PID
 namespace too (true on one machine; containers that share a /tmp volume would need separate TMPDIRs).
 """
+
 from __future__ import annotations
 
 import os

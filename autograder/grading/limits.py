@@ -1,4 +1,5 @@
 """Resource limits for grading one submission (a library type; the CLI exposes it through config.py)."""
+
 from __future__ import annotations
 
 import dataclasses

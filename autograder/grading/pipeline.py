@@ -6,6 +6,7 @@ A pipeline is a list of step names (``DEFAULT``); ``find_step`` looks one up, ``
 caller can drop, replace or insert steps (``grade(..., steps=[...])``). When a step stops the submission
 (not a notebook, another assignment) the remaining steps are skipped except ``result``, which always runs.
 """
+
 from __future__ import annotations
 
 import ast
@@ -165,7 +166,7 @@ def _repaired_tags(tags: Any) -> list[str] | None:
         return None
     out: list[str] = []
     for tag in tags:
-        for part in (tag.split(",") if isinstance(tag, str) else []):
+        for part in tag.split(",") if isinstance(tag, str) else []:
             part = part.strip()
             if part and part not in out:
                 out.append(part)
@@ -192,8 +193,9 @@ def _clean_metadata(kind: str, meta: Any, where: str, notes: list[str]) -> dict:
     if "tags" in meta:
         tags = _repaired_tags(meta["tags"])
         if tags != meta["tags"]:
-            notes.append(f"{where}: malformed metadata 'tags' ({type(meta['tags']).__name__}) was "
-                         + ("repaired" if tags is not None else "dropped"))
+            notes.append(
+                f"{where}: malformed metadata 'tags' ({type(meta['tags']).__name__}) was " + ("repaired" if tags is not None else "dropped")
+            )
             if tags is None:
                 del meta["tags"]
             else:
@@ -497,11 +499,13 @@ def execute(state: State) -> State:
     for index in out.timed_out_cells:
         state.reasons.append(Reason(Why.CELL_TIMEOUT, f"cell {index} ran longer than {limits.cell_timeout} s and was interrupted"))
     for index in out.cut_cells:
-        state.reasons.append(Reason(
-            Why.OUTPUT_CUT,
-            f"cell {index} printed more than the output limit ({limits.max_output_kb} KiB per cell, "
-            f"{limits.max_notebook_output_kb} KiB in all); the rest was cut",
-        ))
+        state.reasons.append(
+            Reason(
+                Why.OUTPUT_CUT,
+                f"cell {index} printed more than the output limit ({limits.max_output_kb} KiB per cell, "
+                f"{limits.max_notebook_output_kb} KiB in all); the rest was cut",
+            )
+        )
     return state
 
 
@@ -599,7 +603,9 @@ def explain(state: State) -> State:
     student could run at home. It runs only when there is something to show: a failed visible check or a
     plotted one.
     """
-    wanted = [c for c in state.spec.checks() if c.visible and (c.plot or not state.verdicts.get(c.name, Verdict(False, Code.NOT_GRADED)).passed)]
+    wanted = [
+        c for c in state.spec.checks() if c.visible and (c.plot or not state.verdicts.get(c.name, Verdict(False, Code.NOT_GRADED)).passed)
+    ]
     if not wanted or state.visible_nb is None or state.status == REJECTED:
         return state
     limits = dataclasses.replace(state.limits, cell_timeout=min(state.limits.cell_timeout, state.spec.cell_timeout))

@@ -5,6 +5,7 @@ outputs of the instructor's test cells count, and in each only the names of that
 payload is validated here and rebuilt as plain Python/numpy data, so a malformed or hostile payload
 becomes a failed check, never a crash.
 """
+
 from __future__ import annotations
 
 import dataclasses

@@ -4,6 +4,7 @@ Written by ``autograder reference build`` (``autograder/reference.py``), read by
 kernel only. ``{"format": 1, "assignment", "meta": {created, python, numpy, tensorflow}, "values": {check:
 encoded value}}``; values use the encoding of ``selfcheck.encode`` and are validated by ``records.decode``.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,5 +42,7 @@ def load(spec: Assignment) -> dict[str, Value]:
         raise ReferenceValuesError(f"{path}: not a valid reference file ({type(exc).__name__}: {exc})") from None
     missing = [c.name for c in spec.checks() if c.needs_reference and c.name not in values]
     if missing:
-        raise ReferenceValuesError(f"{path}: no reference value for {', '.join(missing)}: run `autograder reference build --assignments {spec.name}`")
+        raise ReferenceValuesError(
+            f"{path}: no reference value for {', '.join(missing)}: run `autograder reference build --assignments {spec.name}`"
+        )
     return values

@@ -1,4 +1,5 @@
 """The result of grading one submission: plain dataclasses with a lossless JSON round-trip."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -125,10 +126,28 @@ CODE_TEXT: dict[Code, str] = {
 # anything (the hidden inputs included), so only these fixed names are ever shown; any other is "an exception".
 SHOWN_EXCEPTIONS = frozenset(
     {
-        "ArithmeticError", "AssertionError", "AttributeError", "FloatingPointError", "ImportError", "IndexError",
-        "InvalidArgumentError", "KeyError", "LookupError", "MemoryError", "ModuleNotFoundError", "NameError",
-        "NotImplementedError", "OverflowError", "RecursionError", "ResourceExhaustedError", "RuntimeError",
-        "StopIteration", "TypeError", "UnboundLocalError", "ValueError", "ZeroDivisionError",
+        "ArithmeticError",
+        "AssertionError",
+        "AttributeError",
+        "FloatingPointError",
+        "ImportError",
+        "IndexError",
+        "InvalidArgumentError",
+        "KeyError",
+        "LookupError",
+        "MemoryError",
+        "ModuleNotFoundError",
+        "NameError",
+        "NotImplementedError",
+        "OverflowError",
+        "RecursionError",
+        "ResourceExhaustedError",
+        "RuntimeError",
+        "StopIteration",
+        "TypeError",
+        "UnboundLocalError",
+        "ValueError",
+        "ZeroDivisionError",
     }
 )
 

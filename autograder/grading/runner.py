@@ -7,6 +7,7 @@ kernel that does not start never raise: the executed notebook so far comes back 
 Output beyond ``limits.max_output_kb`` per cell is dropped while the cell runs, so a flood cannot exhaust
 memory. Stderr is kept for the record but never matters for scoring.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -245,7 +246,9 @@ async def _execute(nb, limits: Limits, factory: KernelManagerFactory, workdir: P
         km = factory(workdir, data_dir, limits)
     except Exception as exc:  # e.g. the sandbox refuses a folder: a result, not a crash
         log.warning("the kernel for %s could not be set up", workdir, exc_info=exc)
-        outcome = Outcome(status="no_kernel", code=Why.NO_KERNEL, reason=f"the kernel could not be set up: {type(exc).__name__}: {str(exc)[:300]}")
+        outcome = Outcome(
+            status="no_kernel", code=Why.NO_KERNEL, reason=f"the kernel could not be set up: {type(exc).__name__}: {str(exc)[:300]}"
+        )
         outcome.seconds = round(time.monotonic() - start, 3)
         _close_run(nb, outcome)
         return nb, outcome
@@ -253,11 +256,13 @@ async def _execute(nb, limits: Limits, factory: KernelManagerFactory, workdir: P
     outcome = client.outcome
     try:
         # A backstop beyond the cell deadlines: kernel start or a stuck channel cannot hang the grader.
-        await asyncio.wait_for(
-            client.async_execute(cwd=str(workdir), env=kernel_env(data_dir)), timeout=limits.notebook_timeout + 30
-        )
+        await asyncio.wait_for(client.async_execute(cwd=str(workdir), env=kernel_env(data_dir)), timeout=limits.notebook_timeout + 30)
     except (TimeoutError, _NotebookTimeout, CellTimeoutError):
-        outcome.status, outcome.code, outcome.reason = "timeout", Why.NOTEBOOK_TIMEOUT, f"the notebook ran longer than {limits.notebook_timeout} s and was stopped"
+        outcome.status, outcome.code, outcome.reason = (
+            "timeout",
+            Why.NOTEBOOK_TIMEOUT,
+            f"the notebook ran longer than {limits.notebook_timeout} s and was stopped",
+        )
     except DeadKernelError:
         outcome.status, outcome.code, outcome.reason = "dead", Why.KERNEL_DIED, "the kernel died (out of memory, a crash or an exit call)"
     except Exception as exc:  # anything else is reported as a result, never raised to the caller

@@ -2,6 +2,7 @@
 
 Every error names the file and the key, so an instructor can fix a spec without reading this code.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -223,7 +224,9 @@ def parse(data: dict, folder: Path, *, source: str = "grading.toml") -> Assignme
         earlier = {g.title for g in groups}
         bad = [u for u in uses if not isinstance(u, str) or u not in earlier]
         if bad:
-            raise SpecError(f"{gwhere}: 'uses' names {bad!r}, which are not titles of earlier groups ({', '.join(sorted(earlier)) or 'none'})")
+            raise SpecError(
+                f"{gwhere}: 'uses' names {bad!r}, which are not titles of earlier groups ({', '.join(sorted(earlier)) or 'none'})"
+            )
         if all(c.structural for c in checks):
             raise SpecError(f"{gwhere}: every check is structural; a group needs at least one check of its values")
         groups.append(

@@ -10,6 +10,7 @@
 ``results`` maps student id -> ``autograder.grading.result.Result``. Errors a user can cause (bad path, bad
 database URL) raise ``ReportError`` with a readable message.
 """
+
 from autograder.report.common import ReportError
 from autograder.report.csv_export import write_grades_csv
 from autograder.report.feedback import write_feedback, write_instructor_summary

@@ -1,4 +1,5 @@
 """Small helpers the report modules share: the error type, atomic file writes, score formatting."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -49,9 +50,7 @@ def check_results(spec: Assignment, results: dict[str, Result]) -> None:
         if not isinstance(student, str) or not student.strip():
             raise ReportError(f"student ids must be non-empty strings, got {student!r}")
         if result.assignment != spec.name:
-            raise ReportError(
-                f"the result of student '{student}' is for assignment '{result.assignment}', not '{spec.name}'"
-            )
+            raise ReportError(f"the result of student '{student}' is for assignment '{result.assignment}', not '{spec.name}'")
 
 
 def group_scores(spec: Assignment, result: Result) -> dict[str, GroupResult | None]:

@@ -4,6 +4,7 @@ The batch writes it as ``autograder-grades.csv``, a name nbgrader's ``export`` (
 writes. Uploads that are not notebooks get a row with empty score cells, so that a spreadsheet's
 averages leave them out, and their reason.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,10 +29,7 @@ def group_columns(spec: Assignment) -> list[str]:
     """Column titles of the groups: their titles, made unique with the grade_id where two share one."""
     titles = [g.title for g in spec.groups]
     taken = {"student", "total", "max", "status", "reasons"}
-    return [
-        f"{g.title} ({g.grade_id})" if titles.count(g.title) > 1 or g.title in taken else g.title
-        for g in spec.groups
-    ]
+    return [f"{g.title} ({g.grade_id})" if titles.count(g.title) > 1 or g.title in taken else g.title for g in spec.groups]
 
 
 def short_reasons(result: Result, limit: int = MAX_REASONS_CHARS) -> str:
@@ -65,9 +63,7 @@ def grades_csv_text(spec: Assignment, results: dict[str, Result], *, unscored: C
     return out.getvalue()
 
 
-def write_grades_csv(
-    path: str | Path, spec: Assignment, results: dict[str, Result], *, unscored: Collection[str] = ()
-) -> Path:
+def write_grades_csv(path: str | Path, spec: Assignment, results: dict[str, Result], *, unscored: Collection[str] = ()) -> Path:
     """Write the CSV atomically (UTF-8, one row per student); return its path.
 
     ``unscored``: students whose upload was not a notebook (no scores, left out of averages).

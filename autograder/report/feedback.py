@@ -11,6 +11,7 @@ Everything that comes from a submission (messages, reasons, ids) goes through Ji
 student's output cannot add HTML or scripts to a page. Pages need no network: the CSS is inline and the
 cost-curve plot is an embedded PNG.
 """
+
 from __future__ import annotations
 
 import base64
@@ -74,14 +75,10 @@ REASON_HELP: dict[Why, str] = {
         "Submit the notebook you downloaded for this assignment."
     ),
     Why.NOT_NOTEBOOK: (
-        "The file is not a Jupyter notebook that can be read. Submit the .ipynb file saved from Jupyter, "
-        "not an export or a renamed file."
+        "The file is not a Jupyter notebook that can be read. Submit the .ipynb file saved from Jupyter, not an export or a renamed file."
     ),
     Why.NO_FILE: "The submitted file was missing.",
-    Why.NO_KERNEL: (
-        "The grader could not start Python for your notebook. This is not caused by your code: please "
-        "tell your instructor."
-    ),
+    Why.NO_KERNEL: ("The grader could not start Python for your notebook. This is not caused by your code: please tell your instructor."),
     Why.WORKER_LOST: (
         "The grader stopped before it finished with your notebook. If this happens again, tell your "
         "instructor; a notebook that needs far more memory or time than asked can also cause it."
@@ -379,9 +376,7 @@ def write_instructor_summary(
     own, left out of the statistics. ``uploads`` lists the files not graded under an id of their own (skipped,
     or another file of the same student) and the ids that were changed, each with its reason.
     """
-    return atomic_write(
-        path, render_instructor_summary(spec, results, feedback_links, not_notebooks=not_notebooks, uploads=uploads)
-    )
+    return atomic_write(path, render_instructor_summary(spec, results, feedback_links, not_notebooks=not_notebooks, uploads=uploads))
 
 
 def render_upload_page(spec: Assignment, student: str, file: str, reason: str) -> str:

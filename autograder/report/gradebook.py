@@ -15,6 +15,7 @@ Writing twice is safe: every object is found and updated, never added twice. Lik
 score given in formgrader is kept (it overrides the auto score there) and the cell is marked for review;
 comments and the assignment's due date set in formgrader are kept as well.
 """
+
 from __future__ import annotations
 
 import contextlib

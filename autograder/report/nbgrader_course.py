@@ -23,6 +23,7 @@ test cell gets one text output: the autograder's checks with what the student's 
 them (visible checks' messages, hidden checks' fixed codes and hints). An upload the grader rejected becomes
 the released notebook with a note saying why.
 """
+
 from __future__ import annotations
 
 import copy
@@ -159,9 +160,7 @@ def _rejected_notebook(released, reasons: list[str]):
     nb = copy.deepcopy(released)
     why = "; ".join(reasons) or "it could not be read"
     note = nbformat.v4.new_markdown_cell(
-        "**autograder:** this upload was not graded, so this is the blank released notebook:\n\n```text\n"
-        + why.replace("`", "'")
-        + "\n```"
+        "**autograder:** this upload was not graded, so this is the blank released notebook:\n\n```text\n" + why.replace("`", "'") + "\n```"
     )
     nb.cells.insert(0, note)
     return nb

@@ -4,6 +4,7 @@ A student account is created without a password; the instructor hands out its si
 the student sets one. A link works once and expires; only its SHA-256 is stored, so the database alone
 cannot sign anyone in.
 """
+
 from __future__ import annotations
 
 import csv

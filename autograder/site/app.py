@@ -27,6 +27,7 @@ URL map (every page but the sign-in ones needs a signed-in user; /instructor/* n
 
 A submission or its feedback that is not the user's own answers 404, as one that does not exist does.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -153,8 +154,12 @@ class BookFiles:
         async def with_headers(message):
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers += [(b"content-security-policy", BOOK_CSP.encode()), (b"x-content-type-options", b"nosniff"),
-                            (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer")]
+                headers += [
+                    (b"content-security-policy", BOOK_CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"no-referrer"),
+                ]
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -185,8 +190,15 @@ class Site:
         self.executor = executor or LocalExecutor(settings.grading_workers)
         self.gradebook = GradebookSync(settings.data_dir / GRADEBOOK_FILE, self.factory, lambda: self.course, self.offered)
         self.grading = GradingLoop(
-            self.factory, self.executor, self.offered, settings.blobs, limits=settings.limits, sandbox=settings.sandbox,
-            worker_memory_mb=settings.worker_memory_mb, poll_s=settings.poll_s, on_graded=self.gradebook.mark,
+            self.factory,
+            self.executor,
+            self.offered,
+            settings.blobs,
+            limits=settings.limits,
+            sandbox=settings.sandbox,
+            worker_memory_mb=settings.worker_memory_mb,
+            poll_s=settings.poll_s,
+            on_graded=self.gradebook.mark,
             regrade_parallel=settings.grading_workers,
         )
 
@@ -242,7 +254,9 @@ class Site:
                 if deny.status == 401:
                     response = RedirectResponse("/signin", status_code=303)
                 else:
-                    response = self.render(ctx, "message.html.j2", deny.status, title=deny.title, message=deny.message, kind="error", back="")
+                    response = self.render(
+                        ctx, "message.html.j2", deny.status, title=deny.title, message=deny.message, kind="error", back=""
+                    )
             return self._finish(ctx, response)
 
         return endpoint
@@ -254,7 +268,11 @@ class Site:
             form = await request.form()
             token = form.get("csrf")
         if not self.sessions.csrf_ok(ctx.session, token):
-            raise Deny(403, "Form expired", "This form was not sent from this site's page, or the page is too old. Go back, reload the page and try again.")
+            raise Deny(
+                403,
+                "Form expired",
+                "This form was not sent from this site's page, or the page is too old. Go back, reload the page and try again.",
+            )
 
     @staticmethod
     def need_user(ctx: Ctx) -> User:
@@ -298,8 +316,14 @@ class Site:
         address = request.client.host if request.client else "?"
         keys = (f"login:{login.lower()}", f"addr:{address}")
         if self.limiter.blocked(*keys):
-            return self.render(ctx, "signin.html.j2", 429, title="Sign in", login=login,
-                               error="Too many failed attempts. Wait a few minutes, then try again.")
+            return self.render(
+                ctx,
+                "signin.html.j2",
+                429,
+                title="Sign in",
+                login=login,
+                error="Too many failed attempts. Wait a few minutes, then try again.",
+            )
 
         def check() -> User | None:
             with self.factory() as db:
@@ -324,8 +348,11 @@ class Site:
     def _link_or_deny(self, db, token: str):
         link = accounts.valid_link(db, token)
         if link is None:
-            raise Deny(410, "This link does not work any more",
-                       "Sign-in links work once and expire. Sign in with your password, or ask your instructor for a new link.")
+            raise Deny(
+                410,
+                "This link does not work any more",
+                "Sign-in links work once and expire. Sign in with your password, or ask your instructor for a new link.",
+            )
         return link
 
     def link_form(self, request: Request, ctx: Ctx) -> Response:
@@ -333,8 +360,15 @@ class Site:
         with self.factory() as db:
             link = self._link_or_deny(db, token)
             account = db.get(User, link.user_id)
-        return self.render(ctx, "set_password.html.j2", title="Choose a password", account=account, token=token,
-                           error="", min_password=accounts.MIN_PASSWORD)
+        return self.render(
+            ctx,
+            "set_password.html.j2",
+            title="Choose a password",
+            account=account,
+            token=token,
+            error="",
+            min_password=accounts.MIN_PASSWORD,
+        )
 
     async def link_submit(self, request: Request, ctx: Ctx) -> Response:
         token = request.path_params["token"]
@@ -355,8 +389,16 @@ class Site:
 
         user, account, problem = await run_in_threadpool(apply)
         if problem:
-            return self.render(ctx, "set_password.html.j2", 400, title="Choose a password", account=account, token=token,
-                               error=problem, min_password=accounts.MIN_PASSWORD)
+            return self.render(
+                ctx,
+                "set_password.html.j2",
+                400,
+                title="Choose a password",
+                account=account,
+                token=token,
+                error=problem,
+                min_password=accounts.MIN_PASSWORD,
+            )
         ctx.sign_in(self.sessions, user)
         return RedirectResponse("/assignments", status_code=303)
 
@@ -367,17 +409,28 @@ class Site:
     def assignments(self, request: Request, ctx: Ctx) -> Response:
         user = self.need_user(ctx)
         with self.factory() as db:
-            counts = dict(db.execute(
-                select(Submission.assignment, func.count(Submission.id)).where(Submission.user_id == user.id).group_by(Submission.assignment)
-            ).all())
+            counts = dict(
+                db.execute(
+                    select(Submission.assignment, func.count(Submission.id))
+                    .where(Submission.user_id == user.id)
+                    .group_by(Submission.assignment)
+                ).all()
+            )
             mine = standing.standings(db, self.course, user_id=user.id)
             ext = standing.extensions(db, user_id=user.id)
         rows = []
         for name, o in sorted(self.offered.items()):
             st = mine.get((user.id, name))
             r = self.course.of(name)
-            rows.append({"name": name, "max": o.spec.max_score, "counted": st.counted if st else None, "count": counts.get(name, 0),
-                         "deadline": r.deadline_for(ext.get((user.id, name)))})
+            rows.append(
+                {
+                    "name": name,
+                    "max": o.spec.max_score,
+                    "counted": st.counted if st else None,
+                    "count": counts.get(name, 0),
+                    "deadline": r.deadline_for(ext.get((user.id, name))),
+                }
+            )
         return self.render(ctx, "assignments.html.j2", title="Assignments", rows=rows)
 
     def _data_files(self, offered: catalog.Offered) -> list[dict]:
@@ -394,19 +447,42 @@ class Site:
             late = {g.submission_id: g for g in standing.graded(db, self.course, assignment=offered.name, user_id=user.id)}
             counted = standing.standings(db, self.course, assignment=offered.name, user_id=user.id).get((user.id, offered.name))
             found = db.scalars(
-                select(Submission).where(Submission.user_id == user.id, Submission.assignment == offered.name).order_by(Submission.id.desc())
+                select(Submission)
+                .where(Submission.user_id == user.id, Submission.assignment == offered.name)
+                .order_by(Submission.id.desc())
             ).all()
             subs = []
             for s in found:
                 g = late.get(s.id)
                 days = r.late_days(s.created_at, ext)
-                subs.append({"id": s.id, "filename": s.filename, "created": self.course.show(s.created_at, seconds=True),
-                             "state": self.grading.state_of(s), "graded": g, "late_days": days, "factor": r.factor(days),
-                             "counts": counted is not None and counted.counted.submission_id == s.id})
+                subs.append(
+                    {
+                        "id": s.id,
+                        "filename": s.filename,
+                        "created": self.course.show(s.created_at, seconds=True),
+                        "state": self.grading.state_of(s),
+                        "graded": g,
+                        "late_days": days,
+                        "factor": r.factor(days),
+                        "counts": counted is not None and counted.counted.submission_id == s.id,
+                    }
+                )
         data_files = self._data_files(offered)
-        return self.render(ctx, "assignment.html.j2", status, title=offered.name, a=offered, subs=subs, error=error,
-                           max_mb=self.settings.max_upload_mb, rules=r, extension=ext, deadline=r.deadline_for(ext),
-                           last_upload=r.last_upload(ext), data_files=data_files)
+        return self.render(
+            ctx,
+            "assignment.html.j2",
+            status,
+            title=offered.name,
+            a=offered,
+            subs=subs,
+            error=error,
+            max_mb=self.settings.max_upload_mb,
+            rules=r,
+            extension=ext,
+            deadline=r.deadline_for(ext),
+            last_upload=r.last_upload(ext),
+            data_files=data_files,
+        )
 
     def assignment_page(self, request: Request, ctx: Ctx) -> Response:
         return self._assignment_page(ctx, self.assignment(request.path_params["name"]))
@@ -414,8 +490,9 @@ class Site:
     def download(self, request: Request, ctx: Ctx) -> Response:
         self.need_user(ctx)
         offered = self.assignment(request.path_params["name"])
-        return Response(offered.zip_bytes, media_type="application/zip",
-                        headers={"Content-Disposition": f'attachment; filename="{offered.name}.zip"'})
+        return Response(
+            offered.zip_bytes, media_type="application/zip", headers={"Content-Disposition": f'attachment; filename="{offered.name}.zip"'}
+        )
 
     def data_file(self, request: Request, ctx: Ctx) -> Response:
         self.need_user(ctx)
@@ -456,15 +533,21 @@ class Site:
 
         def admit(db) -> None:
             ext = standing.extensions(db, offered.name, user.id).get((user.id, offered.name))
-            recent = list(db.scalars(select(Submission.created_at).where(
-                Submission.user_id == user.id, Submission.assignment == offered.name, Submission.created_at > now - rules.DAY)))
+            recent = list(
+                db.scalars(
+                    select(Submission.created_at).where(
+                        Submission.user_id == user.id, Submission.assignment == offered.name, Submission.created_at > now - rules.DAY
+                    )
+                )
+            )
             refused = rules.refusal(self.course, offered.name, now, extension=ext, recent=recent)
             if refused is not None:
                 kind, message = refused
                 raise storage.UploadRefused(message, 429 if kind == rules.LIMIT else 403)
 
-        stored = storage.store(self.factory, self.settings.blobs, user.id, offered, filename, data, others=self.offered,
-                               admit=admit, created_at=now)
+        stored = storage.store(
+            self.factory, self.settings.blobs, user.id, offered, filename, data, others=self.offered, admit=admit, created_at=now
+        )
         if stored.new:
             self.grading.wake()
         return stored
@@ -489,14 +572,27 @@ class Site:
             grade = db.get(Grade, sub.id)
             owner = db.get(User, sub.user_id).login
             state = self.grading.state_of(sub)
-            view = {"id": sub.id, "assignment": sub.assignment, "filename": sub.filename,
-                    "created": self.course.show(sub.created_at, seconds=True)}
+            view = {
+                "id": sub.id,
+                "assignment": sub.assignment,
+                "filename": sub.filename,
+                "created": self.course.show(sub.created_at, seconds=True),
+            }
             r = self.course.of(sub.assignment)
             days = r.late_days(sub.created_at, standing.extensions(db, sub.assignment, sub.user_id).get((sub.user_id, sub.assignment)))
             view.update(late_days=days, factor=r.factor(days))
         note = "You had already submitted this very file; it is graded once." if request.query_params.get("again") else ""
-        return self.render(ctx, "submission.html.j2", title=f"Submission {view['id']}", s=view, grade=grade, owner=owner,
-                           state=state, note=note, refresh=0 if grade else REFRESH_S)
+        return self.render(
+            ctx,
+            "submission.html.j2",
+            title=f"Submission {view['id']}",
+            s=view,
+            grade=grade,
+            owner=owner,
+            state=state,
+            note=note,
+            refresh=0 if grade else REFRESH_S,
+        )
 
     def feedback_page(self, request: Request, ctx: Ctx) -> Response:
         with self.factory() as db:
@@ -532,16 +628,32 @@ class Site:
         with self.factory() as db:
             counts = dict(db.execute(select(Submission.state, func.count()).group_by(Submission.state)).all())
             waiting = db.execute(
-                select(Submission, User.login).join(User, User.id == Submission.user_id)
-                .where(Submission.state.in_([QUEUED, GRADING])).order_by(Submission.id).limit(500)
+                select(Submission, User.login)
+                .join(User, User.id == Submission.user_id)
+                .where(Submission.state.in_([QUEUED, GRADING]))
+                .order_by(Submission.id)
+                .limit(500)
             ).all()
             rows = [
-                {"id": s.id, "login": login, "assignment": s.assignment, "created": self.course.show(s.created_at, seconds=True),
-                 "state": self.grading.state_of(s), "attempts": s.attempts}
+                {
+                    "id": s.id,
+                    "login": login,
+                    "assignment": s.assignment,
+                    "created": self.course.show(s.created_at, seconds=True),
+                    "state": self.grading.state_of(s),
+                    "attempts": s.attempts,
+                }
                 for s, login in waiting
             ]
-        return self.render(ctx, "queue.html.j2", title="Queue", rows=rows, executor=getattr(self.executor, "name", "?"),
-                           counts={k: counts.get(k, 0) for k in (QUEUED, GRADING, GRADED)}, refresh=5)
+        return self.render(
+            ctx,
+            "queue.html.j2",
+            title="Queue",
+            rows=rows,
+            executor=getattr(self.executor, "name", "?"),
+            counts={k: counts.get(k, 0) for k in (QUEUED, GRADING, GRADED)},
+            refresh=5,
+        )
 
     def assignment_summary(self, request: Request, ctx: Ctx) -> Response:
         self.need_instructor(ctx)
@@ -555,14 +667,27 @@ class Site:
         run = db.scalar(select(RegradeRun).where(RegradeRun.assignment == name).order_by(RegradeRun.id.desc()).limit(1))
         if run is None:
             return None
-        states = dict(db.execute(select(RegradeItem.state, func.count()).where(RegradeItem.run_id == run.id).group_by(RegradeItem.state)).all())
-        changed = db.scalar(select(func.count()).select_from(RegradeItem).where(
-            RegradeItem.run_id == run.id, RegradeItem.state == DONE, RegradeItem.old_score != RegradeItem.new_score))
+        states = dict(
+            db.execute(select(RegradeItem.state, func.count()).where(RegradeItem.run_id == run.id).group_by(RegradeItem.state)).all()
+        )
+        changed = db.scalar(
+            select(func.count())
+            .select_from(RegradeItem)
+            .where(RegradeItem.run_id == run.id, RegradeItem.state == DONE, RegradeItem.old_score != RegradeItem.new_score)
+        )
         total = sum(states.values())
         finished = states.get(DONE, 0) + states.get(FAILED, 0)
-        return {"id": run.id, "scope": REGRADE_SCOPES.get(run.scope, run.scope), "by": run.started_by,
-                "started": self.course.show(run.created_at), "total": total, "done": states.get(DONE, 0),
-                "failed": states.get(FAILED, 0), "changed": changed, "running": finished < total}
+        return {
+            "id": run.id,
+            "scope": REGRADE_SCOPES.get(run.scope, run.scope),
+            "by": run.started_by,
+            "started": self.course.show(run.created_at),
+            "total": total,
+            "done": states.get(DONE, 0),
+            "failed": states.get(FAILED, 0),
+            "changed": changed,
+            "running": finished < total,
+        }
 
     def assignment_overview(self, request: Request, ctx: Ctx, message: str = "", kind: str = "ok", status: int = 200) -> Response:
         self.need_instructor(ctx)
@@ -571,13 +696,18 @@ class Site:
         results, how = counted_results(self.factory, self.course, offered.name)
         with self.factory() as db:
             times = db.execute(
-                select(Submission.created_at, Submission.user_id).where(Submission.assignment == offered.name).order_by(Submission.created_at)
+                select(Submission.created_at, Submission.user_id)
+                .where(Submission.assignment == offered.name)
+                .order_by(Submission.created_at)
             ).all()
             ext = standing.extensions(db, offered.name)
             tampered = []
             for sid, login, rj in db.execute(
-                select(Submission.id, User.login, Grade.result_json).join(Grade, Grade.submission_id == Submission.id)
-                .join(User, User.id == Submission.user_id).where(Submission.assignment == offered.name).order_by(Submission.id)
+                select(Submission.id, User.login, Grade.result_json)
+                .join(Grade, Grade.submission_id == Submission.id)
+                .join(User, User.id == Submission.user_id)
+                .where(Submission.assignment == offered.name)
+                .order_by(Submission.id)
             ):
                 notes = json.loads(rj).get("tampering") or []
                 if notes:
@@ -594,9 +724,18 @@ class Site:
                     code = rc.code.value if rc is not None else Code.NOT_RECORDED.value
                     failed_codes[code] = failed_codes.get(code, 0) + 1
             n = len(results)
-            checks.append({"name": c.name, "group": spec.group(c.group).title, "points": c.points, "visible": c.visible,
-                           "passed": passed, "n": n, "rate": passed / n if n else 0.0,
-                           "codes": ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(failed_codes.items(), key=lambda kv: -kv[1]))})
+            checks.append(
+                {
+                    "name": c.name,
+                    "group": spec.group(c.group).title,
+                    "points": c.points,
+                    "visible": c.visible,
+                    "passed": passed,
+                    "n": n,
+                    "rate": passed / n if n else 0.0,
+                    "codes": ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(failed_codes.items(), key=lambda kv: -kv[1])),
+                }
+            )
         checks.sort(key=lambda x: (x["rate"], x["name"]))
         scores = [g.score for g in how.values()]
         late = [r.late_days(t, ext.get((uid, offered.name))) > 0 for t, uid in times]
@@ -604,14 +743,34 @@ class Site:
         if results:
             images["scores"] = plots.data_url(plots.score_histogram(scores, spec.max_score))
         if times:
-            images["times"] = plots.data_url(plots.submissions_over_time([self.course.local(t) for t, _ in times], late,
-                                                                         self.course.local(r.deadline)))
-        stats = {"students": len(results), "submissions": len(times), "late": sum(1 for g in how.values() if g.late),
-                 "mean": sum(scores) / len(scores) if scores else 0.0, "full": sum(1 for x in scores if x >= spec.max_score)}
-        return self.render(ctx, "instructor_assignment.html.j2", status, title=f"{offered.name} (instructor)", a=offered, rules=r,
-                           checks=checks, images=images, stats=stats, tampered=tampered, progress=progress,
-                           scopes=REGRADE_SCOPES, message=message, kind=kind, gradebook_error=self.gradebook.errors.get(offered.name, ""),
-                           refresh=3 if progress and progress["running"] else 0)
+            images["times"] = plots.data_url(
+                plots.submissions_over_time([self.course.local(t) for t, _ in times], late, self.course.local(r.deadline))
+            )
+        stats = {
+            "students": len(results),
+            "submissions": len(times),
+            "late": sum(1 for g in how.values() if g.late),
+            "mean": sum(scores) / len(scores) if scores else 0.0,
+            "full": sum(1 for x in scores if x >= spec.max_score),
+        }
+        return self.render(
+            ctx,
+            "instructor_assignment.html.j2",
+            status,
+            title=f"{offered.name} (instructor)",
+            a=offered,
+            rules=r,
+            checks=checks,
+            images=images,
+            stats=stats,
+            tampered=tampered,
+            progress=progress,
+            scopes=REGRADE_SCOPES,
+            message=message,
+            kind=kind,
+            gradebook_error=self.gradebook.errors.get(offered.name, ""),
+            refresh=3 if progress and progress["running"] else 0,
+        )
 
     async def regrade(self, request: Request, ctx: Ctx) -> Response:
         user = self.need_instructor(ctx)
@@ -633,11 +792,20 @@ class Site:
                 if scope == "counted":
                     ids = sorted(st.counted.submission_id for st in standing.standings(db, self.course, assignment=name).values())
                 else:
-                    ids = list(db.scalars(select(Submission.id).join(Grade, Grade.submission_id == Submission.id)
-                                          .where(Submission.assignment == name).order_by(Submission.id)))
+                    ids = list(
+                        db.scalars(
+                            select(Submission.id)
+                            .join(Grade, Grade.submission_id == Submission.id)
+                            .where(Submission.assignment == name)
+                            .order_by(Submission.id)
+                        )
+                    )
                 # a submission still waiting in an earlier run is regraded once, by the new run
-                db.execute(update(RegradeItem).where(RegradeItem.state == QUEUED, RegradeItem.submission_id.in_(ids))
-                           .values(state=FAILED, done_at=utcnow()))
+                db.execute(
+                    update(RegradeItem)
+                    .where(RegradeItem.state == QUEUED, RegradeItem.submission_id.in_(ids))
+                    .values(state=FAILED, done_at=utcnow())
+                )
                 run = RegradeRun(assignment=name, scope=scope, started_by=user.login, created_at=utcnow())
                 db.add(run)
                 db.flush()
@@ -654,24 +822,41 @@ class Site:
     def grades_csv(self, request: Request, ctx: Ctx) -> Response:
         self.need_instructor(ctx)
         offered = self.assignment(request.path_params["name"])
-        return Response(grades_csv(self.factory, self.course, offered), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{offered.name}-grades.csv"'})
+        return Response(
+            grades_csv(self.factory, self.course, offered),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{offered.name}-grades.csv"'},
+        )
 
     def gradebook_download(self, request: Request, ctx: Ctx) -> Response:
         self.need_instructor(ctx)
-        return Response(self.gradebook.snapshot(), media_type="application/vnd.sqlite3",
-                        headers={"Content-Disposition": f'attachment; filename="{GRADEBOOK_FILE}"'})
+        return Response(
+            self.gradebook.snapshot(),
+            media_type="application/vnd.sqlite3",
+            headers={"Content-Disposition": f'attachment; filename="{GRADEBOOK_FILE}"'},
+        )
 
     def extensions_page(self, request: Request, ctx: Ctx, error: str = "", status: int = 200) -> Response:
         self.need_instructor(ctx)
         offered = self.assignment(request.path_params["name"])
         with self.factory() as db:
             students = db.scalars(select(User).where(User.role != INSTRUCTOR, User.active).order_by(User.login)).all()
-        rows = [{"login": login, "deadline": self.course.show(d), "by": by}
-                for login, _, d, by in extensions.listing(self.factory, offered.name)]
+        rows = [
+            {"login": login, "deadline": self.course.show(d), "by": by}
+            for login, _, d, by in extensions.listing(self.factory, offered.name)
+        ]
         r = self.course.of(offered.name)
-        return self.render(ctx, "extensions.html.j2", status, title=f"Extensions of {offered.name}", a=offered, rows=rows,
-                           students=students, rules=r, error=error)
+        return self.render(
+            ctx,
+            "extensions.html.j2",
+            status,
+            title=f"Extensions of {offered.name}",
+            a=offered,
+            rows=rows,
+            students=students,
+            rules=r,
+            error=error,
+        )
 
     async def extensions_submit(self, request: Request, ctx: Ctx) -> Response:
         user = self.need_instructor(ctx)
@@ -732,8 +917,12 @@ class Site:
         except storage.UploadRefused as refused:
             return self._finish(None, JSONResponse({"error": refused.message}, status_code=refused.status))
         sub = stored.submission
-        body = {"id": sub.id, "assignment": sub.assignment, "new": stored.new,
-                "url": f"{self.settings.base_url.rstrip('/')}/submissions/{sub.id}"}
+        body = {
+            "id": sub.id,
+            "assignment": sub.assignment,
+            "new": stored.new,
+            "url": f"{self.settings.base_url.rstrip('/')}/submissions/{sub.id}",
+        }
         return self._finish(None, JSONResponse(body, status_code=201 if stored.new else 200))
 
     def api_status(self, request: Request) -> Response:

@@ -17,6 +17,7 @@ inserted in one transaction (so a failed restore leaves nothing), PostgreSQL's i
 restored ids, and then the schema is upgraded to the newest revision like at every start. Every blob is
 verified before anything is written.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -228,7 +229,9 @@ def _schema_at(url: str, revision: str, current: str | None) -> None:
     try:
         script.get_revision(revision)
     except CommandError:
-        raise BackupError(f"the backup's schema revision {revision!r} is unknown to this version of the site (a newer one made it)") from None
+        raise BackupError(
+            f"the backup's schema revision {revision!r} is unknown to this version of the site (a newer one made it)"
+        ) from None
     if current == revision:
         return
     newer = current is not None and revision in {r.revision for r in script.iterate_revisions(current, "base")}
@@ -316,13 +319,17 @@ def run(cmd) -> int:
         if site.db_url is None and not (site.data_dir / "site.db").is_file():
             raise BackupError(f"no site database in {site.data_dir} (give --data-dir, or --db-url for PostgreSQL)")
         m = backup(url, site.data_dir, action.dest)
-        print(f"backup written to {action.dest}: {m['rows'].get('users', 0)} accounts, {m['rows'].get('submissions', 0)} "
-              f"submissions, {m['rows'].get('grades', 0)} grades, {len(m['blobs'])} files (schema {m['revision']})")
+        print(
+            f"backup written to {action.dest}: {m['rows'].get('users', 0)} accounts, {m['rows'].get('submissions', 0)} "
+            f"submissions, {m['rows'].get('grades', 0)} grades, {len(m['blobs'])} files (schema {m['revision']})"
+        )
         return 0
     if isinstance(action, config.SiteRestore):
         m = restore(action.src, url, site.data_dir)
-        print(f"restored {action.src} (taken {m['created']}) into {site.db_url or site.data_dir}: "
-              f"{m['rows'].get('submissions', 0)} submissions, {m['rows'].get('grades', 0)} grades, {len(m['blobs'])} files; "
-              "start the server: what was waiting or being graded is graded then")
+        print(
+            f"restored {action.src} (taken {m['created']}) into {site.db_url or site.data_dir}: "
+            f"{m['rows'].get('submissions', 0)} submissions, {m['rows'].get('grades', 0)} grades, {len(m['blobs'])} files; "
+            "start the server: what was waiting or being graded is graded then"
+        )
         return 0
     raise AssertionError(f"no handler for {type(action).__name__}")

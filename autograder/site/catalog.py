@@ -5,6 +5,7 @@ its released notebook. Students get only the release folder (the notebook and th
 ``autograder release`` put beside it), zipped; nothing of the source folder (solutions, hidden tests,
 reference values) is ever read into a response.
 """
+
 from __future__ import annotations
 
 import dataclasses

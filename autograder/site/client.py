@@ -4,6 +4,7 @@ Standard library only (urllib), so it works wherever the package is installed. T
 the student's token come from the flags, else $AUTOGRADER_URL / $AUTOGRADER_TOKEN, else
 ``~/.config/autograder/site.toml`` (``url = "..."``, ``token = "..."``).
 """
+
 from __future__ import annotations
 
 import json
@@ -55,8 +56,9 @@ def submit(path: Path, assignment: str, url: str, token: str) -> dict:
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
     target = f"{url.rstrip('/')}/api/assignments/{urllib.parse.quote(assignment, safe='')}/submissions"
-    status, body = _request(target, token, path.read_bytes(),
-                            {"Content-Type": "application/x-ipynb+json", "X-Filename": urllib.parse.quote(path.name)})
+    status, body = _request(
+        target, token, path.read_bytes(), {"Content-Type": "application/x-ipynb+json", "X-Filename": urllib.parse.quote(path.name)}
+    )
     if status not in (200, 201):
         raise SubmitRefused(f"the site refused the submission ({status}): {body.get('error') or 'no reason given'}")
     return body

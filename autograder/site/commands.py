@@ -1,4 +1,5 @@
 """CLI handlers of ``autograder serve``, ``autograder roster ...`` and ``autograder instructor add``."""
+
 from __future__ import annotations
 
 import csv
@@ -22,9 +23,17 @@ def settings_of(cmd: config.Serve):
 
     book = cmd.book if cmd.book is not None and (cmd.book / "index.html").is_file() else None
     return SiteSettings(
-        data_dir=cmd.site.data_dir, db_url=cmd.site.db_url, source_dir=cmd.source_dir, release_dir=cmd.release_dir,
-        book_dir=book, base_url=cmd.site.base_url, max_upload_mb=cmd.max_upload_mb, grading_workers=cmd.workers,
-        sandbox=not cmd.unsafe, limits=cmd.limits, worker_memory_mb=cmd.worker_memory_mb or None,
+        data_dir=cmd.site.data_dir,
+        db_url=cmd.site.db_url,
+        source_dir=cmd.source_dir,
+        release_dir=cmd.release_dir,
+        book_dir=book,
+        base_url=cmd.site.base_url,
+        max_upload_mb=cmd.max_upload_mb,
+        grading_workers=cmd.workers,
+        sandbox=not cmd.unsafe,
+        limits=cmd.limits,
+        worker_memory_mb=cmd.worker_memory_mb or None,
     )
 
 
@@ -47,8 +56,11 @@ def serve(cmd: config.Serve) -> int:
         from autograder.site import demo
 
         print("\n".join(demo.load_demo(site.factory, settings.blobs, offered, settings.base_url)), flush=True)
-    print(f"serving {', '.join(sorted(offered))} at http://{cmd.host}:{cmd.port} (students open {settings.base_url}); "
-          f"data in {settings.data_dir}", flush=True)
+    print(
+        f"serving {', '.join(sorted(offered))} at http://{cmd.host}:{cmd.port} (students open {settings.base_url}); "
+        f"data in {settings.data_dir}",
+        flush=True,
+    )
     uvicorn.run(app, host=cmd.host, port=cmd.port, log_level="warning", proxy_headers=True, forwarded_allow_ips="127.0.0.1")
     return 0
 

@@ -6,6 +6,7 @@ due date and each submission's late penalty (``SubmittedNotebook.late_submission
 minus the counted one), so ``nbgrader export`` prints the counted score. A background thread rewrites an
 assignment's part after each stored grade (many grades in a burst: one write), so it stays in sync.
 """
+
 from __future__ import annotations
 
 import csv
@@ -42,7 +43,11 @@ def counted_results(factory: sessionmaker, course: CourseRules, assignment: str)
     with factory() as db:
         found = standings(db, course, assignment=assignment)
         ids = [s.counted.submission_id for s in found.values()]
-        stored = {sid: rj for sid, rj in db.execute(select(Grade.submission_id, Grade.result_json).where(Grade.submission_id.in_(ids)))} if ids else {}
+        stored = (
+            {sid: rj for sid, rj in db.execute(select(Grade.submission_id, Grade.result_json).where(Grade.submission_id.in_(ids)))}
+            if ids
+            else {}
+        )
     results, how = {}, {}
     for st in found.values():
         g = st.counted
@@ -124,8 +129,9 @@ class GradebookSync:
             if not results:
                 self.errors.pop(name, None)
                 return
-            gradebook_mod.write_gradebook(self.url, offered.spec, results, COURSE_ID,
-                                          timestamps={login: g.created_at for login, g in how.items()})
+            gradebook_mod.write_gradebook(
+                self.url, offered.spec, results, COURSE_ID, timestamps={login: g.created_at for login, g in how.items()}
+            )
             gb = Gradebook(self.url, course_id=COURSE_ID)
             try:
                 gb.update_or_create_assignment(name, duedate=course.of(name).deadline)

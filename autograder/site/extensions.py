@@ -1,5 +1,6 @@
 """Per-student extensions: a later deadline for one student and one assignment, granted by an instructor on
 the extensions page or with ``autograder extension grant``. The hard deadline, if any, moves by as much."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +24,9 @@ def grant(factory: sessionmaker, course: CourseRules, login: str, assignment: st
     if rules.deadline is None:
         raise ExtensionError(f"{assignment} has no deadline in the course file, so there is nothing to extend")
     if deadline <= rules.deadline:
-        raise ExtensionError(f"the new deadline {course.show(deadline)} is not after the deadline of {assignment}, "
-                             f"{course.show(rules.deadline)}")
+        raise ExtensionError(
+            f"the new deadline {course.show(deadline)} is not after the deadline of {assignment}, {course.show(rules.deadline)}"
+        )
     with factory.begin() as db:
         user = accounts.find_user(db, login)
         if user is None:

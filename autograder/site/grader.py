@@ -16,6 +16,7 @@ queued behind it. A regrade's Result replaces the submission's grade in one tran
 becoming ``done``; until then the old grade stays. A Result that says the grader's side failed (no kernel,
 the grading stack, an interrupted run) does not replace a grade: the item is ``failed``, the old grade stays.
 """
+
 from __future__ import annotations
 
 import json
@@ -186,10 +187,14 @@ class GradingLoop:
             return
         with self.factory() as db:
             rows = db.execute(
-                select(RegradeItem.run_id, RegradeItem.submission_id, Submission.assignment, Submission.sha256,
-                       Submission.filename, User.login)
-                .join(Submission, Submission.id == RegradeItem.submission_id).join(User, User.id == Submission.user_id)
-                .where(RegradeItem.state == QUEUED).order_by(RegradeItem.run_id, RegradeItem.submission_id).limit(free)
+                select(
+                    RegradeItem.run_id, RegradeItem.submission_id, Submission.assignment, Submission.sha256, Submission.filename, User.login
+                )
+                .join(Submission, Submission.id == RegradeItem.submission_id)
+                .join(User, User.id == Submission.user_id)
+                .where(RegradeItem.state == QUEUED)
+                .order_by(RegradeItem.run_id, RegradeItem.submission_id)
+                .limit(free)
             ).all()
         for run, sid, assignment, sha, filename, login in rows:
             offered = self.offered.get(assignment)
@@ -197,14 +202,22 @@ class GradingLoop:
                 continue
             with self.factory.begin() as db:
                 won = db.execute(
-                    update(RegradeItem).where(RegradeItem.run_id == run, RegradeItem.submission_id == sid, RegradeItem.state == QUEUED)
+                    update(RegradeItem)
+                    .where(RegradeItem.run_id == run, RegradeItem.submission_id == sid, RegradeItem.state == QUEUED)
                     .values(state=GRADING, attempts=RegradeItem.attempts + 1)
                 ).rowcount
                 attempts = db.scalar(select(RegradeItem.attempts).where(RegradeItem.run_id == run, RegradeItem.submission_id == sid))
             if won != 1:
                 continue
-            job = Job(job_id=f"regrade-{run}-{sid}-{attempts}", assignment=offered.folder, notebook=blob_path(self.blobs, sha),
-                      limits=self.limits, sandbox=self.sandbox, label=filename, worker_memory_mb=self.worker_memory_mb)
+            job = Job(
+                job_id=f"regrade-{run}-{sid}-{attempts}",
+                assignment=offered.folder,
+                notebook=blob_path(self.blobs, sha),
+                limits=self.limits,
+                sandbox=self.sandbox,
+                label=filename,
+                worker_memory_mb=self.worker_memory_mb,
+            )
             with self._lock:
                 self._regrading[(run, sid)] = job.job_id
             future = self.executor.submit(job)
@@ -233,13 +246,23 @@ class GradingLoop:
                 page = feedback.render_feedback(offered.spec, result, self._reference_values(offered), student=login)
             with self.factory.begin() as db:
                 old = db.scalar(select(Grade.score).where(Grade.submission_id == sid))
-                won = db.execute(update(RegradeItem).where(*item).values(
-                    state=DONE, done_at=utcnow(), old_score=old, new_score=result.score)).rowcount
+                won = db.execute(
+                    update(RegradeItem).where(*item).values(state=DONE, done_at=utcnow(), old_score=old, new_score=result.score)
+                ).rowcount
                 if won != 1:
                     return  # delivered twice: the first one is stored
-                db.execute(update(Grade).where(Grade.submission_id == sid).values(
-                    score=result.score, max_score=result.max_score, status=result.status,
-                    result_json=json.dumps(result.to_dict()), feedback_html=page, graded_at=utcnow()))
+                db.execute(
+                    update(Grade)
+                    .where(Grade.submission_id == sid)
+                    .values(
+                        score=result.score,
+                        max_score=result.max_score,
+                        status=result.status,
+                        result_json=json.dumps(result.to_dict()),
+                        feedback_html=page,
+                        graded_at=utcnow(),
+                    )
+                )
             if self.on_graded is not None:
                 self.on_graded(offered.name)
         except Exception:
@@ -270,10 +293,16 @@ class GradingLoop:
                 page = feedback.render_feedback(offered.spec, result, self._reference_values(offered), student=login)
             try:
                 with self.factory.begin() as db:
-                    db.add(Grade(
-                        submission_id=sid, score=result.score, max_score=result.max_score, status=result.status,
-                        result_json=json.dumps(result.to_dict()), feedback_html=page,
-                    ))
+                    db.add(
+                        Grade(
+                            submission_id=sid,
+                            score=result.score,
+                            max_score=result.max_score,
+                            status=result.status,
+                            result_json=json.dumps(result.to_dict()),
+                            feedback_html=page,
+                        )
+                    )
                     db.flush()
                     db.execute(update(Submission).where(Submission.id == sid).values(state=GRADED))
             except IntegrityError:

@@ -4,6 +4,7 @@ knows, PostgreSQL included) and the Alembic migrations that create and upgrade t
 The schema is owned by the migrations in ``autograder/site/migrations/versions/``; the models here must
 agree with them (``tests/site/test_models.py`` compares the two).
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,5 +1,6 @@
 """The instructor's plots, drawn as the feedback pages draw theirs: matplotlib on its own Agg canvas (no
 pyplot state), PNG bytes that the page embeds as a data: URL (the pages load nothing from elsewhere)."""
+
 from __future__ import annotations
 
 import base64

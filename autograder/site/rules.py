@@ -25,6 +25,7 @@ The rules live apart from grading.toml on purpose: moving a deadline must not ch
 fingerprint (which would regrade every batch), and the time zone belongs to the course, not to one
 assignment.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -135,8 +136,9 @@ class CourseRules:
             # a time that round-trips with neither fold unchanged is in the gap, otherwise it is doubled.
             back = first.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
             what = "does not exist (the clocks skip it)" if back != value else "happens twice (the clocks go back)"
-            raise RulesError(f"{where}: {value.isoformat()} {what} in {self.timezone}; write it with an offset, e.g. "
-                             f"{value.isoformat()}{_offset(first)}")
+            raise RulesError(
+                f"{where}: {value.isoformat()} {what} in {self.timezone}; write it with an offset, e.g. {value.isoformat()}{_offset(first)}"
+            )
         return first.astimezone(dt.UTC).replace(tzinfo=None)
 
 
@@ -187,19 +189,27 @@ def parse(data: dict, *, source: str = COURSE_FILE, known: set[str] | None = Non
             raise RulesError(f"{where}: key 'daily_limit' must be a whole number of at least 1, got {limit!r}")
         counts = table.get("counts", BEST)
         if counts not in (BEST, LATEST):
-            raise RulesError(f"{where}: key 'counts' must be \"best\" or \"latest\", got {counts!r}")
+            raise RulesError(f'{where}: key \'counts\' must be "best" or "latest", got {counts!r}')
         deadline = times.get("deadline")
         if ("late_penalty" in table or "hard_deadline" in table) and deadline is None:
             raise RulesError(f"{where}: 'late_penalty' and 'hard_deadline' need a 'deadline'")
         if "hard_deadline" in table and penalty is None:
-            raise RulesError(f"{where}: 'hard_deadline' needs a 'late_penalty' (0 for late uploads without penalty); "
-                             "without one the deadline itself is hard")
+            raise RulesError(
+                f"{where}: 'hard_deadline' needs a 'late_penalty' (0 for late uploads without penalty); "
+                "without one the deadline itself is hard"
+            )
         if deadline is not None and times.get("opens") is not None and times["opens"] >= deadline:
             raise RulesError(f"{where}: 'opens' must be before 'deadline'")
         if times.get("hard_deadline") is not None and times["hard_deadline"] < deadline:
             raise RulesError(f"{where}: 'hard_deadline' must not be before 'deadline'")
-        rules[name] = Rules(opens=times.get("opens"), deadline=deadline, late_penalty=None if penalty is None else float(penalty),
-                            hard_deadline=times.get("hard_deadline"), daily_limit=limit, counts=counts)
+        rules[name] = Rules(
+            opens=times.get("opens"),
+            deadline=deadline,
+            late_penalty=None if penalty is None else float(penalty),
+            hard_deadline=times.get("hard_deadline"),
+            daily_limit=limit,
+            counts=counts,
+        )
     return dataclasses.replace(course, assignments=rules)
 
 
@@ -231,11 +241,15 @@ def refusal(
     last = rules.last_upload(extension)
     if last is not None and now > last:
         kind = "deadline" if rules.late_penalty is None else "hard deadline"
-        return CLOSED, (f"The {kind} of {assignment} was {course.show(last)}; uploads are no longer accepted. "
-                "If you need more time, ask your instructor for an extension.")
+        return CLOSED, (
+            f"The {kind} of {assignment} was {course.show(last)}; uploads are no longer accepted. "
+            "If you need more time, ask your instructor for an extension."
+        )
     if rules.daily_limit is not None and len(recent) >= rules.daily_limit:
-        window = sorted(recent)[-rules.daily_limit:]
+        window = sorted(recent)[-rules.daily_limit :]
         again = window[0] + DAY
-        return LIMIT, (f"You have submitted {assignment} {len(recent)} times in the last 24 hours, the most allowed "
-                f"({rules.daily_limit}). You can submit again from {course.show(again)}.")
+        return LIMIT, (
+            f"You have submitted {assignment} {len(recent)} times in the last 24 hours, the most allowed "
+            f"({rules.daily_limit}). You can submit again from {course.show(again)}."
+        )
     return None

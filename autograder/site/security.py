@@ -8,6 +8,7 @@
 * CSRF: every form carries ``HMAC(secret, nonce)``; a POST without it, or with another session's, is refused.
 * Sign-in links and API tokens are random; only their SHA-256 is stored.
 """
+
 from __future__ import annotations
 
 import dataclasses

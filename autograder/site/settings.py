@@ -1,4 +1,5 @@
 """What a course site is started with (``autograder serve`` fills it from the command line)."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -4,6 +4,7 @@
 Lateness is computed from the stored submission time and the rules and extensions of now, never stored:
 an extension granted after a late upload removes its penalty at once, on every page and in every export.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -62,8 +63,16 @@ def graded(db: Session, course: CourseRules, *, assignment: str | None = None, u
     """Every graded submission (optionally of one assignment or one student), oldest first, with its lateness."""
     ext = extensions(db, assignment, user_id)
     q = (
-        select(Submission.id, Submission.user_id, User.login, Submission.assignment, Submission.created_at,
-               Grade.score, Grade.max_score, Grade.status)
+        select(
+            Submission.id,
+            Submission.user_id,
+            User.login,
+            Submission.assignment,
+            Submission.created_at,
+            Grade.score,
+            Grade.max_score,
+            Grade.status,
+        )
         .join(Grade, Grade.submission_id == Submission.id)
         .join(User, User.id == Submission.user_id)
         .order_by(Submission.created_at, Submission.id)

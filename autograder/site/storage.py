@@ -7,6 +7,7 @@ between leaves at most an unreferenced blob (harmless, it is content-addressed),
 file. The same file twice by one student for one assignment is one submission (a unique constraint, so two
 racing requests cannot make two).
 """
+
 from __future__ import annotations
 
 import dataclasses

@@ -3,6 +3,7 @@
 Issue #11: item 4 (uploads that are not notebooks), item 6 (no upload merged or dropped silently), item 7
 (a bad zip member does not stop the class).
 """
+
 from __future__ import annotations
 
 import csv
@@ -34,15 +35,17 @@ def _damaged(data: bytes, name: str, *, flip_at: int | None = None, claim_size: 
     data = bytearray(data)
     local = info.header_offset
     if flip_at is not None:
-        start = local + 30 + int.from_bytes(data[local + 26:local + 28], "little") + int.from_bytes(data[local + 28:local + 30], "little")
+        start = (
+            local + 30 + int.from_bytes(data[local + 26 : local + 28], "little") + int.from_bytes(data[local + 28 : local + 30], "little")
+        )
         data[start + flip_at] ^= 0xFF
     if claim_size is not None:
         size = claim_size.to_bytes(4, "little")
-        data[local + 22:local + 26] = size
+        data[local + 22 : local + 26] = size
         central = data.index(b"PK\x01\x02")
-        while bytes(data[central + 46:central + 46 + len(name)]) != name.encode():
+        while bytes(data[central + 46 : central + 46 + len(name)]) != name.encode():
             central = data.index(b"PK\x01\x02", central + 4)
-        data[central + 24:central + 28] = size
+        data[central + 24 : central + 28] = size
     return bytes(data)
 
 
@@ -89,7 +92,9 @@ def graded(toy_dir, tmp_path_factory):
     out = root / "out"
     proc = subprocess.run(
         toy_course.grade_cmd(toy_dir, folder, tree, archive, out=out, extra=["--unsafe", "--workers", "2"]),
-        capture_output=True, text=True, timeout=500,
+        capture_output=True,
+        text=True,
+        timeout=500,
     )
     records = {p.stem: json.loads(p.read_text()) for p in (out / "results").glob("*.json")}
     results = {s: r["result"] for s, r in records.items()}
@@ -220,8 +225,13 @@ def test_a_folder_of_junk_is_an_error_and_writes_nothing(toy_dir, tmp_path):
     proc = _run([toy_dir, junk, "--out", tmp_path / "out", "--unsafe"])
     assert proc.returncode == 2, proc.stdout
     assert "none of the 5 uploads" in proc.stderr and "is a notebook" in proc.stderr
-    for line in ("README.md is a Markdown text", "notes.pdf is a PDF document", "photo.png is a PNG image",
-                 "script.py is a Python script", "empty.ipynb is an empty file"):
+    for line in (
+        "README.md is a Markdown text",
+        "notes.pdf is a PDF document",
+        "photo.png is a PNG image",
+        "script.py is a Python script",
+        "empty.ipynb is an empty file",
+    ):
         assert line in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "out").exists()

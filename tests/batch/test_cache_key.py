@@ -3,6 +3,7 @@
 The key is the submitted file plus the fingerprint of the course files, the grader and its libraries, plus
 the limits; a rerun regrades exactly the submissions whose key changed and says why.
 """
+
 from __future__ import annotations
 
 import csv
@@ -94,9 +95,7 @@ def test_why_a_result_is_regraded(key):
     assert batch.why_regrade(_record(key), "other", key, force=False) == "the submission changed"
     # a result of the grader before keys existed: no way to know what graded it
     assert batch.why_regrade({"sha256": "abc", "result": {}}, "abc", key, False) == "graded by an older version of the grader"
-    limits = batch.batch_key(
-        fingerprint.Fingerprint.from_dict(key["fingerprint"]), config.Limits(cell_timeout=10), False
-    )
+    limits = batch.batch_key(fingerprint.Fingerprint.from_dict(key["fingerprint"]), config.Limits(cell_timeout=10), False)
     assert batch.why_regrade(_record(key), "abc", limits, False) == "sandbox off (--unsafe), cell_timeout 300 -> 10"
     fp = key["fingerprint"]
     code = fingerprint.Fingerprint.build(fp["version"], {**fp["files"], "grader/grading/compare.py": "0" * 64}, fp["environment"])

@@ -5,6 +5,7 @@ folder stayed, and every later grader's leftovers sweep raised the same error be
 the tree is built by the submission itself, in the sandbox, as the first of a batch; the solved submissions
 after it, in the same batch and in a later ``grade-one``, must score full marks, and no working folder stays.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,7 @@ pytestmark = [
     pytest.mark.skipif(not sandbox.available(), reason="bubblewrap is not usable here"),
 ]
 
-DEEP_TREE = '''
+DEEP_TREE = """
 import os as _os
 _base = _os.getcwd()
 for _ in range(1500):  # deeper than the recursion limit
@@ -31,7 +32,7 @@ for _ in range(1500):  # deeper than the recursion limit
     _os.chdir("d")
 open("leaf.txt", "w").write("x")
 _os.chdir(_base)
-'''
+"""
 
 
 def attacker(toy_dir):
@@ -55,7 +56,10 @@ def test_deep_tree_costs_nobody_else(tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run(
         toy_course.grade_cmd(toy_dir, uploads, out=out, extra=["--workers", "1"]),
-        capture_output=True, text=True, timeout=500, env=env,
+        capture_output=True,
+        text=True,
+        timeout=500,
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = {p.stem: json.loads(p.read_text())["result"] for p in (out / "results").glob("*.json")}
@@ -71,7 +75,10 @@ def test_deep_tree_costs_nobody_else(tmp_path):
     nbformat.write(toy_course.solved(toy_dir), solved)
     one = subprocess.run(
         [str(toy_course.AUTOGRADER), "grade-one", str(solved), "--assignment", str(toy_dir), "--format", "json"],
-        capture_output=True, text=True, timeout=300, env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert one.returncode == 0, one.stderr[-3000:]
     result = json.loads(one.stdout)

@@ -1,5 +1,6 @@
 """The output folder: one per assignment, never another assignment's (issue #11, item 2), and nbgrader's
 tools run in it never overwrite our files nor ours theirs (item 3)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -30,8 +31,9 @@ def tree(folder: Path) -> dict[str, tuple[str, int]]:
 
 
 def grade(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([str(AUTOGRADER), "grade", *map(str, args), "--unsafe", "--workers", "2"],
-                          capture_output=True, text=True, timeout=300, cwd=cwd)
+    return subprocess.run(
+        [str(AUTOGRADER), "grade", *map(str, args), "--unsafe", "--workers", "2"], capture_output=True, text=True, timeout=300, cwd=cwd
+    )
 
 
 @pytest.fixture(scope="module")

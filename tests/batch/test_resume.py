@@ -3,6 +3,7 @@
 Each result file is written once by the worker that graded it (atomically, so a new file is a new inode);
 a file that keeps its inode and mtime across the rerun was not graded again.
 """
+
 from __future__ import annotations
 
 import csv

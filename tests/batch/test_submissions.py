@@ -1,4 +1,5 @@
 """Discovery of uploads: ids from file names, the three input shapes, and nothing merged or dropped silently."""
+
 import io
 import zipfile
 
@@ -194,7 +195,7 @@ def test_zips_of_one_name_do_not_overwrite_each_other(tmp_path):
 def _flip(data: bytes, name: str, offset: int) -> bytes:
     info = zipfile.ZipFile(io.BytesIO(data)).getinfo(name)
     at = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra) + offset
-    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:]
+    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
 
 
 @pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning")
@@ -214,7 +215,9 @@ def test_damaged_too_big_and_duplicate_members_do_not_stop_the_others(tmp_path, 
     assert subs["bob"].path is None
     assert subs["bob"].problem == "not extracted from export.zip: it is damaged in the zip (bad CRC-32 checksum)"
     assert subs["carol"].path is None
-    assert subs["carol"].problem == "not extracted from export.zip: it is 2065 bytes unpacked, more than the 1000 bytes a submission may have"
+    assert (
+        subs["carol"].problem == "not extracted from export.zip: it is 2065 bytes unpacked, more than the 1000 bytes a submission may have"
+    )
     assert not (tmp_path / "scratch" / "export" / "bob.ipynb").exists()  # no half-written file
     assert not (tmp_path / "scratch" / "export" / "carol.ipynb").exists()
     assert skipped(found) == {"alice.ipynb": "the zip holds an earlier member of the same name, which was used"}

@@ -1,5 +1,6 @@
 """Issue #10, item 5 (the worker's part): the grader's own worker process has a memory bound, so a submission
 that floods the grader's side becomes that student's result, never a crash or a hang of the batch."""
+
 from __future__ import annotations
 
 import json

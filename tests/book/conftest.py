@@ -1,4 +1,5 @@
 """Fixtures of the book tests: they check the built site in _build/html, they do not build it."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,6 +3,7 @@
 The site is served over HTTP from 127.0.0.1 (a thread in this process), so links and downloads are checked
 the way a browser fetches them. A screenshot of each page goes to _build/screenshots/ for a look by eye.
 """
+
 from __future__ import annotations
 
 import functools
@@ -19,8 +20,13 @@ from booksite import BOOK_TITLE, ROOT, SITE, site_pages
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 PAGES = [p.relative_to(SITE).as_posix() for p in site_pages()] or ["(book not built)"]

@@ -1,4 +1,5 @@
 """The built book never leaks solutions or hidden tests, and serves the current student release."""
+
 from __future__ import annotations
 
 import io
@@ -41,18 +42,12 @@ def all_site_texts(site: Path):
 
 def test_site_has_every_chapter(site):
     names = {p.stem for p in site_pages()}
-    expected = {"intro", "hyperparameter_tuning", "batch_norm", "softmax", "frameworks", "tensorflow",
-                "assignments", "glossary"}
+    expected = {"intro", "hyperparameter_tuning", "batch_norm", "softmax", "frameworks", "tensorflow", "assignments", "glossary"}
     assert expected <= names, f"missing pages: {sorted(expected - names)}"
 
 
 def test_no_solution_or_hidden_test_markers(site):
-    leaks = [
-        f"{label}: {marker}"
-        for label, text in all_site_texts(site)
-        for marker in MARKERS
-        if marker in text
-    ]
+    leaks = [f"{label}: {marker}" for label, text in all_site_texts(site) for marker in MARKERS if marker in text]
     assert not leaks, "solution or hidden-test text reached the site:\n" + "\n".join(leaks)
 
 
@@ -61,8 +56,7 @@ def test_no_hidden_check_names(site):
     if not names:
         pytest.skip("no source_solutions/*/grading.toml with hidden checks yet")
     pattern = re.compile("|".join(re.escape(n) for n in names))
-    leaks = sorted({f"{label}: {m.group(0)}" for label, text in all_site_texts(site)
-                    for m in pattern.finditer(text)})
+    leaks = sorted({f"{label}: {m.group(0)}" for label, text in all_site_texts(site) for m in pattern.finditer(text)})
     assert not leaks, "names of hidden checks reached the site:\n" + "\n".join(leaks)
 
 
@@ -83,8 +77,7 @@ def test_downloads_are_the_current_release(site):
             problems.append(f"{released.name} on the site differs from {released} (rebuild the book)")
     # The helper modules are the same for every assignment; each copy must match one released copy.
     for helper in ("course_utils.py", "selfcheck.py"):
-        released = {(ROOT / "assignments" / n / helper).read_bytes()
-                    for n in ASSIGNMENTS if (ROOT / "assignments" / n / helper).is_file()}
+        released = {(ROOT / "assignments" / n / helper).read_bytes() for n in ASSIGNMENTS if (ROOT / "assignments" / n / helper).is_file()}
         served = by_name.get(helper, [])
         if not served:
             problems.append(f"{helper} is not offered for download")

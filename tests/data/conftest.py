@@ -1,4 +1,5 @@
 """Fixtures for the SIGNS build tests: the shared photos, small copies of them, and their manifests."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The SIGNS build on the real photos: format, balance, reproducibility, skip and --force, verify."""
+
 from __future__ import annotations
 
 import hashlib

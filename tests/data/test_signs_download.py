@@ -1,4 +1,5 @@
 """The download path, without the internet: a zip in the upstream layout served on 127.0.0.1."""
+
 from __future__ import annotations
 
 import functools
@@ -65,17 +66,13 @@ def private_tmp(tmp_path, monkeypatch):
     return folder
 
 
-def test_download_builds_the_same_arrays_as_a_local_copy(
-    tmp_path, server, small_source, small_spec, small_manifest, private_tmp
-):
+def test_download_builds_the_same_arrays_as_a_local_copy(tmp_path, server, small_source, small_spec, small_manifest, private_tmp):
     root, base = server
     make_archive(root / "signs.zip", small_source / "Dataset", small_spec.classes)
     said = []
-    signs.build(tmp_path / "dl", url=f"{base}/signs.zip", spec=small_spec, manifest=small_manifest,
-                progress=False, log=said.append)
+    signs.build(tmp_path / "dl", url=f"{base}/signs.zip", spec=small_spec, manifest=small_manifest, progress=False, log=said.append)
     assert f"{base}/signs.zip" in said[0] and "Wrote" in said[-1]
-    signs.build(tmp_path / "local", source=small_source, spec=small_spec, manifest=small_manifest,
-                progress=False, log=lambda *_: None)
+    signs.build(tmp_path / "local", source=small_source, spec=small_spec, manifest=small_manifest, progress=False, log=lambda *_: None)
     for name in ("train_signs.h5", "test_signs.h5"):
         with h5py.File(tmp_path / "dl" / name, "r") as a, h5py.File(tmp_path / "local" / name, "r") as b:
             assert set(a) == set(b)
@@ -92,8 +89,7 @@ def test_changed_image_in_archive_is_a_checksum_mismatch(
     make_archive(root / "changed.zip", small_source / "Dataset", small_spec.classes, change=lambda c, _: c == 2)
     out = tmp_path / "out"
     with pytest.raises(signs.DataError, match=r"checksum mismatch for .*Dataset/2/IMG_\w+\.JPG"):
-        signs.build(out, url=f"{base}/changed.zip", spec=small_spec, manifest=small_manifest,
-                    progress=False, log=lambda *_: None)
+        signs.build(out, url=f"{base}/changed.zip", spec=small_spec, manifest=small_manifest, progress=False, log=lambda *_: None)
     assert leftovers(out) == []
     assert os.listdir(private_tmp) == []
 
@@ -102,12 +98,9 @@ def test_one_changed_photo_is_named(tmp_path, server, small_source, small_spec, 
     root, base = server
     train, test = signs.select(signs.list_images(small_source / "Dataset", small_spec.classes), small_spec)
     chosen = test[0][0]  # "<class>/<file>", certainly used by the build
-    make_archive(
-        root / "one.zip", small_source / "Dataset", small_spec.classes, change=lambda c, name: f"{c}/{name}" == chosen
-    )
+    make_archive(root / "one.zip", small_source / "Dataset", small_spec.classes, change=lambda c, name: f"{c}/{name}" == chosen)
     with pytest.raises(signs.DataError) as info:
-        signs.build(tmp_path / "out", url=f"{base}/one.zip", spec=small_spec, manifest=small_manifest,
-                    progress=False, log=lambda *_: None)
+        signs.build(tmp_path / "out", url=f"{base}/one.zip", spec=small_spec, manifest=small_manifest, progress=False, log=lambda *_: None)
     assert str(info.value).startswith("checksum mismatch for ") and chosen in str(info.value)
 
 
@@ -144,16 +137,14 @@ def test_unreachable_server(tmp_path, small_spec, small_manifest):
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}/signs.zip"
     with pytest.raises(signs.DataError, match=rf"download of {url} failed: .*[Rr]efused"):
-        signs.build(tmp_path / "out", url=url, spec=small_spec, manifest=small_manifest, progress=False,
-                    log=lambda *_: None)
+        signs.build(tmp_path / "out", url=url, spec=small_spec, manifest=small_manifest, progress=False, log=lambda *_: None)
 
 
 def test_not_a_zip(tmp_path, server, small_spec, small_manifest, leftovers):
     root, base = server
     (root / "page.zip").write_text("<html>rate limited</html>")
     with pytest.raises(signs.DataError, match=r"not a usable zip archive"):
-        signs.build(tmp_path / "out", url=f"{base}/page.zip", spec=small_spec, manifest=small_manifest,
-                    progress=False, log=lambda *_: None)
+        signs.build(tmp_path / "out", url=f"{base}/page.zip", spec=small_spec, manifest=small_manifest, progress=False, log=lambda *_: None)
     assert leftovers(tmp_path / "out") == []
 
 
@@ -162,8 +153,9 @@ def test_archive_without_the_classes(tmp_path, server, small_spec, small_manifes
     with zipfile.ZipFile(root / "other.zip", "w") as zf:
         zf.writestr(f"{TOP}/README.md", "nothing here")
     with pytest.raises(signs.DataError, match=r"holds no images under Dataset/\{0,1,2\}/"):
-        signs.build(tmp_path / "out", url=f"{base}/other.zip", spec=small_spec, manifest=small_manifest,
-                    progress=False, log=lambda *_: None)
+        signs.build(
+            tmp_path / "out", url=f"{base}/other.zip", spec=small_spec, manifest=small_manifest, progress=False, log=lambda *_: None
+        )
 
 
 def test_member_names_cannot_escape_the_temp_folder(tmp_path, small_spec):
@@ -202,8 +194,7 @@ def test_connection_cut_mid_download(tmp_path, monkeypatch, small_spec, small_ma
     url = f"http://127.0.0.1:{httpd.server_address[1]}/signs.zip"
     try:
         with pytest.raises(signs.DataError, match=rf"download of {url} failed: .*(1002|IncompleteRead|incomplete)"):
-            signs.build(tmp_path / "out", url=url, spec=small_spec, manifest=small_manifest, progress=False,
-                        log=lambda *_: None)
+            signs.build(tmp_path / "out", url=url, spec=small_spec, manifest=small_manifest, progress=False, log=lambda *_: None)
     finally:
         thread.join(timeout=5)
         httpd.server_close()

@@ -1,4 +1,5 @@
 """Bad input: a clear message, and nothing half-written in the output folder (or the old files kept)."""
+
 from __future__ import annotations
 
 import h5py
@@ -149,8 +150,7 @@ def test_failed_rebuild_keeps_the_old_files(tmp_path, small_source, small_spec, 
     assert {name: (out / name).read_bytes() for name in leftovers(out)} == before
 
 
-def test_failure_while_writing_leaves_no_temp_file(tmp_path, small_source, small_spec, small_manifest, monkeypatch,
-                                                   leftovers):
+def test_failure_while_writing_leaves_no_temp_file(tmp_path, small_source, small_spec, small_manifest, monkeypatch, leftovers):
     out = tmp_path / "out"
     build_small(out, small_source, small_spec, small_manifest)
     before = {name: (out / name).read_bytes() for name in leftovers(out)}

@@ -5,6 +5,7 @@ started in a session of its own and killed with everything below it when the tes
 failing test leaves nothing behind. Each worker gets a folder of its own (its working directory and its
 copy of the course), as a separate machine would have.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -83,10 +84,29 @@ class RedisServer:
     def start(self) -> None:
         log = self.folder / "redis.log"
         self.proc = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-             "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
-             "--logfile", str(log)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.folder),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--save",
+                "",
+                "--daemonize",
+                "no",
+                "--logfile",
+                str(log),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
             preexec_fn=_die_with_the_tests,
         )
         _wait_until("redis-server", self._pong, 20, self.proc, log)
@@ -107,8 +127,9 @@ class RedisServer:
 class Worker:
     """`autograder worker` named ``name@<host>``, in ``folder`` with its own copy of the course."""
 
-    def __init__(self, folder: Path, name: str, broker: str, course: Path, concurrency: int = 1,
-                 visibility_timeout: int = VISIBILITY_TIMEOUT_S) -> None:
+    def __init__(
+        self, folder: Path, name: str, broker: str, course: Path, concurrency: int = 1, visibility_timeout: int = VISIBILITY_TIMEOUT_S
+    ) -> None:
         self.folder, self.name, self.broker = folder, name, broker
         self.course = course
         self.concurrency = concurrency
@@ -124,11 +145,27 @@ class Worker:
         self.folder.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [str(AUTOGRADER), "worker", "--broker", self.broker, "--concurrency", str(self.concurrency),
-                 "--name", f"{self.name}@%h", "--course", str(self.course),
-                 "--visibility-timeout", str(self.visibility_timeout)],
-                cwd=self.folder, env=env(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, preexec_fn=_die_with_the_tests,
+                [
+                    str(AUTOGRADER),
+                    "worker",
+                    "--broker",
+                    self.broker,
+                    "--concurrency",
+                    str(self.concurrency),
+                    "--name",
+                    f"{self.name}@%h",
+                    "--course",
+                    str(self.course),
+                    "--visibility-timeout",
+                    str(self.visibility_timeout),
+                ],
+                cwd=self.folder,
+                env=env(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_the_tests,
             )
         _wait_until(f"worker {self.name}", lambda: " ready." in self.log.read_text(errors="replace"), 90, self.proc, self.log)
 
@@ -172,14 +209,25 @@ def grade(assignment, inputs, out: Path, broker: str | None, extra=(), timeout: 
 
 
 def start_grade(assignment, inputs, out: Path, broker: str, extra=(), log: Path | None = None) -> subprocess.Popen:
-    cmd = [str(AUTOGRADER), "grade", str(assignment), *map(str, inputs), "--out", str(out), *extra,
-           "--executor", "celery", "--broker", broker]
+    cmd = [
+        str(AUTOGRADER),
+        "grade",
+        str(assignment),
+        *map(str, inputs),
+        "--out",
+        str(out),
+        *extra,
+        "--executor",
+        "celery",
+        "--broker",
+        broker,
+    ]
     if log is None:
-        return subprocess.Popen(cmd, env=env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+        return subprocess.Popen(
+            cmd, env=env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
     with open(log, "wb") as sink:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen(cmd, env=env(), stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(cmd, env=env(), stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 __all__ = ["RedisServer", "Worker", "copy_course", "grade", "start_grade", "REDIS_SERVER", "env"]

@@ -1,4 +1,5 @@
 """Fixtures of the Celery tests: a Redis broker and workers that are always stopped afterwards."""
+
 from __future__ import annotations
 
 import pytest

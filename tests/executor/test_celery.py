@@ -3,6 +3,7 @@
 Two workers with folders of their own stand for two machines. What is checked is what an instructor
 would look at: the results folder, autograder-grades.csv and the gradebook, and what the batch says.
 """
+
 from __future__ import annotations
 
 import csv
@@ -249,8 +250,9 @@ def _tf_basics_class(folder) -> None:
 
     spec = spec_mod.load("tf_basics")
     source = nbformat.read(spec.notebook_path, as_version=4)
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-               if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")
+    }
     loader = importlib.util.spec_from_file_location("tf_variants", course.ROOT / "tests/assignments/tf_basics/variants.py")
     variants = importlib.util.module_from_spec(loader)
     loader.loader.exec_module(variants)
@@ -309,4 +311,3 @@ def _exists(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
-

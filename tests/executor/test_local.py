@@ -1,4 +1,5 @@
 """The local executor: every job's Future yields a Result, whatever happens to its worker."""
+
 from __future__ import annotations
 
 import json
@@ -92,8 +93,6 @@ def test_the_wire_form_carries_the_notebook(toy, tmp_path):
     other.mkdir()
     back = Job.from_wire(wire, other)
     assert back.notebook.read_bytes() == path.read_bytes() and back.notebook.parent == other
-    assert (back.job_id, back.assignment, back.limits, back.label, back.worker_memory_mb) == (
-        "w", str(toy), job.limits, "w.ipynb", 512)
+    assert (back.job_id, back.assignment, back.limits, back.label, back.worker_memory_mb) == ("w", str(toy), job.limits, "w.ipynb", 512)
     wire["file_name"] = "../../escape.ipynb"
     assert Job.from_wire(wire, other).notebook.parent == other  # a name, never a path
-

@@ -1,4 +1,5 @@
 """Shared fixtures: a copy of the toy assignment with its reference values built by the test run."""
+
 from __future__ import annotations
 
 import shutil

@@ -1,4 +1,5 @@
 """cleanup: a submission's folder goes away whatever shape it has, and cleanup never raises."""
+
 from __future__ import annotations
 
 import os

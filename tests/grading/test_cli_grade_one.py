@@ -1,4 +1,5 @@
 """`autograder grade-one`: a readable table or JSON; exit 0 whenever a result was produced."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Comparators, judged outside the kernel; hidden messages never show reference values."""
+
 from __future__ import annotations
 
 import numpy as np

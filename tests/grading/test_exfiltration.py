@@ -5,6 +5,7 @@ included (after ``prepare`` the markers are gone but the calls are there). A stu
 raise it, print it, name files after it or encode it in a shape. Points come from that run; what pages show
 comes from a second run without hidden tests (pipeline step ``explain``), or from the grader's fixed codes.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -17,7 +18,7 @@ from tests.toy_course import FAST, replaced
 SECRETS = ("arange", "reshape(2", "linspace", "2000, 7", "ones((4", "draw_rates(3", "scale.hidden_shape'")
 
 # Reads every cell source this kernel ran so far, the running one included.
-HISTORY = '''
+HISTORY = """
 def _history():
     ip = get_ipython()
     return "\\n".join(ip.user_ns.get("In", []))
@@ -27,7 +28,7 @@ def _secret():
     text = _history()
     at = text.find("rec" + "ord('")  # the test cell's own calls, as the grader rewrote them
     return text[at:at + 180] if at >= 0 else text[-180:]
-'''
+"""
 
 ATTACKS = {
     # as the "got" of a visible check
@@ -52,8 +53,6 @@ ATTACKS = {
     # as the shape of the returned array: one entry per character code of the secret
     "shape_and_values": "def scale(x, a):\n    return np.array([float(ord(c)) for c in _secret()])\n",
 }
-
-
 
 
 def attack(solved, body: str):

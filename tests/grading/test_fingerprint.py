@@ -1,4 +1,5 @@
 """The fingerprint of what decides a grade: one digest per file, a combined one, and what differs in words."""
+
 from __future__ import annotations
 
 import shutil
@@ -40,10 +41,18 @@ def setup(toy_copy, tmp_path):
 def test_one_digest_per_file_that_decides_a_grade(setup):
     make, _ = setup
     fp = make()
-    assert {"assignment/toy.ipynb", "assignment/grading.toml", "assignment/reference.json",
-            "helpers/selfcheck.py", "helpers/course_utils.py", "data/train.h5",
-            "grader/grading/pipeline.py", "grader/grading/compare.py", "grader/grading/reference_store.py",
-            "grader/executor/worker.py"} <= set(fp.files)
+    assert {
+        "assignment/toy.ipynb",
+        "assignment/grading.toml",
+        "assignment/reference.json",
+        "helpers/selfcheck.py",
+        "helpers/course_utils.py",
+        "data/train.h5",
+        "grader/grading/pipeline.py",
+        "grader/grading/compare.py",
+        "grader/grading/reference_store.py",
+        "grader/executor/worker.py",
+    } <= set(fp.files)
     assert not [label for label in fp.files if "__pycache__" in label]
     assert all(len(d) == 64 for d in fp.files.values())
     assert fp.version and fp.environment["python"] and fp.environment["numpy"]

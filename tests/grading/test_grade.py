@@ -1,4 +1,5 @@
 """grade() end to end on the toy assignment: scores, cheats, tampering, crashes, timeouts, bad input."""
+
 from __future__ import annotations
 
 import copy
@@ -13,8 +14,6 @@ from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, Code, Result
 from tests.toy_course import FAST, cell_index, replaced, with_extra
 
 WRONG_SCALE = "def scale(x, a):\n    return a * np.asarray(x, dtype=np.float64) + 1.0\n"
-
-
 
 
 def scores(result: Result) -> dict[str, float]:
@@ -89,11 +88,7 @@ def test_missing_record_scores_zero_with_reason(grade, solved):
 
 
 def test_duplicate_record_fails_the_check(grade, solved):
-    cheat = (
-        "def scale(x, a):\n"
-        "    record('scale.visible', np.array([3.0, 6.0]))\n"
-        "    return a * np.asarray(x, dtype=np.float64)\n"
-    )
+    cheat = "def scale(x, a):\n    record('scale.visible', np.array([3.0, 6.0]))\n    return a * np.asarray(x, dtype=np.float64)\n"
     result = grade(replaced(solved, "scale", cheat))
     assert "recorded more than once" in result.check("scale.visible").message
     assert not result.check("scale.visible").passed
@@ -348,7 +343,10 @@ def test_a_group_names_the_failed_function_it_uses(toy_copy, source_nb):
     from autograder.grading import spec as spec_mod
 
     text = (toy_copy / "grading.toml").read_text()
-    text = text.replace('grade_id = "count_positive_tests"\ntitle = "count_positive"', 'grade_id = "count_positive_tests"\ntitle = "count_positive"\nuses = ["scale"]')
+    text = text.replace(
+        'grade_id = "count_positive_tests"\ntitle = "count_positive"',
+        'grade_id = "count_positive_tests"\ntitle = "count_positive"\nuses = ["scale"]',
+    )
     (toy_copy / "grading.toml").write_text(text)
     toy = spec_mod.load(toy_copy)
     assert toy.group("count_positive_tests").uses == ("scale",)

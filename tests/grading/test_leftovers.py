@@ -1,4 +1,5 @@
 """Folders of a grader that was killed are removed by the next one; nobody else's folders are touched."""
+
 from __future__ import annotations
 
 import os

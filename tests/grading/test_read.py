@@ -4,6 +4,7 @@ A submission's metadata decides nothing that is graded, and a character that no 
 surrogate, which JSON can spell as ``\\ud83d``) cannot be written or compiled: neither may cost the points
 the code earned.
 """
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """Reading records: only instructor test cells, only their group's names; bad payloads fail one check."""
+
 from __future__ import annotations
 
 import nbformat
@@ -17,7 +18,9 @@ def rec(name, value=ENC):
 
 
 def notebook(outputs_by_id: dict[str, list]) -> nbformat.NotebookNode:
-    cells = [nbformat.v4.new_code_cell("x", metadata={"nbgrader": {"grade_id": "student_cell"}}, outputs=outputs_by_id.pop("student_cell", []))]
+    cells = [
+        nbformat.v4.new_code_cell("x", metadata={"nbgrader": {"grade_id": "student_cell"}}, outputs=outputs_by_id.pop("student_cell", []))
+    ]
     for gid, outs in outputs_by_id.items():
         cells.append(nbformat.v4.new_code_cell("x", metadata={"nbgrader": {"grade_id": gid, "grade": True}}, outputs=outs))
     return nbformat.v4.new_notebook(cells=cells)

@@ -1,4 +1,5 @@
 """The runner: a clean working folder, the grading environment, and outcomes instead of exceptions."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -1,4 +1,5 @@
 """The bubblewrap sandbox of student kernels: each test starts a real sandboxed kernel and tries to get out."""
+
 from __future__ import annotations
 
 import asyncio
@@ -141,16 +142,22 @@ def test_student_code_cannot_read_outside_its_folder(tmp_path, workdir):
     outside_tmp = Path(tempfile.mkdtemp(prefix="ag-test-outside-"))
     (outside_tmp / "secret.txt").write_text("not for students")
     home = Path.home()
-    hidden = [course.SOURCE_DIR, course.ROOT / "pyproject.toml", course.ROOT / ".git", course.ROOT / "autograder",
-              bob / "bob.ipynb", bob, outside_tmp / "secret.txt", Path("/work/shared"), Path("/root/.ssh")]
+    hidden = [
+        course.SOURCE_DIR,
+        course.ROOT / "pyproject.toml",
+        course.ROOT / ".git",
+        course.ROOT / "autograder",
+        bob / "bob.ipynb",
+        bob,
+        outside_tmp / "secret.txt",
+        Path("/work/shared"),
+        Path("/root/.ssh"),
+    ]
     hidden += [p for p in course.ROOT.iterdir() if not _needed_for_python(p)]
     hidden += [p for p in home.iterdir() if not _needed_for_python(p)] if os.access(home, os.R_OK) else []
     try:
         with sandboxed(workdir) as k:
-            probe = "\n".join(
-                f"try:\n    os.stat({str(p)!r}); print('VISIBLE', {str(p)!r})\nexcept OSError:\n    pass"
-                for p in hidden
-            )
+            probe = "\n".join(f"try:\n    os.stat({str(p)!r}); print('VISIBLE', {str(p)!r})\nexcept OSError:\n    pass" for p in hidden)
             out = k.ok("import os\n" + probe)
             assert "VISIBLE" not in out
             # The repository folder holds only the venv (bound read-only), nothing of the course.
@@ -165,13 +172,21 @@ def test_student_code_cannot_read_outside_its_folder(tmp_path, workdir):
 def test_writes_outside_the_folder_fail(tmp_path, workdir):
     data = tmp_path / "data"
     data.mkdir()
-    targets = [Path(sys.prefix) / "pwned", Path("/usr/pwned"), Path("/etc/pwned"), data / "pwned",
-               course.ROOT / "pwned", tmp_path / "pwned"]
+    targets = [
+        Path(sys.prefix) / "pwned",
+        Path("/usr/pwned"),
+        Path("/etc/pwned"),
+        data / "pwned",
+        course.ROOT / "pwned",
+        tmp_path / "pwned",
+    ]
     with sandboxed(workdir, data) as k:
         for target in targets:
             reply = k.run(f"open({str(target)!r}, 'w').write('x')")
-            assert reply.error is not None and reply.error.split(":")[0] in {
-                "OSError", "PermissionError", "FileNotFoundError"}, (target, reply)
+            assert reply.error is not None and reply.error.split(":")[0] in {"OSError", "PermissionError", "FileNotFoundError"}, (
+                target,
+                reply,
+            )
         k.ok("import os\nopen('answer.txt', 'w').write('42')\nos.mkdir('sub')\nopen('sub/x', 'w').write('y')")
         # /tmp inside is private: it is not the machine's /tmp.
         k.ok("open('/tmp/ag-sandbox-marker', 'w').write('x')")
@@ -193,10 +208,7 @@ def test_no_network_even_to_localhost(workdir):
     port = server.getsockname()[1]
     try:
         with sandboxed(workdir) as k:
-            reply = k.run(
-                "import socket\n"
-                f"socket.create_connection(('127.0.0.1', {port}), timeout=5).send(b'leak')"
-            )
+            reply = k.run(f"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=5).send(b'leak')")
             assert reply.error and reply.error.startswith("ConnectionRefusedError"), reply
             reply = k.run("import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=5)")
             assert reply.error and reply.error.split(":")[0] in {"OSError", "TimeoutError"}, reply
@@ -366,8 +378,7 @@ def test_secrets_in_the_environment_stay_outside(monkeypatch, workdir):
 
 def test_nbclient_runs_a_notebook_in_the_sandbox(workdir):
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("import os\nx = os.getuid()"),
-                nbformat.v4.new_code_cell("print('uid', x, 'cwd', os.getcwd())")]
+    nb.cells = [nbformat.v4.new_code_cell("import os\nx = os.getuid()"), nbformat.v4.new_code_cell("print('uid', x, 'cwd', os.getcwd())")]
     km = sandbox.kernel_manager(workdir, None, config.Limits())  # the asyncio manager nbclient expects
     client = NotebookClient(nb, km=km, timeout=60, resources={"metadata": {"path": str(workdir)}})
     seen = {}
@@ -439,10 +450,7 @@ def test_two_sandboxes_at_once_are_apart(tmp_path, workdir):
             assert alice.km.sandbox_uid != bob.km.sandbox_uid  # separate process budgets and file owners
         bob_pids = sandbox_processes(bob.km)
         assert bob_pids
-        out = alice.ok(
-            "import os\n"
-            f"print(os.path.exists({str(bob_dir)!r}), sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))"
-        )
+        out = alice.ok(f"import os\nprint(os.path.exists({str(bob_dir)!r}), sorted(int(p) for p in os.listdir('/proc') if p.isdigit()))")
         visible, pids = out.split(" ", 1)
         assert visible == "False"
         assert max(eval(pids)) < min(bob_pids)  # alice's /proc is her own pid namespace, small pids only
@@ -490,8 +498,7 @@ def _crashing_kernel(message: str):
 
 
 def _kernel_warnings(caplog) -> str:
-    return "\n".join(r.getMessage() for r in caplog.records
-                     if r.name == "autograder.grading.runner" and r.levelno == logging.WARNING)
+    return "\n".join(r.getMessage() for r in caplog.records if r.name == "autograder.grading.runner" and r.levelno == logging.WARNING)
 
 
 @pytest.mark.parametrize("how", ["missing interpreter", "crash at start"])
@@ -520,18 +527,20 @@ def test_what_a_dying_kernel_printed_is_in_the_graders_log(caplog, sandbox_ok):
     n = time.time_ns()
     expected = f"last words {n * 7}"  # computed in the cell: the source itself does not hold it
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(
-        # ipykernel sends fd 2 to the notebook; the process's real stderr is the log file, still open.
-        "import os\n"
-        "for fd in os.listdir('/proc/self/fd'):\n"
-        "    try:\n"
-        "        if os.readlink(f'/proc/self/fd/{fd}').endswith('/kernel.log'):\n"
-        f"            os.write(int(fd), ('last words ' + str({n} * 7)).encode())\n"
-        "            break\n"
-        "    except OSError:\n"
-        "        pass\n"
-        "os._exit(3)\n"
-    )]
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            # ipykernel sends fd 2 to the notebook; the process's real stderr is the log file, still open.
+            "import os\n"
+            "for fd in os.listdir('/proc/self/fd'):\n"
+            "    try:\n"
+            "        if os.readlink(f'/proc/self/fd/{fd}').endswith('/kernel.log'):\n"
+            f"            os.write(int(fd), ('last words ' + str({n} * 7)).encode())\n"
+            "            break\n"
+            "    except OSError:\n"
+            "        pass\n"
+            "os._exit(3)\n"
+        )
+    ]
     executed, outcome = runner.run(nb, kernel_manager_factory=sandbox.kernel_manager)
     assert outcome.status == "dead", outcome
     logged = _kernel_warnings(caplog)

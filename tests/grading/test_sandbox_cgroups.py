@@ -1,4 +1,5 @@
 """The cgroup of one sandbox (``sandbox/cgroups.py``), checked against a stand-in of /sys/fs/cgroup."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The kernel's own stdout/stderr file (``sandbox/kernel_log.py``): its tail is printable and outlives the file."""
+
 from __future__ import annotations
 
 from autograder.grading.sandbox.kernel_log import KernelLog

@@ -1,4 +1,5 @@
 """The sandbox probe (``sandbox.check`` / ``available``): a machine that cannot run a sandbox says why."""
+
 from __future__ import annotations
 
 import shutil
@@ -24,8 +25,10 @@ def test_missing_bwrap_is_a_clear_error(tmp_path, monkeypatch):
     "script, expected",
     [
         ('echo "bubblewrap 0.4.1"', "bubblewrap 0.4.1 is too old"),
-        ('case "$1" in --version) echo "bubblewrap 0.8.0";; *) echo "bwrap: Creating new namespace failed" >&2; exit 1;; esac',
-         "cannot create a sandbox here: bwrap: Creating new namespace failed"),
+        (
+            'case "$1" in --version) echo "bubblewrap 0.8.0";; *) echo "bwrap: Creating new namespace failed" >&2; exit 1;; esac',
+            "cannot create a sandbox here: bwrap: Creating new namespace failed",
+        ),
     ],
 )
 def test_unusable_bwrap_is_a_clear_error(tmp_path, monkeypatch, script, expected):
@@ -43,5 +46,3 @@ def test_unusable_bwrap_is_a_clear_error(tmp_path, monkeypatch, script, expected
     monkeypatch.setenv("PATH", str(bin_dir))
     with pytest.raises(sandbox.SandboxUnavailable, match=expected):
         sandbox.kernel_manager(workdir, None, config.Limits())
-
-

@@ -1,4 +1,5 @@
 """grading.toml: loading, and errors that name the file and the key."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,7 +35,11 @@ def test_loads_the_toy_spec():
         ('compare = "equal"', 'compare = "roughly"', "'compare' = 'roughly' is not one of"),
         ("  low = 1e-4\n  high = 1.0\n  alpha", "  high = 1.0\n  alpha", "comparator 'log_uniform' needs key 'low'"),
         ("cell_timeout = 20", "cell_timout = 20", "unknown key(s) 'cell_timout'"),
-        ("  points = 1\n  visible = true\n  compare = \"allclose\"", "  points = \"one\"\n  visible = true\n  compare = \"allclose\"", "key 'points' must be a number"),
+        (
+            '  points = 1\n  visible = true\n  compare = "allclose"',
+            '  points = "one"\n  visible = true\n  compare = "allclose"',
+            "key 'points' must be a number",
+        ),
         ('name = "scale.hidden"\n', 'name = "scale.visible"\n', "check name 'scale.visible' is used twice"),
         ('other = "draw_rates.sample"', 'other = "draw_rates.nothing"', "'other' = 'draw_rates.nothing' is not a check"),
         ('grade_id = "count_positive_tests"', 'grade_id = "count_tests"', "group 'count_tests' of grading.toml has no cell"),
@@ -62,7 +67,9 @@ def test_points_of_a_test_cell_must_equal_its_checks(toy_copy):
 def test_a_test_cell_without_a_group_is_an_error(toy_copy):
     path = toy_copy / "toy.ipynb"
     nb = nbformat.read(path, as_version=4)
-    extra = nbformat.v4.new_code_cell("pass", metadata={"nbgrader": {"grade": True, "solution": False, "grade_id": "extra_tests", "points": 1, "locked": True}})
+    extra = nbformat.v4.new_code_cell(
+        "pass", metadata={"nbgrader": {"grade": True, "solution": False, "grade_id": "extra_tests", "points": 1, "locked": True}}
+    )
     nb.cells.append(extra)
     nbformat.write(nb, path)
     with pytest.raises(spec.SpecError, match="test cell 'extra_tests' has no \\[\\[group\\]\\]"):

@@ -14,6 +14,7 @@ a slow smoke test runs a few on tf_basics with TensorFlow.
 ``TAMPERING`` names the attacks that change the instructor's cells or their metadata; the grader must
 report those as tampering. The other attacks act from inside the student's code.
 """
+
 from __future__ import annotations
 
 import copy
@@ -60,8 +61,15 @@ def env_for(spec, reference_doc: dict, *, repo: Path, out: Path, solution_url: s
         for check in group.checks:
             forged[check.name] = reference_doc["values"][check.name] if check.visible else guess
     return Env(
-        repo=repo, name=spec.name, source_dir=spec.folder, notebook=spec.notebook, release_dir=release_dir,
-        out=out, solution_url=solution_url, forged=forged, groups=groups,
+        repo=repo,
+        name=spec.name,
+        source_dir=spec.folder,
+        notebook=spec.notebook,
+        release_dir=release_dir,
+        out=out,
+        solution_url=solution_url,
+        forged=forged,
+        groups=groups,
     )
 
 
@@ -125,7 +133,7 @@ def _finder(env: Env) -> str:
     return FINDER.replace("SUBFOLDERS", repr(("", f"source_solutions/{env.name}", env.name, "grading", "out")))
 
 
-FINDER = '''
+FINDER = """
 import json as _json, os as _os
 def _find(name, guesses):
     for path in guesses:
@@ -147,7 +155,7 @@ def _find(name, guesses):
             if name in filenames:
                 return _os.path.join(dirpath, name)
     return None
-'''
+"""
 
 
 def _after_imports(nb, source: str) -> None:
@@ -160,7 +168,10 @@ def _after_imports(nb, source: str) -> None:
 def read_solution_notebook(nb, env: Env):
     """Find the instructor's source notebook on disk and exec its solution cells in place of the answers."""
     guess = env.source_dir / env.notebook
-    _after_imports(nb, _finder(env) + textwrap.dedent(f'''
+    _after_imports(
+        nb,
+        _finder(env)
+        + textwrap.dedent(f"""
         _SOLUTIONS = {{}}
         _path = _find({env.notebook!r}, [{str(guess)!r}])
         try:
@@ -170,7 +181,8 @@ def read_solution_notebook(nb, env: Env):
                     _SOLUTIONS[_meta["grade_id"]] = "".join(_cell["source"])
         except Exception as _exc:
             print("could not read the solutions:", type(_exc).__name__)
-    '''))
+    """),
+    )
     for gid in solution_ids(nb):
         name, args = _signature(nb, gid)
         nb.cells[_index(nb, gid)].source = (
@@ -183,7 +195,10 @@ def read_solution_notebook(nb, env: Env):
 def read_reference_values(nb, env: Env):
     """Read reference.json from disk and replay the hidden and visible reference values as records."""
     guess = env.source_dir / "reference.json"
-    _after_imports(nb, _finder(env) + textwrap.dedent(f'''
+    _after_imports(
+        nb,
+        _finder(env)
+        + textwrap.dedent(f"""
         from IPython.display import display as _display
         try:
             _REFS = _json.load(open(_find("reference.json", [{str(guess)!r}])))["values"]
@@ -198,7 +213,8 @@ def read_reference_values(nb, env: Env):
                 if _name.startswith(prefix + "."):
                     _display({{{MIME!r}: {{"name": _name, "value": _payload}}, "text/plain": _name}}, raw=True)
             raise RuntimeError("replayed")
-    '''))
+    """),
+    )
     _define_all(nb, lambda name, args: f"return _replay({name!r})\n")
     return nb
 
@@ -206,7 +222,10 @@ def read_reference_values(nb, env: Env):
 def read_gradebook(nb, env: Env):
     """Open the gradebook (and the grades CSV, results/) in the output folder; exec any solution code found there."""
     guesses = [str(env.out / GRADEBOOK), str(env.out / GRADES_CSV)]
-    _after_imports(nb, _finder(env) + textwrap.dedent(f'''
+    _after_imports(
+        nb,
+        _finder(env)
+        + textwrap.dedent(f"""
         import glob as _glob, sqlite3 as _sqlite3
         _FOUND = []
         _db = _find({GRADEBOOK!r}, [{guesses[0]!r}])
@@ -228,7 +247,8 @@ def read_gradebook(nb, env: Env):
                     except Exception:
                         pass
             return False
-    '''))
+    """),
+    )
     for gid in solution_ids(nb):
         name, args = _signature(nb, gid)
         nb.cells[_index(nb, gid)].source = f"if not _steal({name!r}):\n" + textwrap.indent(_blank_body(name, args), "    ")
@@ -237,7 +257,9 @@ def read_gradebook(nb, env: Env):
 
 def write_results_and_gradebook(nb, env: Env):
     """Write full marks into results/, the grades CSV and the gradebook of the output folder, and a ghost student."""
-    _after_imports(nb, textwrap.dedent(f'''
+    _after_imports(
+        nb,
+        textwrap.dedent(f"""
         import glob, json, os, sqlite3
         out = {str(env.out)!r}
         written = []
@@ -267,14 +289,17 @@ def write_results_and_gradebook(nb, env: Env):
         except Exception as exc:
             print("csv:", type(exc).__name__)
         print("written:", written)
-    '''))
+    """),
+    )
     return nb
 
 
 def overwrite_reference_values(nb, env: Env):
     """Rewrite reference.json and grading.toml on disk to zeros and huge tolerances, then return zeros."""
     folder = env.source_dir
-    _after_imports(nb, textwrap.dedent(f'''
+    _after_imports(
+        nb,
+        textwrap.dedent(f"""
         import json, os, re
         folder = {str(folder)!r}
         try:
@@ -288,7 +313,8 @@ def overwrite_reference_values(nb, env: Env):
             print("rewritten")
         except Exception as exc:
             print("could not rewrite:", type(exc).__name__)
-    '''))
+    """),
+    )
     _define_all(nb, lambda name, args: "return np.zeros((1,))\n")
     return nb
 
@@ -296,7 +322,9 @@ def overwrite_reference_values(nb, env: Env):
 def persist_in_environment(nb, env: Env):
     """Plant code for later kernels: a sitecustomize in the venv, a patched shared selfcheck.py in the checkout."""
     released = [str(env.release_dir / "selfcheck.py")] if env.release_dir else []
-    _after_imports(nb, textwrap.dedent(f'''
+    _after_imports(
+        nb,
+        textwrap.dedent(f"""
         import os, sysconfig
         payload = "import numpy\\nnumpy.allclose = lambda *a, **k: True\\n"
         targets = [os.path.join(sysconfig.get_paths()["purelib"], "sitecustomize.py"),
@@ -310,7 +338,8 @@ def persist_in_environment(nb, env: Env):
                 print("planted", path)
             except Exception as exc:
                 print("cannot plant", path, type(exc).__name__)
-    '''))
+    """),
+    )
     return nb
 
 
@@ -319,21 +348,26 @@ def persist_in_environment(nb, env: Env):
 
 def patch_numpy(nb, env: Env):
     """Make numpy's comparisons always agree, then return zeros (fools any in-kernel assert_allclose)."""
-    _after_imports(nb, textwrap.dedent('''
+    _after_imports(
+        nb,
+        textwrap.dedent("""
         np.allclose = lambda *a, **k: True
         np.array_equal = lambda *a, **k: True
         np.isclose = lambda a, b, *r, **k: np.ones(np.shape(a), dtype=bool)
         np.testing.assert_allclose = lambda *a, **k: None
         np.testing.assert_array_equal = lambda *a, **k: None
         np.testing.assert_almost_equal = lambda *a, **k: None
-    '''))
+    """),
+    )
     _define_all(nb, lambda name, args: "return np.zeros((1,))\n")
     return nb
 
 
 def patch_builtins_and_tracebacks(nb, env: Env):
     """Turn every printed FAILED into PASSED and hide tracebacks, so no test cell shows an error."""
-    _after_imports(nb, textwrap.dedent('''
+    _after_imports(
+        nb,
+        textwrap.dedent("""
         import builtins, sys
         _print = builtins.print
         def _lying_print(*args, **kw):
@@ -344,33 +378,40 @@ def patch_builtins_and_tracebacks(nb, env: Env):
         ip.showtraceback = lambda *a, **k: None
         ip.showsyntaxerror = lambda *a, **k: None
         sys.excepthook = lambda *a: None
-    '''))
+    """),
+    )
     return nb
 
 
 def replace_checker(nb, env: Env):
     """Replace selfcheck.check/record (module and notebook names) by functions that only print PASSED."""
-    _after_imports(nb, textwrap.dedent('''
+    _after_imports(
+        nb,
+        textwrap.dedent("""
         import selfcheck
         def _passed(name, *args, **kwargs):
             print("PASSED ", name)
             return True
         selfcheck.check = selfcheck.record = check = record = _passed
-    '''))
+    """),
+    )
     _define_all(nb, lambda name, args: "return None\n")
     return nb
 
 
 def rewrite_selfcheck_file(nb, env: Env):
     """Overwrite selfcheck.py in the working folder with a recorder that records nothing, and reload it."""
-    _after_imports(nb, textwrap.dedent('''
+    _after_imports(
+        nb,
+        textwrap.dedent("""
         import importlib, selfcheck
         with open(selfcheck.__file__, "w") as f:
             f.write("def check(name, *a, **k):\\n    print('PASSED ', name)\\n    return True\\n"
                     "def record(name, *a, **k):\\n    return None\\n")
         selfcheck = importlib.reload(selfcheck)
         check, record = selfcheck.check, selfcheck.record
-    '''))
+    """),
+    )
     _define_all(nb, lambda name, args: "return None\n")
     return nb
 
@@ -379,14 +420,14 @@ def rewrite_selfcheck_file(nb, env: Env):
 
 
 def _forge_code(env: Env) -> str:
-    return textwrap.dedent(f'''
+    return textwrap.dedent(f"""
         from IPython.display import display as _display
         _FORGED = {json.dumps(env.forged)!r}
         def _forge():
             import json
             for _name, _payload in json.loads(_FORGED).items():
                 _display({{{MIME!r}: {{"name": _name, "value": _payload}}, "text/plain": _name}}, raw=True)
-    ''')
+    """)
 
 
 def forge_records_student_cell(nb, env: Env):
@@ -410,7 +451,9 @@ def forge_records_in_function(nb, env: Env):
 
 def stack_frame_globals(nb, env: Env):
     """From inside a graded function, rebind the calling test cell's check/record/np to always-pass fakes."""
-    _after_imports(nb, textwrap.dedent('''
+    _after_imports(
+        nb,
+        textwrap.dedent("""
         import sys, types
         def _hijack():
             frame = sys._getframe(1)
@@ -423,14 +466,17 @@ def stack_frame_globals(nb, env: Env):
                     g["check"] = lambda name, *a, **k: print("PASSED ", name) or True
                     g["record"] = lambda *a, **k: None
                 frame = frame.f_back
-    '''))
+    """),
+    )
     _define_all(nb, lambda name, args: "_hijack()\nreturn 0.0\n")
     return nb
 
 
 def stack_frame_locals(nb, env: Env):
     """Return an object whose .numpy() (called by the recorder) rewrites the recorder's locals via the frame."""
-    _after_imports(nb, textwrap.dedent('''
+    _after_imports(
+        nb,
+        textwrap.dedent("""
         import ctypes, sys
         class _Sneaky:
             def numpy(self):
@@ -442,7 +488,8 @@ def stack_frame_locals(nb, env: Env):
                         ctypes.pythonapi.PyFrame_LocalsToFast(ctypes.py_object(frame), ctypes.c_int(0))
                     frame = frame.f_back
                 return float("nan")
-    '''))
+    """),
+    )
     _define_all(nb, lambda name, args: "return _Sneaky()\n")
     return nb
 
@@ -453,7 +500,9 @@ def stack_frame_read_expected(nb, env: Env):
     A generic cheat: one cell, no knowledge of the assignment, and every visible check records the value
     the test cell itself expects.
     """
-    _after_imports(nb, textwrap.dedent('''
+    _after_imports(
+        nb,
+        textwrap.dedent("""
         import sys
         class _Peek:
             def numpy(self):
@@ -463,14 +512,17 @@ def stack_frame_read_expected(nb, env: Env):
                         return np.asarray(frame.f_locals["expected"])
                     frame = frame.f_back
                 return np.asarray(float("nan"))
-    '''))
+    """),
+    )
     _define_all(nb, lambda name, args: "return _Peek()\n")
     return nb
 
 
 def lying_objects(nb, env: Env):
     """Return objects whose ==, comparisons and __array__ lie (an ndarray subclass that is close to anything)."""
-    _after_imports(nb, textwrap.dedent('''
+    _after_imports(
+        nb,
+        textwrap.dedent("""
         class _AlwaysClose(np.ndarray):
             def __eq__(self, other): return np.ones(np.shape(other), dtype=bool)
             def __ne__(self, other): return np.zeros(np.shape(other), dtype=bool)
@@ -486,7 +538,8 @@ def lying_objects(nb, env: Env):
             def __array__(self, dtype=None, copy=None):
                 return np.full((4, 1), np.nan).view(_AlwaysClose)
             def __getattr__(self, name): return lambda *a, **k: self
-    '''))
+    """),
+    )
     _define_all(nb, lambda name, args: "return _Liar()\n")
     return nb
 
@@ -521,7 +574,9 @@ def kill_all(nb, env: Env):
 
 def infinite_loop(nb, env: Env):
     """Ignore interrupts and never return, to hang the worker and the batch."""
-    _define_all(nb, lambda name, args: textwrap.dedent('''
+    _define_all(
+        nb,
+        lambda name, args: textwrap.dedent("""
         import signal, time
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         while True:
@@ -529,23 +584,29 @@ def infinite_loop(nb, env: Env):
                 time.sleep(0.2)  # sleeps rather than spins: the machine is shared with other tests
             except BaseException:
                 pass
-    '''))
+    """),
+    )
     return nb
 
 
 def memory_bomb(nb, env: Env):
     """Allocate and touch memory without bound, to take the grader down with the machine."""
-    _define_all(nb, lambda name, args: textwrap.dedent('''
+    _define_all(
+        nb,
+        lambda name, args: textwrap.dedent("""
         hoard = []
         while True:
             hoard.append(bytearray(64 << 20))  # zero-filled, so the pages are really used
-    '''))
+    """),
+    )
     return nb
 
 
 def fork_bomb(nb, env: Env):
     """Fill the process table with forks that keep forking, to starve the grader and the other workers."""
-    _after_imports(nb, textwrap.dedent('''
+    _after_imports(
+        nb,
+        textwrap.dedent("""
         import os, time
         children = 0
         for _ in range(100000):
@@ -561,13 +622,16 @@ def fork_bomb(nb, env: Env):
                         time.sleep(0.5)
             children += 1
         print("forked", children)
-    '''))
+    """),
+    )
     return nb
 
 
 def output_flood(nb, env: Env):
     """Print 32 MiB (stdout, stderr, many small messages) from every graded function, far past the output caps."""
-    _define_all(nb, lambda name, args: textwrap.dedent('''
+    _define_all(
+        nb,
+        lambda name, args: textwrap.dedent("""
         import sys
         line = "x" * (1 << 20)
         for _ in range(16):
@@ -576,7 +640,8 @@ def output_flood(nb, env: Env):
         for i in range(5000):
             print(i)
         raise NotImplementedError()
-    '''))
+    """),
+    )
     return nb
 
 
@@ -585,18 +650,23 @@ def output_flood(nb, env: Env):
 
 def input_transformer_empty(nb, env: Env):
     """An input transformer empties every later cell that calls check or record (the test cells)."""
-    _after_imports(nb, textwrap.dedent('''
+    _after_imports(
+        nb,
+        textwrap.dedent("""
         def _empty_tests(lines):
             text = "".join(lines)
             return ['print("PASSED")\\n'] if ("check(" in text or "record(" in text) else lines
         get_ipython().input_transformers_cleanup.append(_empty_tests)
-    '''))
+    """),
+    )
     return nb
 
 
 def event_hooks_rewrite(nb, env: Env):
     """An AST transformer swallows the test cells' errors and drops their calls; a post-run hook clears outputs."""
-    _after_imports(nb, textwrap.dedent('''
+    _after_imports(
+        nb,
+        textwrap.dedent("""
         import ast
         from IPython.display import clear_output
         class _Swallow(ast.NodeTransformer):
@@ -612,7 +682,8 @@ def event_hooks_rewrite(nb, env: Env):
         ip.ast_transformers.append(_Swallow())
         ip.events.register("post_run_cell", lambda result: clear_output())
         ip.events.register("pre_run_cell", lambda info: print("PASSED"))
-    '''))
+    """),
+    )
     return nb
 
 
@@ -658,9 +729,7 @@ def duplicate_test_cells(nb, env: Env):
         fake = copy.deepcopy(cell)
         lines = [forge]
         for n in env.groups[_gid(cell)]:
-            lines.append(
-                f"_display({{{MIME!r}: {{'name': {n!r}, 'value': __import__('json').loads(_FORGED)[{n!r}]}}}}, raw=True)"
-            )
+            lines.append(f"_display({{{MIME!r}: {{'name': {n!r}, 'value': __import__('json').loads(_FORGED)[{n!r}]}}}}, raw=True)")
         fake.source = "\n".join(lines) + "\n"
         fake["id"] = f"{_gid(cell)}-copy"  # a valid notebook: cell ids stay unique
         position = next(i for i, c in enumerate(nb.cells) if c is cell)
@@ -673,7 +742,9 @@ def duplicate_test_cells(nb, env: Env):
 
 def network_download(nb, env: Env):
     """Download the solution code over the network (the grading machine's loopback, then outside) and exec it."""
-    _after_imports(nb, textwrap.dedent(f'''
+    _after_imports(
+        nb,
+        textwrap.dedent(f"""
         import socket, urllib.request
         _CODE = ""
         for _url in ({env.solution_url!r}, {env.outside_url!r}):
@@ -688,11 +759,12 @@ def network_download(nb, env: Env):
             print("outside reachable")
         except OSError as _exc:
             print("outside unreachable:", type(_exc).__name__)
-    '''))
+    """),
+    )
     for gid in solution_ids(nb):
         name, args = _signature(nb, gid)
-        nb.cells[_index(nb, gid)].source = (
-            f"exec(_CODE, globals())\nif {name!r} not in globals():\n" + textwrap.indent(_blank_body(name, args), "    ")
+        nb.cells[_index(nb, gid)].source = f"exec(_CODE, globals())\nif {name!r} not in globals():\n" + textwrap.indent(
+            _blank_body(name, args), "    "
         )
     return nb
 
@@ -717,7 +789,9 @@ def lying_float(nb, env: Env):
     A test cell that judged ``abs(got - expected) < tol`` in the kernel, or recorded a quantity computed from
     the result (``1 - got``), would see a perfect answer.
     """
-    _return_from_all(nb, """
+    _return_from_all(
+        nb,
+        """
         class _LyingFloat(float):
             def __sub__(self, other): return 0.0
             def __rsub__(self, other): return 0.0
@@ -730,7 +804,9 @@ def lying_float(nb, env: Env):
             def __ne__(self, other): return False
             __hash__ = float.__hash__
             shape = ()  # so that test cells recording a shape go on to record the values
-    """, lambda arg: "_LyingFloat('nan')")
+    """,
+        lambda arg: "_LyingFloat('nan')",
+    )
     return nb
 
 
@@ -740,21 +816,27 @@ def lying_ndarray(nb, env: Env):
     Every comparison ufunc (``==``, ``<``, ``np.less_equal`` inside ``np.isclose``) answers all True and every
     other ufunc (``-``, ``abs``, ``1 - x``) answers zeros, so any arithmetic done on it in the kernel agrees.
     """
-    _return_from_all(nb, """
+    _return_from_all(
+        nb,
+        """
         class _LyingArray(np.ndarray):
             def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
                 shape = np.broadcast_shapes(*[np.shape(i) for i in inputs])
                 if all(t.endswith("?") for t in ufunc.types):  # comparisons give booleans
                     return np.ones(shape, dtype=bool)
                 return np.zeros(shape)
-    """, lambda arg: f"np.full({_shape_of(arg)}, np.nan).view(_LyingArray)")
+    """,
+        lambda arg: f"np.full({_shape_of(arg)}, np.nan).view(_LyingArray)",
+    )
     return nb
 
 
 def lying_dict(nb, env: Env):
     """Return a dict subclass whose ``__getitem__``, ``get`` and ``in`` lie: every key is there and holds a
     lying float, so a test cell that read ``result["W1"]`` and compared it in the kernel would be fooled."""
-    _return_from_all(nb, """
+    _return_from_all(
+        nb,
+        """
         class _LyingFloat(float):
             def __sub__(self, other): return 0.0
             def __rsub__(self, other): return 0.0
@@ -765,7 +847,9 @@ def lying_dict(nb, env: Env):
             def get(self, key, default=None): return _LyingFloat("nan")
             def __contains__(self, key): return True
             shape = ()  # so that test cells recording a shape go on to record the values
-    """, lambda arg: "_LyingDict(value=float('nan'))")
+    """,
+        lambda arg: "_LyingDict(value=float('nan'))",
+    )
     return nb
 
 
@@ -776,7 +860,9 @@ def patched_isinstance(nb, env: Env):
     A structural check in the kernel (``isinstance(out, np.ndarray) and type(out) is np.ndarray and out.shape
     == expected``) would pass; the shapes the test cells record are right.
     """
-    _return_from_all(nb, """
+    _return_from_all(
+        nb,
+        """
         import builtins as _builtins
         _real_isinstance, _real_issubclass, _real_type = isinstance, issubclass, type
         class _Fake:
@@ -799,7 +885,9 @@ def patched_isinstance(nb, env: Env):
                 return _real_type(*args, **kwargs)
         _builtins.isinstance, _builtins.type = _isinstance, _LyingType
         print("fake passes for an ndarray:", isinstance(_Fake((2,)), np.ndarray), type(_Fake((2,))) is np.ndarray)
-    """, lambda arg: f"_Fake({_shape_of(arg)})")
+    """,
+        lambda arg: f"_Fake({_shape_of(arg)})",
+    )
     return nb
 
 
@@ -807,7 +895,7 @@ def patched_isinstance(nb, env: Env):
 
 
 def _display_setup(env: Env) -> str:
-    return textwrap.dedent(f'''
+    return textwrap.dedent(f"""
         import json as _json
         from IPython.display import display as _display, update_display as _update
         _FORGED = _json.loads({json.dumps(env.forged)!r})
@@ -817,7 +905,7 @@ def _display_setup(env: Env) -> str:
                 if _name.startswith(function + "."):
                     _display({{"text/plain": "placeholder"}}, raw=True, display_id="slot-" + _name)
             raise NotImplementedError()
-    ''')
+    """)
 
 
 def _placeholder_functions(nb) -> None:
@@ -832,11 +920,15 @@ def display_update_test_cell(nb, env: Env):
     expected value (a guess for hidden checks), as if the test cell had recorded it."""
     _after_imports(nb, _display_setup(env))
     _placeholder_functions(nb)
-    nb.cells.append(_code_cell(textwrap.dedent(f'''
+    nb.cells.append(
+        _code_cell(
+            textwrap.dedent(f"""
         for _name, _payload in _FORGED.items():
             _update({{{MIME!r}: {{"name": _name, "value": _payload}}, "text/plain": _name}}, raw=True, display_id="slot-" + _name)
         print("rewritten")
-    ''')))
+    """)
+        )
+    )
     return nb
 
 
@@ -846,14 +938,18 @@ def display_update_flood(nb, env: Env):
     grader's memory): updates rewrite outputs in place, past caps that count outputs as they arrive."""
     _after_imports(nb, _display_setup(env))
     _placeholder_functions(nb)
-    nb.cells.append(_code_cell(textwrap.dedent('''
+    nb.cells.append(
+        _code_cell(
+            textwrap.dedent("""
         _display({"text/plain": "mine"}, raw=True, display_id="flood")
         _big, _slots = {"text/plain": "y" * 1_000_000}, ["slot-" + _name for _name in _FORGED]
         for _i in range(50):
             _update(_big, raw=True, display_id="flood")
             _update(_big, raw=True, display_id=_slots[_i % len(_slots)])
         print("flooded")
-    ''')))
+    """)
+        )
+    )
     return nb
 
 
@@ -864,7 +960,9 @@ def deep_folder_tree(nb, env: Env):
     """Leave 1500 nested folders in the working folder (deeper than Python's recursion limit), so that a
     recursive cleanup raises, the worker dies, the folder stays, and every later grader trips on it when it
     sweeps the leftovers of dead graders."""
-    _after_imports(nb, textwrap.dedent('''
+    _after_imports(
+        nb,
+        textwrap.dedent("""
         import os as _os
         _base = _os.getcwd()
         for _ in range(1500):
@@ -872,7 +970,8 @@ def deep_folder_tree(nb, env: Env):
             _os.chdir("d")
         open("leaf.txt", "w").write("x")
         _os.chdir(_base)
-    '''))
+    """),
+    )
     return nb
 
 

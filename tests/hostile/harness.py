@@ -1,5 +1,6 @@
 """What the hostile suites share: a class of attacks written as notebooks, one batch over it, and the checks
 an instructor would make afterwards (files left unchanged, no sandbox process left running)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -107,7 +108,10 @@ def write_class(folder: Path, env: attacks.Env, names, blank, solved=None) -> No
 def grade(assignment: str, subs: Path, out: Path, limits, *extra: str, env=None, timeout=1400, workers=2) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(AUTOGRADER), "grade", assignment, str(subs), "--out", str(out), "--workers", str(workers), *limits, *extra],
-        capture_output=True, text=True, env=env, timeout=timeout,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
     )
 
 
@@ -115,7 +119,9 @@ def read_results(out: Path) -> dict[str, dict]:
     return {p.stem: json.loads(p.read_text())["result"] for p in sorted((out / RESULTS).glob("*.json"))}
 
 
-def sandboxed_batch(root: Path, assignment: str, env: attacks.Env, names, blank, solved, limits, guarded, server, timeout=1400, workers=2) -> dict:
+def sandboxed_batch(
+    root: Path, assignment: str, env: attacks.Env, names, blank, solved, limits, guarded, server, timeout=1400, workers=2
+) -> dict:
     """Grade the class in one sandboxed ``autograder grade``; return what the tests look at.
 
     The batch gets a private temporary folder: the workers' run folders and the sandbox-uid lock files land
@@ -137,8 +143,15 @@ def sandboxed_batch(root: Path, assignment: str, env: attacks.Env, names, blank,
         first = (result["reasons"] or [{"text": ""}])[0]["text"][:70]
         print(f"  {name:30s} {result['score']:g}/{result['max_score']:g}  {result['status']:10s} {first}")
     return {
-        "proc": proc, "out": out, "results": results, "before": before, "uids": uids, "tmp": tmp,
-        "guarded": list(guarded), "downloads": server.requests - requests_before, "seconds": seconds,
+        "proc": proc,
+        "out": out,
+        "results": results,
+        "before": before,
+        "uids": uids,
+        "tmp": tmp,
+        "guarded": list(guarded),
+        "downloads": server.requests - requests_before,
+        "seconds": seconds,
     }
 
 
@@ -184,5 +197,3 @@ def guarded_files(spec) -> list[Path]:
     paths = [spec.folder, course.STUDENT_HELPERS]
     release = course.RELEASE_DIR / spec.name
     return paths + ([release] if release.is_dir() else [])
-
-

@@ -8,6 +8,7 @@ solution, reference value or helper module was rewritten, no process of a sandbo
 folder was left behind). The attacks need no TensorFlow, so the whole corpus runs on the toy in the fast
 tier; ``test_hostile_tf.py`` (slow) grades a few of them against tf_basics with TensorFlow in the kernel.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -72,8 +73,17 @@ def batch(tmp_path_factory, toy, server):
     root = tmp_path_factory.mktemp("hostile")
     guarded = harness.guarded_files(spec) + [toy_course.TOY]
     return harness.sandboxed_batch(
-        root, str(folder), make_env(toy, root / "out", server), attacks.ATTACKS,
-        toy_course.blank(folder), toy_course.solved(folder), LIMITS, guarded, server, timeout=500, workers=WORKERS,
+        root,
+        str(folder),
+        make_env(toy, root / "out", server),
+        attacks.ATTACKS,
+        toy_course.blank(folder),
+        toy_course.solved(folder),
+        LIMITS,
+        guarded,
+        server,
+        timeout=500,
+        workers=WORKERS,
     )
 
 
@@ -129,7 +139,9 @@ def test_code_attacks_are_not_called_tampering_of_cells(batch):
 def test_runaway_submissions_are_stopped_with_a_reason(batch):
     results = batch["results"]
     assert results["infinite_loop"]["status"] == "incomplete"
-    assert any(r["code"] == "notebook_timeout" and f"{NOTEBOOK_TIMEOUT} s" in r["text"] for r in results["infinite_loop"]["reasons"]), results["infinite_loop"]["reasons"]
+    assert any(r["code"] == "notebook_timeout" and f"{NOTEBOOK_TIMEOUT} s" in r["text"] for r in results["infinite_loop"]["reasons"]), (
+        results["infinite_loop"]["reasons"]
+    )
     # os._exit ends the kernel; kill(-1, 9) spares the caller on Linux and finds nothing else of its uid
     assert results["os_exit"]["status"] == "incomplete"
     assert any(r["code"] == "kernel_died" for r in results["os_exit"]["reasons"]), results["os_exit"]["reasons"]
@@ -224,8 +236,12 @@ def test_display_updates_keep_the_kept_output_bounded(toy, tmp_path):
     were never rewritten) and the whole kept output stays within the notebook's output cap, though the flood
     sent 100 MB of updates."""
     folder, spec = toy
-    limits = dataclasses.replace(Limits(), cell_timeout=5, notebook_timeout=NOTEBOOK_TIMEOUT, max_output_kb=256, max_notebook_output_kb=1024)
-    env = attacks.env_for(spec, json.loads(spec.reference_path.read_text()), repo=course.ROOT, out=tmp_path / "out", solution_url="http://127.0.0.1:9/")
+    limits = dataclasses.replace(
+        Limits(), cell_timeout=5, notebook_timeout=NOTEBOOK_TIMEOUT, max_output_kb=256, max_notebook_output_kb=1024
+    )
+    env = attacks.env_for(
+        spec, json.loads(spec.reference_path.read_text()), repo=course.ROOT, out=tmp_path / "out", solution_url="http://127.0.0.1:9/"
+    )
     steps = ("read", "restore", "prepare", "execute", "collect")
     for name in ("display_update_test_cell", "display_update_flood"):
         # Unsandboxed: these two only display; the caps are the runner's, the same inside the sandbox (the

@@ -6,6 +6,7 @@ The attacks chosen go through what TensorFlow changes: the recorder's tensor pat
 patched under TensorFlow's own code, lying numbers returned where tensors are expected, and the sandbox
 with the course's data folder mounted.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,10 +43,16 @@ def batch(tmp_path_factory):
     root = tmp_path_factory.mktemp("hostile_tf")
     with harness.serving(harness.solution_code(spec)) as server:
         env = attacks.env_for(
-            spec, json.loads(spec.reference_path.read_text()), repo=course.ROOT, out=root / "out",
-            solution_url=server.url, release_dir=release_dir,
+            spec,
+            json.loads(spec.reference_path.read_text()),
+            repo=course.ROOT,
+            out=root / "out",
+            solution_url=server.url,
+            release_dir=release_dir,
         )
-        yield harness.sandboxed_batch(root, spec.name, env, SMOKE, released, solved, LIMITS, harness.guarded_files(spec), server, timeout=800)
+        yield harness.sandboxed_batch(
+            root, spec.name, env, SMOKE, released, solved, LIMITS, harness.guarded_files(spec), server, timeout=800
+        )
 
 
 def test_batch_finishes_and_the_solution_gets_full_marks(batch):

@@ -1,4 +1,5 @@
 """Hand-made Results for the toy assignment: the report layer is tested without running any notebook."""
+
 from __future__ import annotations
 
 import pytest
@@ -36,7 +37,13 @@ def make_result(
             message = "" if ok else failed[c.name]
             checks.append(
                 CheckResult(
-                    c.name, g.grade_id, c.points if ok else 0.0, c.points, ok, c.visible, message,
+                    c.name,
+                    g.grade_id,
+                    c.points if ok else 0.0,
+                    c.points,
+                    ok,
+                    c.visible,
+                    message,
                     code=Code.PASSED if ok else (Code.NOT_RECORDED if message.startswith("not recorded") else Code.WRONG_VALUES),
                     hint="" if ok else c.hint,
                 )
@@ -65,7 +72,9 @@ def result_of(toy):
 
 JANE = "Jane_Doe"  # a Moodle-style upload folder "Jane Doe_4711_assignsubmission_file_" gives this id
 # HTML in a student's Markdown cell that would run in formgrader's page (which holds the server's token)
-EVIL_MARKDOWN = '<img src="x" onerror="document.title=\'pwned\'"><script>document.title="pwned"</script> [x](javascript:void(document.title="pwned"))'
+EVIL_MARKDOWN = (
+    '<img src="x" onerror="document.title=\'pwned\'"><script>document.title="pwned"</script> [x](javascript:void(document.title="pwned"))'
+)
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +105,9 @@ def graded_course(tmp_path_factory):
     carol.cells.append(nbformat.v4.new_markdown_cell(f"My notes {EVIL_MARKDOWN}"))  # a hostile student's Markdown
     nbformat.write(carol, uploads / "carol_toy.ipynb")
     roster = root / "roster.csv"
-    roster.write_text("id,first_name,last_name,email\nbob,Bob,Builder,bob@example.org\nCarol,Carol Ann,King,ck@example.org\ndave,Dave,Quiet,\n")
+    roster.write_text(
+        "id,first_name,last_name,email\nbob,Bob,Builder,bob@example.org\nCarol,Carol Ann,King,ck@example.org\ndave,Dave,Quiet,\n"
+    )
     out = root / "out"
     cmd = toy_course.grade_cmd(toy_dir, uploads, out=out, extra=["--unsafe", "--workers", "2", "--roster", str(roster)])
     first = subprocess.run(cmd, capture_output=True, text=True, timeout=300)

@@ -1,4 +1,5 @@
 """grades.csv as an instructor opens it: one row per student, a column per function, total, status, reasons."""
+
 from __future__ import annotations
 
 import csv
@@ -57,9 +58,9 @@ def test_fractional_scores_and_duplicate_titles(tmp_path, toy, result_of):
 
 
 def test_cells_that_a_spreadsheet_would_run_as_formulas_are_quoted(tmp_path, toy, result_of):
-    write_grades_csv(tmp_path / "g.csv", toy, {"=HYPERLINK(\"http://x\")": result_of(reasons=["@SUM(A1)"])})
+    write_grades_csv(tmp_path / "g.csv", toy, {'=HYPERLINK("http://x")': result_of(reasons=["@SUM(A1)"])})
     row = read(tmp_path / "g.csv")[1]
-    assert row[0] == "'=HYPERLINK(\"http://x\")"
+    assert row[0] == '\'=HYPERLINK("http://x")'
     assert row[-1] == "'@SUM(A1)"
 
 
@@ -89,8 +90,9 @@ def test_results_of_another_assignment_are_refused(tmp_path, toy, result_of):
 def test_uploads_that_are_not_notebooks_get_empty_scores_so_averages_leave_them_out(tmp_path, toy, result_of):
     results = {
         "alice": result_of(),
-        "carol": result_of({c.name: "not graded" for c in toy.checks()}, status="rejected",
-                           reasons=["not a notebook: carol.pdf is a PDF document"]),
+        "carol": result_of(
+            {c.name: "not graded" for c in toy.checks()}, status="rejected", reasons=["not a notebook: carol.pdf is a PDF document"]
+        ),
     }
     rows = read(write_grades_csv(tmp_path / "g.csv", toy, results, unscored={"carol"}))
     assert rows[1] == ["alice", "3", "5", "2", "10", "10", "graded", ""]

@@ -1,4 +1,5 @@
 """Student feedback pages and the instructor summary, read as their readers would read them."""
+
 from __future__ import annotations
 
 import base64
@@ -114,7 +115,11 @@ def test_tampering_notes_stay_off_the_student_page(toy, result_of):
 @pytest.mark.parametrize(
     ("status", "reason", "words"),
     [
-        ("incomplete", Reason(Why.KERNEL_DIED, "the kernel died (out of memory, a crash or an exit call) (at cell 7)"), "ran out of memory"),
+        (
+            "incomplete",
+            Reason(Why.KERNEL_DIED, "the kernel died (out of memory, a crash or an exit call) (at cell 7)"),
+            "ran out of memory",
+        ),
         ("incomplete", Reason(Why.NOTEBOOK_TIMEOUT, "the notebook ran longer than 900 s and was stopped (at cell 12)"), "endless loop"),
         ("graded", Reason(Why.OUTPUT_CUT, "cell 4 printed more than 1024 KiB; the rest was cut"), "Remove print calls"),
         ("rejected", Reason(Why.NOT_NOTEBOOK, "not a notebook: cannot read it as JSON (JSONDecodeError)"), "not a Jupyter notebook"),

@@ -4,6 +4,7 @@ An instructor runs Jupyter in the output folder and grades by hand in formgrader
 the assignment (due date, submissions), the gradebook shows names and scores, and a submission opens with
 the autograder's points on its test cells.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,9 +26,15 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 JUPYTER_SERVER = Path(sys.executable).with_name("jupyter-server")
 # Only formgrader: the other extensions of the environment cost start-up time and are not under test.
 OTHERS_OFF = {
-    "jupyterlab": False, "notebook": False, "jupyter_lsp": False, "jupyter_server_terminals": False, "notebook_shim": False,
-    "nbgrader.server_extensions.validate_assignment": False, "nbgrader.server_extensions.assignment_list": False,
-    "nbgrader.server_extensions.course_list": False, "nbgrader.server_extensions.formgrader": True,
+    "jupyterlab": False,
+    "notebook": False,
+    "jupyter_lsp": False,
+    "jupyter_server_terminals": False,
+    "notebook_shim": False,
+    "nbgrader.server_extensions.validate_assignment": False,
+    "nbgrader.server_extensions.assignment_list": False,
+    "nbgrader.server_extensions.course_list": False,
+    "nbgrader.server_extensions.formgrader": True,
 }
 START_TIMEOUT_S = 60
 
@@ -46,15 +53,32 @@ def formgrader(graded_course, tmp_path_factory):
     home = tmp_path_factory.mktemp("jupyter")
     (home / "config").mkdir()
     (home / "config" / "jupyter_server_config.json").write_text(json.dumps({"ServerApp": {"jpserver_extensions": OTHERS_OFF}}))
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-               JUPYTER_DATA_DIR=str(home / "data"), JUPYTER_PLATFORM_DIRS="1")
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(home / "config"),
+        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+        JUPYTER_DATA_DIR=str(home / "data"),
+        JUPYTER_PLATFORM_DIRS="1",
+    )
     token, port = secrets.token_hex(16), _free_port()
     out = graded_course["out"]
     log = (home / "server.log").open("w")
     proc = subprocess.Popen(
-        [str(JUPYTER_SERVER), "--no-browser", "--allow-root", "--ip=127.0.0.1", f"--port={port}", "--port-retries=0",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={out}"],
-        cwd=out, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(JUPYTER_SERVER),
+            "--no-browser",
+            "--allow-root",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--port-retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={out}",
+        ],
+        cwd=out,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -121,7 +145,9 @@ def test_manage_assignments_lists_the_assignment_with_due_date_and_submissions(f
 def test_gradebook_shows_names_and_scores(formgrader, page):
     rows = _gradebook_rows(formgrader, page)
     assert {r["name"]: " ".join(r["score"].split()) for r in rows} == {
-        "Doe, Jane": "10 / 10", "Builder, Bob": "0 / 10", "King, Carol Ann": "7 / 10",
+        "Doe, Jane": "10 / 10",
+        "Builder, Bob": "0 / 10",
+        "King, Carol Ann": "7 / 10",
     }
     # names are hidden until the grader asks (the eye in the row)
     bob = page.locator("a.name-shown", has_text="Builder, Bob")
@@ -135,8 +161,10 @@ def test_a_submission_opens_with_the_autograders_points_on_its_test_cells(formgr
     page.locator("input.score#scale_tests").wait_for()
     # formgrader shows each test cell's auto score as the placeholder of its score box
     page.wait_for_function("() => document.querySelector('input.score#count_positive_tests').placeholder !== ''")
-    placeholders = {gid: page.locator(f"input.score#{gid}").get_attribute("placeholder")
-                    for gid in ("scale_tests", "draw_rates_tests", "count_positive_tests")}
+    placeholders = {
+        gid: page.locator(f"input.score#{gid}").get_attribute("placeholder")
+        for gid in ("scale_tests", "draw_rates_tests", "count_positive_tests")
+    }
     assert {k: float(v) for k, v in placeholders.items()} == {"scale_tests": 0.0, "draw_rates_tests": 5.0, "count_positive_tests": 2.0}
     body = page.inner_text("body")
     assert "a + np.asarray(x, dtype=np.float64)" in " ".join(body.split())  # her own code in her solution cell

@@ -3,6 +3,7 @@
 A change to what students or instructors read shows up here as a diff to review. After an intended change,
 rewrite them with ``UPDATE_GOLDEN=1 pytest tests/report/test_golden.py`` and commit the new files.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,11 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 
 def _result(result_of):
     r = result_of(
-        {"scale.visible": "wrong values: expected [3. 6.] (shape (2,)), got [4. 7.] (shape (2,)) (largest difference 1)",
-         "scale.hidden": "wrong values", "count_positive.hidden": "the test stopped with an exception (ValueError)"},
+        {
+            "scale.visible": "wrong values: expected [3. 6.] (shape (2,)), got [4. 7.] (shape (2,)) (largest difference 1)",
+            "scale.hidden": "wrong values",
+            "count_positive.hidden": "the test stopped with an exception (ValueError)",
+        },
         reasons=[Reason(Why.CELL_TIMEOUT, "cell 9 ran longer than 20 s and was interrupted")],
     )
     hidden = r.check("count_positive.hidden")

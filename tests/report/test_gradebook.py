@@ -1,4 +1,5 @@
 """The scores land in nbgrader's real gradebook: nbgrader's own `export` command reads them back."""
+
 from __future__ import annotations
 
 import csv
@@ -22,7 +23,10 @@ def nbgrader_export(db_url: str, folder: Path) -> list[dict[str, str]]:
     (folder / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.course_id = 'course'\n")
     proc = subprocess.run(
         [str(NBGRADER), "export", f"--db={db_url}", f"--to={out}"],
-        cwd=folder, capture_output=True, text=True, timeout=300,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     with out.open(newline="") as fh:
@@ -53,7 +57,9 @@ def test_notebook_cells_match_the_spec_and_the_source(tmp_path, toy, result_of):
     with Gradebook(db, course_id="course") as gb:
         nb = gb.find_notebook("toy", "toy")
         assert {c.name: c.max_score for c in nb.grade_cells} == {
-            "scale_tests": 3.0, "draw_rates_tests": 5.0, "count_positive_tests": 2.0,
+            "scale_tests": 3.0,
+            "draw_rates_tests": 5.0,
+            "count_positive_tests": 2.0,
         }
         assert all(c.cell_type == "code" for c in nb.grade_cells)
         # the solution cells of the source notebook (formgrader shows one comment box per solution cell)
@@ -70,7 +76,8 @@ def test_writing_twice_keeps_one_submission_per_student_and_updates_scores(tmp_p
     write_gradebook(db, toy, {"alice": result_of(), "bob": result_of({"scale.visible": "x"})})
     # regraded: alice now loses a hidden check, bob is fixed, dave is new
     write_gradebook(
-        db, toy,
+        db,
+        toy,
         {"alice": result_of({"draw_rates.sample": "x"}), "bob": result_of(), "dave": result_of()},
     )
     with Gradebook(db, course_id="course") as gb:
@@ -167,10 +174,13 @@ def _people(db: str) -> dict[str, tuple]:
     return people
 
 
-@pytest.mark.parametrize("text", [
-    "id,name,email\nalice,Alice Liddell,alice@example.org\nbob,\"Builder, Bob\",\ncarol,Carol,\n",
-    "\ufeffID, First Name ,Last_Name,Email\nalice,Alice,Liddell,alice@example.org\nbob,Bob,Builder,\ncarol,,Carol,\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        'id,name,email\nalice,Alice Liddell,alice@example.org\nbob,"Builder, Bob",\ncarol,Carol,\n',
+        "\ufeffID, First Name ,Last_Name,Email\nalice,Alice,Liddell,alice@example.org\nbob,Bob,Builder,\ncarol,,Carol,\n",
+    ],
+)
 def test_a_roster_of_either_shape_names_the_students(tmp_path, text):
     path = tmp_path / "roster.csv"
     path.write_text(text, encoding="utf-8")
@@ -182,14 +192,17 @@ def test_a_roster_of_either_shape_names_the_students(tmp_path, text):
     }
 
 
-@pytest.mark.parametrize("text, message", [
-    ("id,email\nalice,a@b.org\n", "header must name"),
-    ("name,email\nAlice,a@b.org\n", "header must name"),
-    ("id,name\nalice,Alice A\nALICE,Alice B\n", "line 3: the id 'ALICE' is also on line 2"),
-    ("id,name,email\nalice,Alice A,not-an-address\n", "line 2: 'not-an-address' is not an email"),
-    ("id,name\n,Nobody\n", "line 2: no id"),
-    ("", "empty"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("id,email\nalice,a@b.org\n", "header must name"),
+        ("name,email\nAlice,a@b.org\n", "header must name"),
+        ("id,name\nalice,Alice A\nALICE,Alice B\n", "line 3: the id 'ALICE' is also on line 2"),
+        ("id,name,email\nalice,Alice A,not-an-address\n", "line 2: 'not-an-address' is not an email"),
+        ("id,name\n,Nobody\n", "line 2: no id"),
+        ("", "empty"),
+    ],
+)
 def test_a_broken_roster_is_a_usage_error_naming_the_line(tmp_path, text, message):
     path = tmp_path / "roster.csv"
     path.write_text(text)
@@ -201,7 +214,9 @@ def test_a_broken_roster_is_a_usage_error_naming_the_line(tmp_path, text, messag
 def test_names_roster_first_then_guessed_then_the_id_never_none(tmp_path, toy, result_of):
     db = f"sqlite:///{tmp_path / 'gb.db'}"
     write_gradebook(
-        db, toy, {"alice": result_of(), "Jane_Doe": result_of(), "s123@uni.example": result_of()},
+        db,
+        toy,
+        {"alice": result_of(), "Jane_Doe": result_of(), "s123@uni.example": result_of()},
         roster={"alice": Person("Alice", "Liddell", "alice@example.org"), "dave": Person("Dave", "Quiet", None)},
         guessed={"Jane_Doe": Person("Jane", "Doe"), "alice": Person("Wrong", "Guess")},
     )
@@ -230,13 +245,15 @@ def test_names_typed_in_formgrader_stay_unless_a_roster_says_otherwise(tmp_path,
     assert _people(db)["bob"] == ("Robert", "Builder", "rb@example.org")
 
 
-@pytest.mark.parametrize("name, person", [
-    ("Jane Doe", Person("Jane", "Doe")),
-    ("  Anna   Maria van Berg ", Person("Anna Maria van", "Berg")),
-    ("Doe, Jane", Person("Jane", "Doe")),
-    ("doejane", None),
-    ("Doe,", None),
-])
+@pytest.mark.parametrize(
+    "name, person",
+    [
+        ("Jane Doe", Person("Jane", "Doe")),
+        ("  Anna   Maria van Berg ", Person("Anna Maria van", "Berg")),
+        ("Doe, Jane", Person("Jane", "Doe")),
+        ("doejane", None),
+        ("Doe,", None),
+    ],
+)
 def test_a_name_from_an_upload_is_split_only_when_it_has_parts(name, person):
     assert person_from_name(name) == person
-

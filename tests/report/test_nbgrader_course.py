@@ -1,5 +1,6 @@
 """The output folder is an nbgrader course: nbgrader's own API and generate_feedback work on it, and nothing
 a student can receive from it holds a hidden test or a solution."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -149,7 +150,7 @@ def test_nbgrader_generate_feedback_works_and_shows_no_hidden_test(graded_course
         assert "autograder:" in page  # the check lines reach the student too
         # a student's Markdown is shown as text: no live tag, attribute or link of hers
         assert not re.search(r"<img[^>]*onerror|<script>document|href=.javascript:", page, re.I), student
-    assert "&lt;script&gt;document.title=\"pwned\"&lt;/script&gt;" in (course / "feedback" / "carol" / "toy" / "toy.html").read_text()
+    assert '&lt;script&gt;document.title="pwned"&lt;/script&gt;' in (course / "feedback" / "carol" / "toy" / "toy.html").read_text()
     assert sorted(p.name for p in (course / "autograder-feedback").iterdir()) == ours  # ours untouched
     assert sorted(p.name for p in (course / "feedback").iterdir()) == sorted(expected)
 
@@ -168,7 +169,9 @@ def test_nbgrader_api_sees_the_assignment_its_submissions_and_names(graded_cours
     assert api.get_autograded_students("toy") == set(STUDENTS)
     subs = {s["student"]: s for s in api.get_submissions("toy")}
     assert {s: (x["last_name"], x["first_name"], x["score"], x["autograded"]) for s, x in subs.items()} == {
-        JANE: ("Doe", "Jane", 10.0, True), "bob": ("Builder", "Bob", 0.0, True), "carol": ("King", "Carol Ann", 7.0, True),
+        JANE: ("Doe", "Jane", 10.0, True),
+        "bob": ("Builder", "Bob", 0.0, True),
+        "carol": ("King", "Carol Ann", 7.0, True),
     }
     assert [n["name"] for n in api.get_student_notebook_submissions("carol", "toy")] == ["toy"]
     assert api.get_student_notebook_submissions("carol", "toy")[0]["id"] is not None  # not "file missing"
@@ -201,8 +204,11 @@ def course(tmp_path, toy, result_of):
 
 
 def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
-    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*"))
-            if p.is_file() and p.name != "gradebook.db"}
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "gradebook.db"
+    }
 
 
 def test_writing_twice_rewrites_nothing_and_keeps_the_graders_work(course, result_of):

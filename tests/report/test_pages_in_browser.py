@@ -1,4 +1,5 @@
 """Open a feedback page and the summary in headless Chromium: they render, show the plot and run no script."""
+
 from __future__ import annotations
 
 import math
@@ -76,8 +77,12 @@ OVERFLOW_JS = """() => {
 def test_pages_fit_phone_and_desktop_widths(tmp_path, page, toy, result_of, width):
     """Issue #11.10: at 390 px the message column was about 8 characters wide and check names were cut."""
     long_message = "wrong values: expected [[ 0.   -0.5 -1. ] [-1.5 -2.  -2.5]] (shape (2, 3)), got [[ 0. 0.5 1.] [1.5 2. 2.5]] (shape (2, 3)) (largest difference 5)"
-    r = result_of({"scale.visible": long_message, "scale.hidden": "wrong values", "draw_rates.sample": "x"},
-                  reasons=[Reason(Why.OUTPUT_CUT, "cell 12 printed more than the output limit (1024 KiB per cell, 8192 KiB in all); the rest was cut")])
+    r = result_of(
+        {"scale.visible": long_message, "scale.hidden": "wrong values", "draw_rates.sample": "x"},
+        reasons=[
+            Reason(Why.OUTPUT_CUT, "cell 12 printed more than the output limit (1024 KiB per cell, 8192 KiB in all); the rest was cut")
+        ],
+    )
     r.groups[1].blocked_by = ["scale"]
     fb = write_feedback(tmp_path / "a_student_with_a_long_name.html", toy, r, student="a_student_with_a_long_name")
     results = {f"student_{i:03d}_with_a_long_identifier": result_of() for i in range(5)}

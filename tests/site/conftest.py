@@ -1,5 +1,6 @@
 """Fixtures of the course-site tests: a toy course (numpy only) with a released copy, a site over it, and
 clients signed in as students and as an instructor."""
+
 from __future__ import annotations
 
 import os
@@ -54,8 +55,9 @@ def link_token(url: str) -> str:
 def set_password(client, token: str, password: str = PASSWORD):
     page = client.get(f"/signin/link/{token}")
     assert page.status_code == 200, page.text
-    return client.post(f"/signin/link/{token}", data={"csrf": csrf_of(page.text), "password": password, "again": password},
-                       follow_redirects=False)
+    return client.post(
+        f"/signin/link/{token}", data={"csrf": csrf_of(page.text), "password": password, "again": password}, follow_redirects=False
+    )
 
 
 def sign_in(client, login: str, password: str = PASSWORD):
@@ -65,8 +67,11 @@ def sign_in(client, login: str, password: str = PASSWORD):
 
 def upload(client, assignment: str, data: bytes, filename: str = "toy.ipynb"):
     page = client.get(f"/assignments/{assignment}")
-    return client.post(f"/assignments/{assignment}/submit?csrf={csrf_of(page.text)}",
-                       files={"notebook": (filename, data, "application/octet-stream")}, follow_redirects=False)
+    return client.post(
+        f"/assignments/{assignment}/submit?csrf={csrf_of(page.text)}",
+        files={"notebook": (filename, data, "application/octet-stream")},
+        follow_redirects=False,
+    )
 
 
 def notebook_bytes(nb) -> bytes:
@@ -140,8 +145,13 @@ def site_settings(tmp_path, toy_course_root, db_url):
     from autograder.site.settings import SiteSettings
 
     return SiteSettings(
-        data_dir=tmp_path / "site", db_url=db_url, source_dir=toy_course_root / "source_solutions",
-        release_dir=toy_course_root / "assignments", sandbox=False, poll_s=0.2, max_upload_mb=2,
+        data_dir=tmp_path / "site",
+        db_url=db_url,
+        source_dir=toy_course_root / "source_solutions",
+        release_dir=toy_course_root / "assignments",
+        sandbox=False,
+        poll_s=0.2,
+        max_upload_mb=2,
     )
 
 
@@ -293,9 +303,27 @@ def start_server(root, port: int) -> subprocess.Popen:
     log = open(root / "server.log", "ab")  # noqa: SIM115 (the child keeps it open)
     env = {**os.environ, "PYTHONPATH": str(toy_course.TOY.parents[2])}  # this checkout's package, also in the workers
     proc = subprocess.Popen(
-        [str(toy_course.AUTOGRADER), "serve", "--data-dir", str(root / "site"), "--source-dir", str(root / "source_solutions"),
-         "--release-dir", str(root / "assignments"), "--port", str(port), "--unsafe", "--workers", "1", "--book", "None"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            str(toy_course.AUTOGRADER),
+            "serve",
+            "--data-dir",
+            str(root / "site"),
+            "--source-dir",
+            str(root / "source_solutions"),
+            "--release-dir",
+            str(root / "assignments"),
+            "--port",
+            str(port),
+            "--unsafe",
+            "--workers",
+            "1",
+            "--book",
+            "None",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     log.close()
 

@@ -5,6 +5,7 @@ PostgreSQL refuses to run as root, and CI runs as root: then the server runs as 
 Debian's package creates (else ``nobody``), through ``runuser``, over a folder chowned to it. The folder is
 made under /tmp (not pytest's per-user 0700 folder, which that user could not enter).
 """
+
 from __future__ import annotations
 
 import glob
@@ -28,7 +29,9 @@ def bin_dir() -> Path | None:
     found = shutil.which("initdb")
     if found and shutil.which("pg_ctl"):
         return Path(found).parent
-    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
+    versions = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0
+    )
     for candidate in reversed(versions):
         folder = Path(candidate).parent
         if (folder / "pg_ctl").is_file():
@@ -87,9 +90,10 @@ class Server:
             os.chown(self.root, info.pw_uid, info.pw_gid)
         data, log = self.root / "data", self.root / "server.log"
         init = subprocess.run(
-            self._cmd(str(self.bin / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "--no-locale", "-E", "UTF8",
-                      "--no-sync"),
-            capture_output=True, text=True, timeout=120,
+            self._cmd(str(self.bin / "initdb"), "-D", str(data), "-U", SUPERUSER, "--auth=trust", "--no-locale", "-E", "UTF8", "--no-sync"),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if init.returncode != 0:
             raise RuntimeError(f"initdb failed ({init.returncode}): {init.stderr[-2000:]}")
@@ -98,7 +102,9 @@ class Server:
         options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off -c full_page_writes=off"
         start = subprocess.run(
             self._cmd(str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"),
-            capture_output=True, text=True, timeout=90,
+            capture_output=True,
+            text=True,
+            timeout=90,
         )
         self.started = True  # pg_ctl may have started it even when it reports a failure: stop in any case
         if start.returncode != 0:
@@ -125,8 +131,11 @@ class Server:
     def __exit__(self, *exc) -> None:
         try:
             if self.started and self.root is not None:
-                subprocess.run(self._cmd(str(self.bin / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop"),
-                               capture_output=True, timeout=60)
+                subprocess.run(
+                    self._cmd(str(self.bin / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop"),
+                    capture_output=True,
+                    timeout=60,
+                )
                 self.started = False
         finally:
             if self.root is not None:

@@ -1,6 +1,7 @@
 """Who sees what: every URL of the site (crawled from every page, plus every object id in the database) as
 anonymous, as another student and as the owner; no response carries hidden-test source, solution text or
 hidden reference values. Grades a solved and a wrong toy notebook for real (local worker, no sandbox)."""
+
 from __future__ import annotations
 
 import io
@@ -28,8 +29,9 @@ from tests.site.conftest import csrf_of, make_course, notebook_bytes, people, se
 def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("access")
     source, release = make_course(root)
-    app = create_app(SiteSettings(data_dir=root / "site", source_dir=source, release_dir=release, sandbox=False, poll_s=0.2,
-                                  grading_workers=2))
+    app = create_app(
+        SiteSettings(data_dir=root / "site", source_dir=source, release_dir=release, sandbox=False, poll_s=0.2, grading_workers=2)
+    )
     with TestClient(app) as anonymous:
         tokens = people(app, "alice", "bob")
         clients = {"anonymous": anonymous}
@@ -89,12 +91,30 @@ def _every_url(app) -> set[str]:
     with app.state.site.factory() as db:
         ids = list(db.scalars(select(Submission.id))) + list(db.scalars(select(User.id)))
     ids += [0, -1, 99999, "x", "1.0", "%2e%2e"]
-    urls = {"/", "/signin", "/assignments", "/assignments/toy", "/assignments/toy/download", "/account", "/instructor",
-            "/instructor/queue", "/instructor/assignments/toy", "/assignments/../source_solutions/toy",
-            "/instructor/assignments/toy/summary", "/instructor/assignments/toy/grades.csv", "/instructor/gradebook.db",
-            "/instructor/assignments/toy/extensions", "/instructor/assignments/nope", "/instructor/assignments/nope/grades.csv",
-            "/assignments/toy/data/train_signs.h5", "/assignments/toy/data/..%2f..%2fsecret.key", "/assignments/nope/data/x",
-            "/assignments/nope", "/assignments/nope/download", "/signin/link/x"}
+    urls = {
+        "/",
+        "/signin",
+        "/assignments",
+        "/assignments/toy",
+        "/assignments/toy/download",
+        "/account",
+        "/instructor",
+        "/instructor/queue",
+        "/instructor/assignments/toy",
+        "/assignments/../source_solutions/toy",
+        "/instructor/assignments/toy/summary",
+        "/instructor/assignments/toy/grades.csv",
+        "/instructor/gradebook.db",
+        "/instructor/assignments/toy/extensions",
+        "/instructor/assignments/nope",
+        "/instructor/assignments/nope/grades.csv",
+        "/assignments/toy/data/train_signs.h5",
+        "/assignments/toy/data/..%2f..%2fsecret.key",
+        "/assignments/nope/data/x",
+        "/assignments/nope",
+        "/assignments/nope/download",
+        "/signin/link/x",
+    }
     for i in ids:
         urls |= {f"/submissions/{i}", f"/submissions/{i}/feedback", f"/api/submissions/{i}"}
     return urls

@@ -1,5 +1,6 @@
 """Accounts and sessions: sign-in links work once and expire, cookies must carry this site's signature,
 every form needs its CSRF token, sign-in is rate-limited, a removed student's token and session stop working."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -175,8 +176,7 @@ def test_roster_import_cli_prints_links_and_refuses_bad_rows(tmp_path, capsys, d
     roster = tmp_path / "students.csv"
     roster.write_text("id,name,email\nalice,Alice A,alice@example.org\nbob,Bob B,bob@example.org\n")
     out = tmp_path / "links.csv"
-    assert cli.main(["roster", "import", str(roster), *where, "--base-url", "https://course.example",
-                     "--out", str(out)]) == 0
+    assert cli.main(["roster", "import", str(roster), *where, "--base-url", "https://course.example", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "2 students (2 new, 0 updated)" in printed
     assert printed.count("https://course.example/signin/link/") == 2

@@ -2,6 +2,7 @@
 every submission, its file (SHA-256 checked) and its feedback are there, students stay signed in, what was
 being graded is graded after the restart, and new ids follow the restored ones. On SQLite and PostgreSQL,
 and from SQLite into PostgreSQL."""
+
 from __future__ import annotations
 
 import hashlib
@@ -108,8 +109,14 @@ def test_backup_while_running_and_restore_finds_everything(held_site, site_setti
 
     # the restored site: the same pages, the same cookies, the same passwords; bob's is graded now
     executor = HeldExecutor()
-    settings = SiteSettings(data_dir=new_dir, db_url=db_url, source_dir=site_settings.source_dir,
-                            release_dir=site_settings.release_dir, sandbox=False, poll_s=0.2)
+    settings = SiteSettings(
+        data_dir=new_dir,
+        db_url=db_url,
+        source_dir=site_settings.source_dir,
+        release_dir=site_settings.release_dir,
+        sandbox=False,
+        poll_s=0.2,
+    )
     app = create_app(settings, executor)
     with TestClient(app) as again:
         again.cookies.set(security.SESSION_COOKIE, alice.cookies.get(security.SESSION_COOKIE))

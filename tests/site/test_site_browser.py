@@ -1,5 +1,6 @@
 """In Chromium (Playwright), against a real server: a student signs in through the link, downloads the toy
 assignment, submits a solved and a wrong notebook and sees both go from queued to graded."""
+
 from __future__ import annotations
 
 import re

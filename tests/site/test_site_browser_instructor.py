@@ -2,6 +2,7 @@
 and the plots, loosens a tolerance in the (temporary) toy course's grading.toml, regrades all, and the
 student's counted score changes. Screenshots at 390 and 1280 px go to _build/screenshots/; at 390 px no
 page may scroll sideways."""
+
 from __future__ import annotations
 
 import time
@@ -91,8 +92,11 @@ def test_instructor_sees_the_class_and_plots_regrades_and_the_score_changes(tmp_
         assert "scale.hidden" in page.inner_text("#checks tbody tr:first-child")  # the check alice fails comes first
         page.screenshot(path=str(SHOTS / "site-instructor-assignment-1280.png"), full_page=True)
         page.set_viewport_size({"width": 390, "height": 844})
-        for name, url in (("instructor-assignment", "/instructor/assignments/toy"), ("class", "/instructor"),
-                          ("extensions", "/instructor/assignments/toy/extensions")):
+        for name, url in (
+            ("instructor-assignment", "/instructor/assignments/toy"),
+            ("class", "/instructor"),
+            ("extensions", "/instructor/assignments/toy/extensions"),
+        ):
             page.goto(base + url)
             page.screenshot(path=str(SHOTS / f"site-{name}-390.png"), full_page=True)
             assert no_sideways_scroll(page) <= 0, url

@@ -2,6 +2,7 @@
 opening, after the hard deadline and past the daily limit with nothing stored; late ones graded and flagged
 with the penalty in the counted score; extensions on a page and by command; best or latest; regrade all;
 the CSV and nbgrader's gradebook over the counted scores; the SIGNS files and the book."""
+
 from __future__ import annotations
 
 import copy
@@ -61,9 +62,14 @@ class Clock:
 @pytest.fixture
 def ruled(tmp_path, course_root):
     executor = HeldExecutor()
-    settings = SiteSettings(data_dir=tmp_path / "site", source_dir=course_root / "source_solutions",
-                            release_dir=course_root / "assignments", sandbox=False, poll_s=0.1,
-                            grading_workers=2)  # two regrade jobs at once
+    settings = SiteSettings(
+        data_dir=tmp_path / "site",
+        source_dir=course_root / "source_solutions",
+        release_dir=course_root / "assignments",
+        sandbox=False,
+        poll_s=0.1,
+        grading_workers=2,
+    )  # two regrade jobs at once
     app = create_app(settings, executor)
     clients = []
     with TestClient(app) as anonymous:
@@ -93,9 +99,18 @@ def variant(site, i: int) -> bytes:
 def toy_result(spec, job, lost=()) -> Result:
     groups = []
     for g in spec.groups:
-        checks = [CheckResult(name=c.name, group=g.grade_id, points=0.0 if c.name in lost else c.points, max_points=c.points,
-                              passed=c.name not in lost, visible=c.visible, code=Code.WRONG_VALUES if c.name in lost else Code.PASSED)
-                  for c in g.checks]
+        checks = [
+            CheckResult(
+                name=c.name,
+                group=g.grade_id,
+                points=0.0 if c.name in lost else c.points,
+                max_points=c.points,
+                passed=c.name not in lost,
+                visible=c.visible,
+                code=Code.WRONG_VALUES if c.name in lost else Code.PASSED,
+            )
+            for c in g.checks
+        ]
         groups.append(GroupResult(g.grade_id, g.title, sum(c.points for c in checks), g.max_points, checks))
     return Result(assignment=spec.name, submission=job.label, score=sum(x.score for x in groups), max_score=spec.max_score, groups=groups)
 
@@ -157,7 +172,7 @@ def test_uploads_are_refused_before_the_opening_and_after_the_hard_deadline(rule
     assert api.status_code == 403 and "hard deadline" in api.json()["error"]
     assert count(site) == before
     page = alice.get("/assignments/toy").text
-    assert "Due <strong id=\"deadline\">2025-03-31 12:00 CEST</strong>" in page and "At most 3 submissions in any 24 hours" in page
+    assert 'Due <strong id="deadline">2025-03-31 12:00 CEST</strong>' in page and "At most 3 submissions in any 24 hours" in page
 
 
 def test_the_daily_limit_counts_24_hours_back(ruled):
@@ -201,7 +216,7 @@ def test_late_penalty_extensions_and_which_submission_counts(ruled, capsys):
     assert r.status_code == 303
     assert "2025-03-31 13:00 CEST" in prof.get("/instructor/assignments/toy/extensions").text
     assert cell(prof) == ["10", "(2)", "ext."]
-    assert "Due <strong id=\"deadline\">2025-03-31 13:00 CEST</strong> (your extension" in alice.get("/assignments/toy").text
+    assert 'Due <strong id="deadline">2025-03-31 13:00 CEST</strong> (your extension' in alice.get("/assignments/toy").text
     bad = prof.post("/instructor/assignments/toy/extensions", data={**form, "until": "2025-03-30T02:30", "csrf": csrf_of(page)})
     assert bad.status_code == 400 and "does not exist" in bad.text
     # by command: revoke it, and the penalty is back
@@ -214,8 +229,12 @@ def test_late_penalty_extensions_and_which_submission_counts(ruled, capsys):
     assert "2025-04-02 12:00 CEST" in capsys.readouterr().out
     assert cli.main(["extension", "grant", "nobody", "toy", "--days", "2", *data]) == 2
     # under counts = "latest" the latest graded submission counts, whatever its score
-    site.course = rules.parse({"course": {"timezone": "Europe/Zurich"},
-                               "assignments": {"toy": {"deadline": dt.datetime(2025, 3, 31, 12), "late_penalty": 0.1, "counts": "latest"}}})
+    site.course = rules.parse(
+        {
+            "course": {"timezone": "Europe/Zurich"},
+            "assignments": {"toy": {"deadline": dt.datetime(2025, 3, 31, 12), "late_penalty": 0.1, "counts": "latest"}},
+        }
+    )
     site.now.t = DEADLINE + dt.timedelta(hours=30)
     upload(alice, "toy", variant(site, 3))
     wait_for(lambda: len(executor.submitted) == 3)
@@ -269,7 +288,12 @@ def test_regrade_all_keeps_the_old_grade_until_the_new_one_is_stored(ruled):
     assert re.search(r"<code>scale.hidden</code>.*?<td class=\"num\">0 / 2</td>.*?wrong values 2", page, re.S)
     assert page.index("<code>scale.hidden</code>") < page.index("<code>scale.visible</code>")  # the most failed first
     assert prof.post("/instructor/assignments/toy/regrade", data={"scope": "counted"}).status_code == 403  # no CSRF
-    assert alice.post("/instructor/assignments/toy/regrade", data={"scope": "counted", "csrf": csrf_of(alice.get("/account").text)}).status_code == 403
+    assert (
+        alice.post(
+            "/instructor/assignments/toy/regrade", data={"scope": "counted", "csrf": csrf_of(alice.get("/account").text)}
+        ).status_code
+        == 403
+    )
     r = prof.post("/instructor/assignments/toy/regrade", data={"scope": "counted", "csrf": csrf_of(page)}, follow_redirects=False)
     assert r.status_code == 303
     wait_for(lambda: len(executor.submitted) == 4)
@@ -312,8 +336,16 @@ def test_signs_files_only_where_the_notebook_loads_them(tmp_path):
     toy_course.copy_as(source / "toy", "signs_toy")
     (release / "signs_toy").mkdir()
     nb = toy_course.blank(source / "toy")
-    nb.cells.insert(1, type(nb.cells[0])(cell_type="code", source="X_train, Y_train, X_test, Y_test, classes = load_dataset()",
-                                         metadata={}, outputs=[], execution_count=None))
+    nb.cells.insert(
+        1,
+        type(nb.cells[0])(
+            cell_type="code",
+            source="X_train, Y_train, X_test, Y_test, classes = load_dataset()",
+            metadata={},
+            outputs=[],
+            execution_count=None,
+        ),
+    )
     (release / "signs_toy" / "toy.ipynb").write_bytes(notebook_bytes(nb))
     data = tmp_path / "datasets"
     data.mkdir()
@@ -327,13 +359,19 @@ def test_signs_files_only_where_the_notebook_loads_them(tmp_path):
         set_password(alice, people(app, "alice")["alice"])
         page = alice.get("/assignments/signs_toy").text
         assert re.findall(r'href="(/assignments/signs_toy/data/[^"]+)"', page) == [
-            "/assignments/signs_toy/data/train_signs.h5", "/assignments/signs_toy/data/test_signs.h5"]
+            "/assignments/signs_toy/data/train_signs.h5",
+            "/assignments/signs_toy/data/test_signs.h5",
+        ]
         assert "/data/" not in alice.get("/assignments/toy").text
         r = alice.get("/assignments/signs_toy/data/train_signs.h5")
         assert r.status_code == 200 and r.content == b"\x89HDF\r\n\x1a\n train"
         assert 'filename="train_signs.h5"' in r.headers["content-disposition"]
-        for url in ("/assignments/toy/data/train_signs.h5", "/assignments/signs_toy/data/secret.txt",
-                    "/assignments/signs_toy/data/..%2Fdatasets%2Fsecret.txt", "/assignments/signs_toy/data/grading.toml"):
+        for url in (
+            "/assignments/toy/data/train_signs.h5",
+            "/assignments/signs_toy/data/secret.txt",
+            "/assignments/signs_toy/data/..%2Fdatasets%2Fsecret.txt",
+            "/assignments/signs_toy/data/grading.toml",
+        ):
             assert alice.get(url).status_code == 404, url
         assert anonymous.get("/assignments/signs_toy/data/train_signs.h5", follow_redirects=False).headers["location"] == "/signin"
         alice.close()
@@ -358,5 +396,7 @@ def test_the_book_is_served_read_only_at_the_root(tmp_path):
         assert anonymous.post("/index.html").status_code == 405
         assert anonymous.get("/signin").status_code == 200  # the site's own pages come first
     with pytest.raises(rules.RulesError, match="overlaps the source folder"):
-        create_app(SiteSettings(data_dir=tmp_path / "site2", source_dir=source, release_dir=release, sandbox=False, book_dir=tmp_path),
-                   HeldExecutor())
+        create_app(
+            SiteSettings(data_dir=tmp_path / "site2", source_dir=source, release_dir=release, sandbox=False, book_dir=tmp_path),
+            HeldExecutor(),
+        )

@@ -1,6 +1,7 @@
 """What differs between the databases the site runs on (SQLite and a real PostgreSQL server): text a
 submission controls (PostgreSQL refuses NUL characters in text), racing writers of one row, and many
 connections at once."""
+
 from __future__ import annotations
 
 import threading
@@ -20,8 +21,13 @@ DATABASES = BOTH
 def _result_with_student_text(job, text: str) -> Result:
     base = failure_result(job, "graded", "held")
     check = CheckResult(name="scale.visible", group="scale", points=0, max_points=3, passed=False, visible=True, message=text)
-    return Result(assignment=base.assignment, submission=base.submission, score=0, max_score=base.max_score,
-                  groups=[GroupResult(grade_id="scale_tests", title="scale", score=0, max_score=3, checks=[check])])
+    return Result(
+        assignment=base.assignment,
+        submission=base.submission,
+        score=0,
+        max_score=base.max_score,
+        groups=[GroupResult(grade_id="scale_tests", title="scale", score=0, max_score=3, checks=[check])],
+    )
 
 
 def test_a_result_carrying_a_nul_character_is_stored(held_site):

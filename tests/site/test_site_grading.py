@@ -1,5 +1,6 @@
 """The grading loop over the Executor protocol (a held executor: no workers): queued -> running -> graded,
 one stored grade per submission, work left by a dead server queued again, nothing stored after stop."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """The Alembic migrations create exactly the schema the models describe, on SQLite in WAL mode and on PostgreSQL."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -42,11 +43,14 @@ def test_migrations_match_the_models(tmp_path, db_url):
         engine.dispose()
 
 
-@pytest.mark.parametrize(("given", "used"), [
-    ("postgresql://u:p%40ss@db.example/course", "postgresql+psycopg://u:p%40ss@db.example/course"),
-    ("postgres://u@db/course", "postgresql+psycopg://u@db/course"),
-    ("postgresql+psycopg://u@db/course", "postgresql+psycopg://u@db/course"),
-    ("sqlite:////srv/site.db", "sqlite:////srv/site.db"),
-])
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgresql://u:p%40ss@db.example/course", "postgresql+psycopg://u:p%40ss@db.example/course"),
+        ("postgres://u@db/course", "postgresql+psycopg://u@db/course"),
+        ("postgresql+psycopg://u@db/course", "postgresql+psycopg://u@db/course"),
+        ("sqlite:////srv/site.db", "sqlite:////srv/site.db"),
+    ],
+)
 def test_a_plain_postgresql_url_uses_psycopg_3(given, used):
     assert normalize_url(given) == used

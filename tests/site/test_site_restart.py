@@ -1,5 +1,6 @@
 """SIGKILL the server (a real uvicorn process on a loopback port) while submissions are queued and running,
 start it again: every acknowledged submission is graded exactly once, none is lost, none appears twice."""
+
 from __future__ import annotations
 
 import nbformat

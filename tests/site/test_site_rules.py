@@ -1,5 +1,6 @@
 """Course rules (course.toml): times in the course's zone (DST included), late days at the boundaries,
 refusals before the opening, after a hard deadline and past the daily limit, extensions."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,25 +31,32 @@ def test_local_times_become_utc_on_both_sides_of_a_dst_change():
     assert offset.of("toy").deadline == dt.datetime(2025, 3, 30, 17)
 
 
-@pytest.mark.parametrize("local,words", [(dt.datetime(2025, 3, 30, 2, 30), "does not exist"),
-                                         (dt.datetime(2025, 10, 26, 2, 30), "happens twice")])
+@pytest.mark.parametrize(
+    "local,words", [(dt.datetime(2025, 3, 30, 2, 30), "does not exist"), (dt.datetime(2025, 10, 26, 2, 30), "happens twice")]
+)
 def test_a_skipped_or_doubled_local_time_is_an_error_that_asks_for_an_offset(local, words):
     with pytest.raises(rules.RulesError, match=f"deadline'.*{words} .*in Europe/Zurich; write it with an offset, e.g. 2025-"):
         course(deadline=local)
 
 
-@pytest.mark.parametrize("toy,message", [
-    ({"dedline": dt.datetime(2025, 1, 1)}, "unknown key(s) 'dedline'"),
-    ({"counts": "first"}, "'counts' must be \"best\" or \"latest\""),
-    ({"daily_limit": 0}, "'daily_limit' must be a whole number of at least 1"),
-    ({"daily_limit": True}, "'daily_limit' must be a whole number"),
-    ({"late_penalty": 1.5, "deadline": dt.datetime(2025, 1, 1)}, "'late_penalty' must be a fraction between 0 and 1"),
-    ({"late_penalty": 0.1}, "need a 'deadline'"),
-    ({"deadline": dt.datetime(2025, 1, 2), "hard_deadline": dt.datetime(2025, 1, 3)}, "'hard_deadline' needs a 'late_penalty'"),
-    ({"deadline": dt.datetime(2025, 1, 2), "late_penalty": 0.1, "hard_deadline": dt.datetime(2025, 1, 1)}, "must not be before 'deadline'"),
-    ({"opens": dt.datetime(2025, 1, 3), "deadline": dt.datetime(2025, 1, 2)}, "'opens' must be before 'deadline'"),
-    ({"deadline": dt.date(2025, 1, 2)}, "must be a date and a time"),
-])
+@pytest.mark.parametrize(
+    "toy,message",
+    [
+        ({"dedline": dt.datetime(2025, 1, 1)}, "unknown key(s) 'dedline'"),
+        ({"counts": "first"}, '\'counts\' must be "best" or "latest"'),
+        ({"daily_limit": 0}, "'daily_limit' must be a whole number of at least 1"),
+        ({"daily_limit": True}, "'daily_limit' must be a whole number"),
+        ({"late_penalty": 1.5, "deadline": dt.datetime(2025, 1, 1)}, "'late_penalty' must be a fraction between 0 and 1"),
+        ({"late_penalty": 0.1}, "need a 'deadline'"),
+        ({"deadline": dt.datetime(2025, 1, 2), "hard_deadline": dt.datetime(2025, 1, 3)}, "'hard_deadline' needs a 'late_penalty'"),
+        (
+            {"deadline": dt.datetime(2025, 1, 2), "late_penalty": 0.1, "hard_deadline": dt.datetime(2025, 1, 1)},
+            "must not be before 'deadline'",
+        ),
+        ({"opens": dt.datetime(2025, 1, 3), "deadline": dt.datetime(2025, 1, 2)}, "'opens' must be before 'deadline'"),
+        ({"deadline": dt.date(2025, 1, 2)}, "must be a date and a time"),
+    ],
+)
 def test_errors_name_the_file_and_the_key(toy, message):
     with pytest.raises(rules.RulesError) as err:
         rules.parse({**ZURICH, "assignments": {"toy": toy}}, source="course.toml", known={"toy"})

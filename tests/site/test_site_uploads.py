@@ -1,5 +1,6 @@
 """Uploads: bad files get a clear message and leave nothing behind; the same file twice is one submission;
 a good one is on disk and in the database before the answer."""
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,10 @@ BAD = {
     "invalid_json": (b'{"cells": [', "not valid JSON"),
     "json_not_notebook": (b'{"hello": "world"}', "not a Jupyter notebook"),
     "binary": (bytes(range(256)) * 4, "This is not a notebook"),
-    "blank_cells": (json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode(),
-                    "This is not a notebook of toy: none of its graded cells are there"),
+    "blank_cells": (
+        json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode(),
+        "This is not a notebook of toy: none of its graded cells are there",
+    ),
 }
 
 
@@ -93,8 +96,9 @@ def test_over_size_without_content_length_is_cut_while_reading(alice):
             yield b" " * 2**20
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    r = client.post(f"/assignments/toy/submit?csrf={csrf}", content=body(),
-                    headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    r = client.post(
+        f"/assignments/toy/submit?csrf={csrf}", content=body(), headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    )
     assert r.status_code == 413
     assert stored(app) == (0, [])
 

@@ -1,4 +1,5 @@
 """The students' helper module: loading SIGNS files, one-hot labels, mini-batches."""
+
 from __future__ import annotations
 
 import ast

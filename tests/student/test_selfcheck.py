@@ -1,4 +1,5 @@
 """selfcheck, the helper beside every notebook: its encoding is the contract with the grader's decoder."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -48,8 +49,14 @@ def test_deep_or_huge_structures_are_refused_not_recursed():
         nested = [nested, "x"]
     assert selfcheck.encode(nested)["type"] in ("list", "error")
     with pytest.raises(records.MalformedRecord):
-        records.decode({"type": "list", "items": [{"type": "list", "items": [{"type": "list", "items": [
-            {"type": "list", "items": [{"type": "list", "items": []}]}]}]}]})
+        records.decode(
+            {
+                "type": "list",
+                "items": [
+                    {"type": "list", "items": [{"type": "list", "items": [{"type": "list", "items": [{"type": "list", "items": []}]}]}]}
+                ],
+            }
+        )
     assert selfcheck.encode(list(range(10_000)))["type"] == "array"  # numbers stay one array
     assert selfcheck.encode([np.zeros(1), "x"] * 200)["type"] == "error"  # over 256 items
 

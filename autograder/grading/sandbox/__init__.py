@@ -29,6 +29,7 @@ Modules: ``probe`` (can a sandbox run here: ``check``, ``available``), ``folders
 pool of sandbox uids), ``cgroups`` (the cgroup of one sandbox), ``processes`` (find and kill by uid),
 ``kernel_log`` (the kernel's stdout/stderr and its tail), ``kernel`` (the kernel managers), ``errors``.
 """
+
 from __future__ import annotations
 
 from autograder.grading.sandbox.errors import SandboxError, SandboxUnavailable

@@ -5,6 +5,7 @@ processes together, and lets shutdown find (and kill) every process of the sandb
 (memory, plus pids when mounted) is what some hosts, this one included, offer. Without either, the rlimits
 alone apply.
 """
+
 from __future__ import annotations
 
 import logging

@@ -4,6 +4,7 @@
 
 Only this module knows the flags of bwrap, setpriv and prlimit; it runs nothing.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,18 @@ MAX_OPEN_FILES = 4096
 # Environment variables the grader may pass into the kernel; everything else (tokens, paths of the
 # grader's machine) stays outside.
 # (Not all of "TF_": Terraform keeps tokens in TF_TOKEN_* and TF_VAR_*.)
-PASSED_ENV = {"PYTHONHASHSEED", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "MPLBACKEND", "TZ", "LANG",
-              "CUDA_VISIBLE_DEVICES", "KERAS_BACKEND", "TF_DETERMINISTIC_OPS", "TF_USE_LEGACY_KERAS"}
+PASSED_ENV = {
+    "PYTHONHASHSEED",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONUNBUFFERED",
+    "MPLBACKEND",
+    "TZ",
+    "LANG",
+    "CUDA_VISIBLE_DEVICES",
+    "KERAS_BACKEND",
+    "TF_DETERMINISTIC_OPS",
+    "TF_USE_LEGACY_KERAS",
+}
 PASSED_ENV_PREFIXES = ("TF_CPP_", "TF_ENABLE_", "TF_NUM_", "TF_XLA_", "OMP_", "KMP_", "MKL_", "OPENBLAS_", "LC_")
 
 _FRESH_TMPFS = (Path("/tmp"), Path("/dev/shm"))  # empty folders: whatever is mounted inside needs its parents
@@ -36,9 +47,18 @@ SYSTEM_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 def base_args(tmp_bytes: int) -> list[str]:
     """Namespaces and the read-only system: the part of the sandbox that does not depend on the submission."""
     args = [
-        "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-        "--hostname", "sandbox", "--die-with-parent", "--new-session",
-        "--ro-bind", "/usr", "/usr",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+        "--hostname",
+        "sandbox",
+        "--die-with-parent",
+        "--new-session",
+        "--ro-bind",
+        "/usr",
+        "/usr",
     ]
     for top in SYSTEM_LINKS:
         if os.path.islink(top):
@@ -46,11 +66,25 @@ def base_args(tmp_bytes: int) -> list[str]:
         elif os.path.isdir(top):
             args += ["--ro-bind", top, top]
     args += [
-        "--ro-bind", "/etc", "/etc",
-        "--proc", "/proc",
-        "--dev", "/dev",
-        "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/dev/shm",
-        "--perms", "1777", "--size", str(tmp_bytes), "--tmpfs", "/tmp",
+        "--ro-bind",
+        "/etc",
+        "/etc",
+        "--proc",
+        "/proc",
+        "--dev",
+        "/dev",
+        "--perms",
+        "1777",
+        "--size",
+        str(tmp_bytes),
+        "--tmpfs",
+        "/dev/shm",
+        "--perms",
+        "1777",
+        "--size",
+        str(tmp_bytes),
+        "--tmpfs",
+        "/tmp",
     ]
     return args
 
@@ -60,8 +94,14 @@ def drop_privileges(setpriv: str | None, uid: int | None) -> list[str]:
     if uid is None:
         return []
     return [
-        setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-        "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--",
+        setpriv,
+        f"--reuid={uid}",
+        f"--regid={uid}",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--no-new-privs",
+        "--",
     ]
 
 

@@ -1,4 +1,5 @@
 """The sandbox's errors, in a module of their own so that every part of the sandbox can raise them."""
+
 from __future__ import annotations
 
 from autograder.errors import AutograderError

@@ -1,5 +1,6 @@
 """Which of the grader's folders the sandbox may show: the Python environment, the submission's working folder
 and the data folder, never the course repository (solutions, references, the gradebook)."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,13 @@ def is_within(path: Path, folder: Path) -> bool:
 
 def python_roots() -> list[Path]:
     """Folders the kernel's Python needs: the venv and the real interpreter prefix it links to."""
-    candidates = {sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix,
-                  os.path.dirname(os.path.dirname(os.path.realpath(sys.executable)))}
+    candidates = {
+        sys.prefix,
+        sys.exec_prefix,
+        sys.base_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))),
+    }
     roots: list[Path] = []
     for c in sorted(candidates):
         p = Path(c).resolve()
@@ -48,8 +54,5 @@ def checked_folders(workdir: Path, data_dir: Path | None) -> tuple[Path, Path | 
         # Bound read-write (or read-only) as a whole: a folder holding the repository would show all of it.
         hidden = [course.ROOT, *python_roots()]
         if any(is_within(h, folder) for h in hidden) or folder == Path("/"):
-            raise SandboxError(
-                f"the {name} {folder} contains the course repository or the Python environment; "
-                "use a folder of its own"
-            )
+            raise SandboxError(f"the {name} {folder} contains the course repository or the Python environment; use a folder of its own")
     return workdir, data_dir

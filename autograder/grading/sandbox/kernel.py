@@ -5,6 +5,7 @@ connection file, the kernel log), a cgroup when one is writable, then launch the
 ``command.sandbox_command``. Stop: kill every process of the sandbox, then give everything back. Cleanup is
 idempotent and also runs when a start fails or the manager is dropped without shutdown.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,7 +41,9 @@ class _SandboxMixin:
         # (a SIGINT to bwrap would end the sandbox instead of interrupting the cell).
         self._kernel_spec = KernelSpec(
             argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            display_name="Python 3 (sandboxed)", language="python", interrupt_mode="message",
+            display_name="Python 3 (sandboxed)",
+            language="python",
+            interrupt_mode="message",
         )
         self.workdir = workdir
         self.course_data_dir = data_dir
@@ -197,9 +200,7 @@ class AsyncSandboxedKernelManager(_SandboxMixin, AsyncKernelManager):
     cleanup_resources = _SandboxMixin._async_cleanup_resources
 
 
-def kernel_manager(
-    workdir: Path, data_dir: Path | None, limits: Limits, *, asynchronous: bool = True
-) -> KernelManager:
+def kernel_manager(workdir: Path, data_dir: Path | None, limits: Limits, *, asynchronous: bool = True) -> KernelManager:
     """A kernel manager (not started) whose kernel runs sandboxed in ``workdir`` with ``limits``.
 
     ``data_dir`` (read-only inside, exported as COURSE_DATA_DIR) may be None. Raises SandboxUnavailable

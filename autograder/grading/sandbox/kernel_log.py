@@ -5,6 +5,7 @@ It goes to a file outside the sandbox (never to the grader's terminal), in the p
 That folder is removed when the manager is cleaned up, so the last few KB are kept in memory then, for
 the grader's log. The text is the kernel's, i.e. the student's: never put it in feedback.
 """
+
 from __future__ import annotations
 
 import logging

@@ -4,6 +4,7 @@ The probe runs ``/bin/true`` in a sandbox built like the kernel's, so "cannot cr
 unprivileged container, user namespaces switched off) is reported up front with the reason, instead of as
 a kernel that never starts.
 """
+
 from __future__ import annotations
 
 import functools
@@ -15,10 +16,7 @@ from autograder.grading.sandbox.command import base_args, drop_privileges
 from autograder.grading.sandbox.errors import SandboxUnavailable
 from autograder.grading.sandbox.uids import UID_BASE, is_root
 
-MISSING_BWRAP = (
-    "bubblewrap (bwrap) is not installed: apt-get install bubblewrap, "
-    "or pass --unsafe to grade without a sandbox"
-)
+MISSING_BWRAP = "bubblewrap (bwrap) is not installed: apt-get install bubblewrap, or pass --unsafe to grade without a sandbox"
 MIN_BWRAP = (0, 6)  # --size and --perms for --tmpfs
 
 

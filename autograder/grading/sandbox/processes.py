@@ -1,4 +1,5 @@
 """Finding processes by uid and killing them: how shutdown makes sure no process of a sandbox survives."""
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 A uid is reserved by holding an ``flock`` on its lock file, so the reservation ends when the manager
 releases it or the grader dies, and parallel workers never share a uid (nor its RLIMIT_NPROC budget).
 """
+
 from __future__ import annotations
 
 import fcntl

@@ -1,4 +1,5 @@
 """Alembic's entry point for the site's migrations (run by ``autograder.site.models.migrate``)."""
+
 from __future__ import annotations
 
 from alembic import context

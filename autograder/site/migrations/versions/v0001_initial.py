@@ -2,6 +2,7 @@
 
 Revision ID: 0001
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

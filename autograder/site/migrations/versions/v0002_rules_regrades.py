@@ -2,6 +2,7 @@
 
 Revision ID: 0002
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
