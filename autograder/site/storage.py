@@ -143,6 +143,7 @@ def store(
             db.execute(update(User).where(User.id == user_id).values(session_epoch=User.session_epoch))
         existing = _existing(db, user_id, offered, sha)
         if existing is not None:
+            db.expunge(existing)  # keeps its loaded fields: a rollback expires what the session still holds
             db.rollback()
             return Stored(existing, False)
         if admit is not None:
