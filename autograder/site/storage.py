@@ -160,7 +160,10 @@ def store(
             db.commit()
         except IntegrityError:  # the same file, stored by a request racing with this one
             db.rollback()
-            return Stored(_existing(db, user_id, offered, sha), False)
+            existing = _existing(db, user_id, offered, sha)
+            if existing is None:
+                raise  # another constraint: an error of the server, not a submission to hand back
+            return Stored(existing, False)
         return Stored(sub, True)
 
 
