@@ -166,20 +166,24 @@ class GradingLoop:
                 attempts = db.scalar(select(Submission.attempts).where(Submission.id == sid))
             if won != 1:
                 continue
-            job = Job(
-                job_id=f"submission-{sid}-{attempts}",
-                assignment=offered.folder,
-                notebook=blob_path(self.blobs, sha),
-                limits=self.limits,
-                sandbox=self.sandbox,
-                label=filename,  # the student's own file name: no server paths in the Result
-                worker_memory_mb=self.worker_memory_mb,
-            )
+            job = self._job(f"submission-{sid}-{attempts}", offered, sha, filename)
             with self._lock:
                 self._in_flight[sid] = job.job_id
             future = self.executor.submit(job)
             future.add_done_callback(lambda f, sid=sid, login=login, offered=offered: self._done(sid, login, offered, f))
         self._dispatch_regrades()
+
+    def _job(self, job_id: str, offered: Offered, sha: str, filename: str) -> Job:
+        """The executor's job for a stored submission (a first grading or a regrade)."""
+        return Job(
+            job_id=job_id,
+            assignment=offered.folder,
+            notebook=blob_path(self.blobs, sha),
+            limits=self.limits,
+            sandbox=self.sandbox,
+            label=filename,  # the student's own file name: no server paths in the Result
+            worker_memory_mb=self.worker_memory_mb,
+        )
 
     def _dispatch_regrades(self) -> None:
         free = self.regrade_parallel - self.regrading()
@@ -209,15 +213,7 @@ class GradingLoop:
                 attempts = db.scalar(select(RegradeItem.attempts).where(RegradeItem.run_id == run, RegradeItem.submission_id == sid))
             if won != 1:
                 continue
-            job = Job(
-                job_id=f"regrade-{run}-{sid}-{attempts}",
-                assignment=offered.folder,
-                notebook=blob_path(self.blobs, sha),
-                limits=self.limits,
-                sandbox=self.sandbox,
-                label=filename,
-                worker_memory_mb=self.worker_memory_mb,
-            )
+            job = self._job(f"regrade-{run}-{sid}-{attempts}", offered, sha, filename)
             with self._lock:
                 self._regrading[(run, sid)] = job.job_id
             future = self.executor.submit(job)

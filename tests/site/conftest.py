@@ -338,3 +338,18 @@ def start_server(root, port: int) -> subprocess.Popen:
 
     wait_for(up, timeout=60, step=0.2)
     return proc
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium through Playwright (the site's browser tests), closed afterwards."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import zipfile
-from pathlib import Path
 
 import pytest
 
@@ -14,21 +13,15 @@ from autograder.site.models import default_url, open_db
 from tests import processes, toy_course
 from tests.site.conftest import PASSWORD, free_port, make_course, notebook_bytes, start_server, wrong
 
-CHROMIUM = Path("/usr/bin/chromium")
 # A real server and worker grade two toy notebooks.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 @pytest.fixture
-def browser_page():
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        context = browser.new_context(viewport={"width": 1100, "height": 1000}, accept_downloads=True)
-        yield context.new_page()
-        browser.close()
+def browser_page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 1000}, accept_downloads=True)
+    yield context.new_page()
+    context.close()
 
 
 def test_student_submits_in_the_browser_and_sees_feedback(tmp_path, browser_page):
