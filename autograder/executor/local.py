@@ -1,23 +1,28 @@
 """The local executor: a pool of worker processes on this machine (the default; nothing to set up).
 
-``run_in_worker_process`` grades one job the only way any executor grades: ``python -m
-autograder.executor.worker`` in a session of its own, so a timeout kills the worker and everything it
-started, and Ctrl-C (which the terminal does not send to other sessions) is passed on by ``stop``. A worker
-that dies, runs out of memory or overruns its time yields a Result that says so (``failure_result``); the
-Future never raises for a submission. The Celery executor's task calls the same function on its machine.
+``run_in_worker_process`` grades one job the only way any executor grades: in a worker process
+(``python -m autograder.executor.worker --serve``) in a session of its own, so a timeout kills the worker and
+everything it started, and Ctrl-C (which the terminal does not send to other sessions) is passed on by
+``stop``. Workers live on from job to job (``WorkerPool``): the grading stack is imported once, and each
+keeps the next job's kernel started ahead. A worker that dies, runs out of memory or overruns its time
+yields a Result that says so (``failure_result``) and is replaced; the Future never raises for a
+submission. The Celery executor's task calls the same function on its machine.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
+import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -47,68 +52,191 @@ def death_reason(returncode: int, err: bytes, memory_mb: int | None) -> tuple[St
     return REJECTED, Reason(Why.WORKER_LOST, f"grading crashed (exit status {returncode}){': ' + tail[0] if tail else ''}")
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+class WorkerProcess:
+    """One long-lived worker process (a session of its own), handed one job at a time."""
+
+    def __init__(self) -> None:
+        self.errors = tempfile.TemporaryFile()  # its stderr: a pipe nobody reads between jobs would fill up
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "autograder.executor.worker", "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+            start_new_session=True,
+        )
+        self.retired = False
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None and not self.retired
+
+    def grade(self, job: Job, job_file: Path, result_file: Path) -> bool | None:
+        """Hand over one job and wait for its answer: True when answered, None when the worker ended
+        without one (``returncode`` says how). Raises ``subprocess.TimeoutExpired`` after ``job.timeout``."""
+        mark = self.errors.seek(0, os.SEEK_END)
+        request = json.dumps({"job_id": job.job_id, "job": str(job_file), "result": str(result_file)}) + "\n"
+        try:
+            self.proc.stdin.write(request.encode())
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self.proc.wait()
+            self._mark = mark
+            return None
+        self._mark = mark
+        deadline = time.monotonic() + job.timeout
+        line = b""
+        fd = self.proc.stdout.fileno()
+        while not line.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise subprocess.TimeoutExpired(self.proc.args, job.timeout)
+            chunk = os.read(fd, 4096)
+            if not chunk:  # it ended without answering
+                self.proc.wait()
+                return None
+            line += chunk
+        answer = json.loads(line)
+        self.retired = bool(answer.get("retire"))
+        return True
+
+    def error_tail(self) -> bytes:
+        """What the worker wrote to stderr since the last job was handed over."""
+        self.errors.seek(getattr(self, "_mark", 0))
+        return self.errors.read()[-4000:]
+
+    @property
+    def returncode(self) -> int | None:
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def close(self, wait: float = 10.0) -> None:
+        """Let it shut down its kernel started ahead and exit (EOF); kill what is left after ``wait``."""
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()  # also whatever it left in its session
+        self.proc.wait()
+        self.proc.stdout.close()
+        self.errors.close()
+
+
+class WorkerPool:
+    """Idle long-lived workers, up to ``size`` of them; a worker is taken for one job and given back."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self._idle: list[WorkerProcess] = []
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def take(self) -> WorkerProcess:
+        with self._lock:
+            while self._idle:
+                worker = self._idle.pop()
+                if worker.alive():
+                    return worker
+                worker.close(wait=0)
+        return WorkerProcess()
+
+    def give_back(self, worker: WorkerProcess) -> None:
+        with self._lock:
+            if worker.alive() and not self._closed and len(self._idle) < self.size:
+                self._idle.append(worker)
+                return
+        worker.close()
+
+    def discard(self, worker: WorkerProcess) -> None:
+        worker.kill()
+        worker.close(wait=0)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for worker in idle:
+            worker.close()
+
+
+_default_pool: WorkerPool | None = None
+_default_lock = threading.Lock()
+
+
+def default_pool() -> WorkerPool:
+    """This process's pool (a Celery pool process has its own); its workers end when this process does."""
+    global _default_pool
+    with _default_lock:
+        if _default_pool is None:
+            _default_pool = WorkerPool(os.cpu_count() or 2)
+            atexit.register(_default_pool.close)
+        return _default_pool
 
 
 def run_in_worker_process(
     job: Job,
     *,
-    on_start: Callable[[subprocess.Popen], None] | None = None,
-    on_end: Callable[[subprocess.Popen], None] | None = None,
+    pool: WorkerPool | None = None,
+    on_start: Callable[[WorkerProcess], None] | None = None,
+    on_end: Callable[[WorkerProcess], None] | None = None,
     stopped: Callable[[], bool] = lambda: False,
 ) -> Result:
-    """Grade ``job`` in a worker process of its own (a new session) and return its Result.
+    """Grade ``job`` in a worker process of ``pool`` (default: this process's) and return its Result.
 
     At most ``job.timeout`` seconds; the worker's whole process group is killed after that, and also when
     the caller is interrupted by an exception (Ctrl-C, a Celery soft time limit), so no grading outlives its
-    caller. ``on_start``/``on_end`` see the process (to list or kill it); ``stopped()`` true means the caller
+    caller. ``on_start``/``on_end`` see the worker (to list or kill it); ``stopped()`` true means the caller
     asked to stop, so a worker that died meanwhile is reported as interrupted.
     """
     if stopped():
         return failure_result(job, REJECTED, Reason(Why.INTERRUPTED, "the batch was interrupted"))
+    pool = pool or default_pool()
     folder = Path(tempfile.mkdtemp(prefix="ag-job-"))
+    worker = pool.take()
+    healthy = False
     try:
         job_file, result_file = folder / "job.json", folder / "result.json"
         job_file.write_text(json.dumps(job.to_dict()))
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.executor.worker", str(job_file), str(result_file)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
         if on_start is not None:
-            on_start(proc)
+            on_start(worker)
         try:
-            _, err = proc.communicate(timeout=job.timeout)
+            answered = worker.grade(job, job_file, result_file)
         except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            proc.communicate()
             return failure_result(job, INCOMPLETE, Reason(Why.WORKER_LOST, f"the grader gave up after {job.timeout:.0f} s"))
-        except BaseException:
-            _kill_group(proc)
-            proc.wait()
-            raise
         finally:
             if on_end is not None:
-                on_end(proc)
-        if stopped() and proc.returncode != 0:
-            return failure_result(job, REJECTED, Reason(Why.INTERRUPTED, "the batch was interrupted"))
-        if proc.returncode != 0 or not result_file.exists():
+                on_end(worker)
+        if answered is None or not result_file.exists():
+            if stopped():
+                return failure_result(job, REJECTED, Reason(Why.INTERRUPTED, "the batch was interrupted"))
+            err = worker.error_tail()
             if err:
                 log.info("worker of %s: %s", job.job_id, err.decode(errors="replace")[-2000:])
-            return failure_result(job, *death_reason(proc.returncode, err, job.worker_memory_mb))
+            return failure_result(job, *death_reason(worker.returncode if worker.returncode is not None else -9, err, job.worker_memory_mb))
+        healthy = True
         return Result.from_dict(json.loads(result_file.read_text())["result"])
     finally:
+        if healthy:
+            pool.give_back(worker)
+        else:
+            pool.discard(worker)  # timed out, died, or its caller was interrupted: never reused
         shutil.rmtree(folder, ignore_errors=True)
 
 
 class LocalExecutor:
-    """Up to ``workers`` submissions graded at once, each in a worker process of its own."""
+    """Up to ``workers`` submissions graded at once, each in a worker process of its own (kept from job to
+    job until ``close``)."""
 
     name = "local"
 
@@ -116,7 +244,8 @@ class LocalExecutor:
         self.workers = max(1, workers)
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="grader")
         self._lock = threading.Lock()
-        self._live: set[subprocess.Popen] = set()
+        self._workers = WorkerPool(self.workers)
+        self._live: set[WorkerProcess] = set()
         self._states: dict[str, JobState] = {}
         self._stop = threading.Event()
 
@@ -135,12 +264,14 @@ class LocalExecutor:
         """Ctrl-C: no queued job starts, running workers are killed (their jobs end as interrupted)."""
         self._stop.set()
         with self._lock:
-            for proc in list(self._live):
-                _kill_group(proc)
+            for worker in list(self._live):
+                worker.kill()
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._workers.close()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        self._workers.close()
 
     def __enter__(self) -> LocalExecutor:
         return self
@@ -160,15 +291,15 @@ class LocalExecutor:
                 self._states.pop(job.job_id, None)
 
     def _run(self, job: Job) -> Result:
-        def started(proc: subprocess.Popen) -> None:
+        def started(worker: WorkerProcess) -> None:
             with self._lock:
-                self._live.add(proc)
-                self._states[job.job_id] = JobState(job.job_id, State.RUNNING, where=f"pid {proc.pid}")
+                self._live.add(worker)
+                self._states[job.job_id] = JobState(job.job_id, State.RUNNING, where=f"pid {worker.pid}")
             if self._stop.is_set():  # stop() ran between the check and the start: it did not see this one
-                _kill_group(proc)
+                worker.kill()
 
-        def ended(proc: subprocess.Popen) -> None:
+        def ended(worker: WorkerProcess) -> None:
             with self._lock:
-                self._live.discard(proc)
+                self._live.discard(worker)
 
-        return run_in_worker_process(job, on_start=started, on_end=ended, stopped=self._stop.is_set)
+        return run_in_worker_process(job, pool=self._workers, on_start=started, on_end=ended, stopped=self._stop.is_set)

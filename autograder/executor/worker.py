@@ -1,11 +1,20 @@
-"""Grade one job in a process of its own and hand back its Result as JSON.
+"""Grade jobs in a process of the grader's own and hand back each Result as JSON.
 
-Every executor runs one worker process per submission, so nothing a submission does (or a crash of the
-grading stack itself) can take the coordinator down: the parent only reads a finished JSON file, written
-atomically, or turns the worker's death into a result.
+Every executor grades in worker processes, so nothing a submission does (or a crash of the grading stack
+itself) can take the coordinator down: the parent only reads a finished JSON file, written atomically, or
+turns the worker's death into a result. A worker never runs student code itself: each job's notebook runs
+in a kernel of its own (sandboxed), started for that job alone.
 
-Usage (internal): ``python -m autograder.executor.worker JOB.json RESULT.json``; JOB.json is
-``Job.to_dict()``. RESULT.json gets ``{"result": Result.to_dict()}``.
+Usage (internal):
+
+* ``python -m autograder.executor.worker JOB.json RESULT.json`` grades one job and exits;
+* ``python -m autograder.executor.worker --serve`` is a long-lived worker: it reads one request per line on
+  stdin, ``{"job": "JOB.json", "result": "RESULT.json"}``, grades it and answers with one line on stdout,
+  ``{"job_id": ..., "retire": bool}``; it ends at EOF, or after a job when it says ``retire`` (its memory
+  grew past ``RETIRE_RSS_MB``, or it served ``MAX_JOBS``). Between jobs it keeps one kernel started ahead
+  for the next job (``runner.keep_one_ahead``), so a job starts without waiting for a kernel or its imports.
+
+JOB.json is ``Job.to_dict()``. RESULT.json gets ``{"result": Result.to_dict()}``.
 
 The worker bounds its own memory (``bound_memory``): a submission whose output floods the grader's side
 then ends as that student's result, not as a machine out of memory. Running out of memory anywhere in the
@@ -76,19 +85,67 @@ def explain_own_memory_error(result: dict, megabytes: int | None) -> None:
         result["reasons"] = [r.to_dict() for r in reasons]
 
 
-def main(argv: list[str]) -> int:
-    skip_unused_format_checkers()
-    job = Job.from_dict(json.loads(Path(argv[0]).read_text()))
+# A long-lived worker retires after a job once its own memory passed this (a flood the runner cut still
+# leaves the process larger), or after this many jobs; the executor starts a fresh one in its place.
+RETIRE_RSS_MB = 1024
+MAX_JOBS = 200
+
+
+def grade_to(job: Job, result_file: Path) -> int:
+    """Grade ``job`` into ``result_file``; the exit status a one-job worker would have."""
     bound_memory(job.worker_memory_mb)
     try:
         result = grade_job(job)
         explain_own_memory_error(result, job.worker_memory_mb)
-        atomic_write_json(Path(argv[1]), {"result": result}, indent=1)
+        atomic_write_json(result_file, {"result": result}, indent=1)
     except MemoryError:
         result = None  # free what can be freed; a traceback would need memory too
         os.write(2, b"MemoryError: the grading worker reached its memory limit\n")
         return OUT_OF_MEMORY
     return 0
+
+
+def _own_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def serve(requests, answers) -> int:
+    """Grade one request per line of ``requests``, answering each on ``answers`` (see the module's text)."""
+    from autograder.grading import runner
+
+    runner.keep_one_ahead()
+    served = 0
+    try:
+        for line in requests:
+            if not line.strip():
+                continue
+            request = json.loads(line)
+            job = Job.from_dict(json.loads(Path(request["job"]).read_text()))
+            status = grade_to(job, Path(request["result"]))
+            if status != 0:
+                return status
+            served += 1
+            # Past half its bound, the next job could run out where a fresh worker would not.
+            bound = min(RETIRE_RSS_MB, job.worker_memory_mb / 2 if job.worker_memory_mb else RETIRE_RSS_MB)
+            retire = served >= MAX_JOBS or _own_rss_mb() > bound
+            answers.write(json.dumps({"job_id": job.job_id, "retire": retire}) + "\n")
+            answers.flush()
+            if retire:
+                break
+            runner.wait_ahead()  # idle now: let the next job's kernel finish starting
+    finally:
+        runner.keep_one_ahead(False)
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    skip_unused_format_checkers()
+    if argv == ["--serve"]:
+        # The answers get stdout to themselves: whatever else writes to fd 1 goes to stderr instead.
+        answers = os.fdopen(os.dup(1), "w")
+        os.dup2(2, 1)
+        return serve(sys.stdin, answers)
+    return grade_to(Job.from_dict(json.loads(Path(argv[0]).read_text())), Path(argv[1]))
 
 
 if __name__ == "__main__":

@@ -67,6 +67,7 @@ class State:
     data_dir: Path | None = None
     nb: Any = None  # the notebook as it moves through the steps
     visible_nb: Any = None  # prepare: the same notebook with the hidden tests taken out (for explain)
+    preload: tuple[str, ...] = ()  # prepare: modules the source notebook imports (for kernels started ahead)
     outcome: runner.Outcome | None = None
     collected: dict[str, Collected] = dataclasses.field(default_factory=dict)
     verdicts: dict[str, Verdict] = dataclasses.field(default_factory=dict)
@@ -479,6 +480,8 @@ def prepare(state: State) -> State:
             shown.source = strip_expected_values(strip_hidden_tests(cell.source))
             cell.source = strip_expected_values(cell.source)
     state.visible_nb = visible
+    if state.source is not None:
+        state.preload = runner.imports_of(state.source)
     return state
 
 
@@ -489,7 +492,7 @@ def prepare(state: State) -> State:
 def execute(state: State) -> State:
     limits = dataclasses.replace(state.limits, cell_timeout=min(state.limits.cell_timeout, state.spec.cell_timeout))
     state.nb, state.outcome = runner.run(
-        state.nb, limits=limits, kernel_manager_factory=state.kernel_manager_factory, data_dir=state.data_dir
+        state.nb, limits=limits, kernel_manager_factory=state.kernel_manager_factory, data_dir=state.data_dir, preload=state.preload
     )
     out = state.outcome
     if out.status != "ok":
@@ -609,7 +612,9 @@ def explain(state: State) -> State:
     if not wanted or state.visible_nb is None or state.status == REJECTED:
         return state
     limits = dataclasses.replace(state.limits, cell_timeout=min(state.limits.cell_timeout, state.spec.cell_timeout))
-    executed, _ = runner.run(state.visible_nb, limits=limits, kernel_manager_factory=state.kernel_manager_factory, data_dir=state.data_dir)
+    executed, _ = runner.run(
+        state.visible_nb, limits=limits, kernel_manager_factory=state.kernel_manager_factory, data_dir=state.data_dir, preload=state.preload
+    )
     collected = records.collect(executed, state.spec)
     verdicts, _ = judge_all(state.spec, collected, state.reference)
     for check in wanted:

@@ -6,18 +6,28 @@ interrupted and the next cell runs), the whole-notebook timeout (the kernel is k
 kernel that does not start never raise: the executed notebook so far comes back with an ``Outcome``.
 Output beyond ``limits.max_output_kb`` per cell is dropped while the cell runs, so a flood cannot exhaust
 memory. Stderr is kept for the record but never matters for scoring.
+
+Kernels started ahead (``keep_one_ahead``, for long-lived worker processes): a kernel takes about a second
+to start and TensorFlow five more to import, so a worker keeps one kernel started, in its own fresh folder
+and sandbox, with the assignment's modules imported by the grader's code before any student code exists.
+A run takes it when it was started exactly as the run would start one, and at once starts the next. Each
+kernel still serves exactly one run: none is ever reused.
 """
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import atexit
 import copy
 import dataclasses
+import importlib.util
 import json
 import logging
 import os
+import resource
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -205,13 +215,18 @@ def kernel_env(data_dir: Path | None) -> dict[str, str]:
 
 
 def prepare_workdir(nb, helpers: Path = course.STUDENT_HELPERS) -> Path:
-    """A fresh folder holding only the notebook and copies of the helper modules."""
+    """A fresh folder holding only the notebook (None: not yet) and copies of the helper modules."""
     leftovers.sweep_once()  # folders of graders that were killed before they could clean up
     workdir = leftovers.make_folder("run")
-    nbformat.write(nb, workdir / NOTEBOOK_NAME)
+    if nb is not None:
+        nbformat.write(nb, workdir / NOTEBOOK_NAME)
+    _copy_helpers(workdir, helpers)
+    return workdir
+
+
+def _copy_helpers(workdir: Path, helpers: Path) -> None:
     for helper in sorted(Path(helpers).glob("*.py")):
         shutil.copy2(helper, workdir / helper.name)
-    return workdir
 
 
 async def _shutdown(client: GradingClient, km) -> None:
@@ -239,11 +254,14 @@ async def _shutdown(client: GradingClient, km) -> None:
         log.warning("cleaning up the kernel's resources failed", exc_info=exc)
 
 
-async def _execute(nb, limits: Limits, factory: KernelManagerFactory, workdir: Path, data_dir: Path | None) -> tuple[Any, Outcome]:
+async def _execute(
+    nb, limits: Limits, factory: KernelManagerFactory, workdir: Path, data_dir: Path | None, km: Any = None
+) -> tuple[Any, Outcome]:
+    """Run ``nb`` in ``workdir``; ``km``: a kernel already started there (else one is made and started)."""
     start = time.monotonic()
     deadline = start + limits.notebook_timeout
     try:
-        km = factory(workdir, data_dir, limits)
+        km = km if km is not None else factory(workdir, data_dir, limits)
     except Exception as exc:  # e.g. the sandbox refuses a folder: a result, not a crash
         log.warning("the kernel for %s could not be set up", workdir, exc_info=exc)
         outcome = Outcome(
@@ -317,8 +335,13 @@ def run(
     kernel_manager_factory: KernelManagerFactory | None = None,
     data_dir: Path | None = None,
     helpers: Path = course.STUDENT_HELPERS,
+    preload: tuple[str, ...] = (),
 ) -> tuple[Any, Outcome]:
-    """Execute a copy of ``nb``; return (executed notebook, Outcome). Never raises for what the notebook does."""
+    """Execute a copy of ``nb``; return (executed notebook, Outcome). Never raises for what the notebook does.
+
+    ``preload``: modules a kernel started ahead imports before the notebook runs (only with
+    ``keep_one_ahead``; a kernel started for this run imports nothing beyond what the notebook does).
+    """
     limits = limits or Limits()
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
@@ -326,6 +349,9 @@ def run(
             cell.outputs = []
             cell.execution_count = None
     factory = kernel_manager_factory or local_kernel_manager
+    if _keeping_ahead:
+        key = _Key.of(factory, data_dir, limits, helpers, preload)
+        return _loop().run_until_complete(_run_with_one_ahead(nb, limits, key))
     workdir = prepare_workdir(nb, helpers)
     try:
         coro = _execute(nb, limits, factory, workdir, data_dir)
@@ -350,3 +376,224 @@ def run(
         return box["value"]
     finally:
         cleanup.remove_tree(workdir)  # never raises: a folder left behind is logged and swept later
+
+
+# ------------------------------------------------------------------------------ kernels started ahead
+
+# Run silently (no history, no execution count, no output kept) in a kernel started ahead, before anything of
+# the submission exists. It binds no name in the kernel's namespace: the notebook finds the modules only in
+# sys.modules, as if it had imported them itself.
+_PRELOAD = """
+def __autograder_preload(names):
+    import importlib
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
+__autograder_preload({names!r})
+del __autograder_preload
+"""
+PRELOAD_TIMEOUT_S = 300  # a start slower than this is abandoned; the run then starts its own kernel
+
+
+@dataclasses.dataclass(frozen=True)
+class _Key:
+    """Everything that decides how a kernel is started: a kernel started ahead serves only a run whose key
+    is equal (same sandbox, data, limits of the sandbox, helpers, modules, and the memory bound this process
+    passes on to an unsandboxed kernel)."""
+
+    factory: Any
+    data_dir: str | None
+    memory_mb: int
+    max_processes: int
+    helpers: str
+    preload: tuple[str, ...]
+    inherited_data_limit: tuple[int, int]
+
+    @staticmethod
+    def of(factory, data_dir, limits: Limits, helpers, preload) -> _Key:
+        return _Key(
+            factory,
+            str(data_dir) if data_dir is not None else None,
+            limits.memory_mb,
+            limits.max_processes,
+            str(helpers),
+            tuple(preload),
+            resource.getrlimit(resource.RLIMIT_DATA),
+        )
+
+
+@dataclasses.dataclass
+class _Ahead:
+    key: _Key
+    limits: Limits
+    task: asyncio.Task  # -> (workdir, km) of a started kernel with its modules imported, or None
+
+
+_keeping_ahead = False
+_ahead: _Ahead | None = None
+_the_loop: asyncio.AbstractEventLoop | None = None
+
+
+def keep_one_ahead(on: bool = True) -> None:
+    """From now on, keep one kernel started ahead for the next run of this process (or stop doing so and
+    shut down the one kept). For a worker process that grades job after job; never in a Jupyter session."""
+    global _keeping_ahead
+    _keeping_ahead = on
+    if not on:
+        drop_ahead()
+
+
+def wait_ahead() -> None:
+    """Let the kernel being started ahead finish starting (a worker calls this when it is idle)."""
+    if _ahead is not None:
+        _loop().run_until_complete(asyncio.wait([_ahead.task]))
+
+
+def drop_ahead() -> None:
+    """Shut down the kernel kept ahead, if any, and remove its folder."""
+    global _ahead
+    ahead, _ahead = _ahead, None
+    if ahead is not None:
+        _loop().run_until_complete(_dispose(ahead))
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    # One loop for the worker's life: a kernel started ahead belongs to the loop that started it.
+    global _the_loop
+    if _the_loop is None or _the_loop.is_closed():
+        _the_loop = asyncio.new_event_loop()
+    return _the_loop
+
+
+async def _dispose(ahead: _Ahead) -> None:
+    if not ahead.task.done():  # still starting: no need to wait for its imports
+        ahead.task.cancel()
+    try:
+        started = await ahead.task
+    except asyncio.CancelledError:
+        return  # _start_ahead cleaned up after itself
+    if started is not None:
+        workdir, km = started
+        await _stop_kernel(km)
+        cleanup.remove_tree(workdir)
+
+
+async def _stop_kernel(km) -> None:
+    try:
+        if km.has_kernel:
+            await ensure_async(km.shutdown_kernel(now=True))
+        await ensure_async(km.cleanup_resources())
+    except Exception as exc:  # noqa: BLE001
+        log.warning("stopping a kernel started ahead failed", exc_info=exc)
+
+
+async def _start_ahead(key: _Key, limits: Limits) -> tuple[Path, Any] | None:
+    """A kernel started in a fresh folder, with ``key.preload`` imported; None when that failed (logged)."""
+    workdir = km = None
+    try:
+        workdir = prepare_workdir(None, Path(key.helpers))
+        data_dir = Path(key.data_dir) if key.data_dir is not None else None
+        km = key.factory(workdir, data_dir, limits)
+        await asyncio.wait_for(_boot(km, workdir, data_dir, key.preload), timeout=PRELOAD_TIMEOUT_S)
+        return workdir, km
+    except BaseException as exc:  # also a cancel: nothing of a half-started kernel may stay behind
+        if km is not None:
+            await _stop_kernel(km)
+        if workdir is not None:
+            cleanup.remove_tree(workdir)
+        if not isinstance(exc, Exception):
+            raise
+        log.warning("starting a kernel ahead failed; the run starts its own", exc_info=exc)
+        return None
+
+
+async def _boot(km, workdir: Path, data_dir: Path | None, preload: tuple[str, ...]) -> None:
+    # The same start as nbclient's for a run (folder, environment, history kept in memory only).
+    await ensure_async(km.start_kernel(cwd=str(workdir), env=kernel_env(data_dir), extra_arguments=["--HistoryManager.hist_file=:memory:"]))
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await ensure_async(kc.wait_for_ready(timeout=60))
+        if preload:
+            reply = await kc.execute_interactive(
+                _PRELOAD.format(names=list(preload)), silent=True, store_history=False, output_hook=lambda msg: None
+            )
+            if reply["content"].get("status") != "ok":
+                raise RuntimeError(f"the preload did not run: {reply['content'].get('ename')}")
+    finally:
+        kc.stop_channels()
+
+
+def _schedule(key: _Key, limits: Limits) -> None:
+    global _ahead
+    _ahead = _Ahead(key, limits, _loop().create_task(_start_ahead(key, limits)))
+
+
+async def _take(key: _Key) -> tuple[Path, Any] | None:
+    """The kernel kept ahead when it was started with ``key`` (waiting for it to finish starting)."""
+    global _ahead
+    ahead, _ahead = _ahead, None
+    if ahead is None:
+        return None
+    if ahead.key != key:
+        await _dispose(ahead)
+        return None
+    return await ahead.task
+
+
+async def _run_with_one_ahead(nb, limits: Limits, key: _Key) -> tuple[Any, Outcome]:
+    taken = await _take(key)
+    _schedule(key, limits)  # the next run's kernel starts while this one runs
+    try:
+        if taken is None:
+            workdir, km = prepare_workdir(nb, Path(key.helpers)), None
+        else:
+            workdir, km = taken
+            nbformat.write(nb, workdir / NOTEBOOK_NAME)
+            _copy_helpers(workdir, Path(key.helpers))  # the helpers of now, should they have changed
+        data_dir = Path(key.data_dir) if key.data_dir is not None else None
+        try:
+            return await _execute(nb, limits, key.factory, workdir, data_dir, km=km)
+        finally:
+            cleanup.remove_tree(workdir)
+    finally:
+        # nbclient adds these on every run; on a loop that outlives the run they would swallow Ctrl-C.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            _loop().remove_signal_handler(sig)
+
+
+def imports_of(nb, helpers: Path = course.STUDENT_HELPERS) -> tuple[str, ...]:
+    """The installed modules a (trusted) notebook imports, in order: what a kernel started ahead preloads.
+
+    Helper modules are left out (a submission may change them), and so is anything not importable here.
+    """
+    local = {p.stem for p in Path(helpers).glob("*.py")}
+    names: list[str] = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        text = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found = [node.module]
+            else:
+                continue
+            for name in found:
+                top = name.partition(".")[0]
+                if top in local or name in names:
+                    continue
+                try:
+                    if importlib.util.find_spec(top) is None:
+                        continue
+                except (ImportError, ValueError):
+                    continue
+                names.append(name)
+    return tuple(names)
