@@ -170,14 +170,16 @@ class Worker:
         _wait_until(f"worker {self.name}", lambda: " ready." in self.log.read_text(errors="replace"), 90, self.proc, self.log)
 
     def grading_processes(self) -> list[int]:
-        """The `autograder.executor.worker` processes this worker runs now (one per job being graded)."""
+        """The kernels grading a submission on this worker now. Worker processes live on between jobs and keep
+        a kernel started ahead, so neither says a job runs: a kernel whose folder holds the notebook does."""
         found = []
         for pid in descendants(self.proc.pid) if self.proc else []:
             try:
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                busy = (Path(f"/proc/{pid}/cwd") / "submission.ipynb").exists()
             except OSError:
                 continue
-            if b"autograder.executor.worker" in cmdline:
+            if b"ipykernel_launcher" in cmdline and busy:
                 found.append(pid)
         return found
 
