@@ -198,6 +198,7 @@ class Site:
             sandbox=settings.sandbox,
             worker_memory_mb=settings.worker_memory_mb,
             poll_s=settings.poll_s,
+            retry_s=settings.retry_s,
             on_graded=self.gradebook.mark,
             regrade_parallel=settings.grading_workers,
         )
@@ -577,6 +578,7 @@ class Site:
                 "assignment": sub.assignment,
                 "filename": sub.filename,
                 "created": self.course.show(sub.created_at, seconds=True),
+                "error": sub.error if grade is None else None,
             }
             r = self.course.of(sub.assignment)
             days = r.late_days(sub.created_at, standing.extensions(db, sub.assignment, sub.user_id).get((sub.user_id, sub.assignment)))

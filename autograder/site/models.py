@@ -121,6 +121,9 @@ class Submission(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     state: Mapped[str] = mapped_column(String(20), default=QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # times handed to an executor
+    # Why the last attempt stored no grade (its Result could not be saved): shown to the student while the
+    # loop tries again; cleared in the transaction that stores the grade.
+    error: Mapped[str | None] = mapped_column(CleanText, nullable=True)
 
 
 class Grade(Base):
