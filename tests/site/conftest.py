@@ -341,6 +341,8 @@ def start_server(root, port: int) -> subprocess.Popen:
 
 
 CHROMIUM = Path("/usr/bin/chromium")
+# The browser tests' screenshots, for a person to look at after a run (kept out of git: /_build/ in .gitignore).
+SHOTS = Path(__file__).resolve().parents[2] / "_build" / "screenshots"
 
 
 @pytest.fixture

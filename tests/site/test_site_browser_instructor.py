@@ -13,9 +13,8 @@ import pytest
 from autograder.site import accounts, catalog, storage
 from autograder.site.models import default_url, open_db
 from tests import processes, toy_course
-from tests.site.conftest import PASSWORD, free_port, make_course, notebook_bytes, start_server
+from tests.site.conftest import PASSWORD, SHOTS, free_port, make_course, notebook_bytes, start_server
 
-SHOTS = Path(__file__).resolve().parents[2] / "_build" / "screenshots"
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
