@@ -285,7 +285,7 @@ def test_regrade_all_keeps_the_old_grade_until_the_new_one_is_stored(ruled):
     assert cell(prof) == ["9", "(1)"]
     page = prof.get("/instructor/assignments/toy").text
     assert 'id="plot-scores"' in page and 'id="plot-times"' in page
-    assert re.search(r"<code>scale.hidden</code>.*?<td class=\"num\">0 / 2</td>.*?wrong values 2", page, re.S)
+    assert re.search(r"<code>scale.hidden</code>.*?0% passed \(0 of 2\).*?<td class=\"num wide\">0 / 2</td>.*?wrong values 2", page, re.S)
     assert page.index("<code>scale.hidden</code>") < page.index("<code>scale.visible</code>")  # the most failed first
     assert prof.post("/instructor/assignments/toy/regrade", data={"scope": "counted"}).status_code == 403  # no CSRF
     assert (
