@@ -183,6 +183,19 @@ class RegradeItem(Base):
     done_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
+class SigninAttempt(Base):
+    """One sign-in attempt on one key (``login:<id>`` or ``addr:<address>``), counted by the rate limiter.
+
+    In the database rather than in memory, so that several site processes behind one proxy share the count.
+    """
+
+    __tablename__ = "signin_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(CleanString(200), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur = dbapi_connection.cursor()
     # WAL: readers never wait for the writer. FULL sync: an acknowledged upload survives a power cut too.
