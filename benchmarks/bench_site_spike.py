@@ -142,13 +142,11 @@ def notebooks(assignment: str, source: Path, count: int) -> list[bytes]:
     import nbformat
 
     if assignment == "toy":
-        import toy_course
+        from tests import toy_course
+        from tests.site import toy_site
 
         folder = source / "toy"
-        wrong = toy_course.solved(folder)
-        for cell in wrong.cells:
-            if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "scale":
-                cell.source = "def scale(x, a):\n    return a * np.sum(x)\n"
+        wrong = toy_site.wrong(folder)
         kinds = [toy_course.solved(folder), wrong, toy_course.blank(folder)]
     else:
         demo = site_bench.ROOT / "demo" / assignment
@@ -170,14 +168,14 @@ def run(args) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-spike-") as tmp, contextlib.ExitStack() as stack:
         root = Path(tmp)
         if args.assignment == "toy":
-            source, release = site_bench.toy_course(root)
+            source, release = site_bench.make_course(root)
         else:
             source, release = None, None
         data_dir = root / "site"
         data_dir.mkdir()
         db_url = None
         if args.postgres:
-            import pg_server
+            from tests.site import pg_server
 
             pg = stack.enter_context(pg_server.Server())
             db_url = pg.create_database("spike")

@@ -1,14 +1,12 @@
-"""What the site benchmarks share: a real ``autograder serve`` on a loopback port over a fresh data folder,
-accounts made ahead, signed-in HTTP clients, percentiles. Loopback only: the server listens on 127.0.0.1.
+"""What the site benchmarks share: a real ``autograder serve`` on a loopback port over a fresh data folder
+(the toy course from ``tests/site/toy_site.py``, as the site's tests build it), accounts made ahead,
+signed-in HTTP clients, percentiles. Loopback only: the server listens on 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -17,29 +15,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "batch"))  # toy_course: the numpy-only toy assignment
-sys.path.insert(0, str(ROOT / "tests" / "site"))  # pg_server: a throwaway PostgreSQL server
 
-PASSWORD = "benchmark password"
+# The toy course, its accounts' password and the HTTP helpers: the same setup as the site's tests.
+from tests.site.toy_site import PASSWORD, csrf_of, free_port, make_course  # noqa: E402, F401 (make_course: for bench_site_spike)
+
 AUTOGRADER = Path(sys.executable).with_name("autograder")
-
-
-def toy_course(root: Path) -> tuple[Path, Path]:
-    """root/source_solutions/toy (with reference values) and root/assignments/toy (its release)."""
-    import nbformat
-    import toy_course as toy
-
-    from autograder import course
-
-    source = root / "source_solutions"
-    source.mkdir(parents=True)
-    folder = toy.make_toy(source)
-    release = root / "assignments" / "toy"
-    release.mkdir(parents=True)
-    nbformat.write(toy.blank(folder), release / "toy.ipynb")
-    for helper in sorted(course.STUDENT_HELPERS.glob("*.py")):
-        shutil.copy(helper, release / helper.name)
-    return source, root / "assignments"
 
 
 def make_accounts(url: str, logins: list[str]) -> dict[str, str]:
@@ -56,12 +36,6 @@ def make_accounts(url: str, logins: list[str]) -> dict[str, str]:
             tokens[person.login] = accounts.new_api_token(db, user)
     factory.kw["bind"].dispose()
     return tokens
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -132,13 +106,6 @@ class Server:
                 self.proc.wait(10)
             except ProcessLookupError:
                 pass
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    if not found:
-        raise RuntimeError("no CSRF field on the page")
-    return found.group(1)
 
 
 def signed_in(base: str, login: str, timeout: float = 30):

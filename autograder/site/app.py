@@ -177,7 +177,7 @@ class Site:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.factory: sessionmaker = open_db(settings.url)
         self.sessions = security.Sessions(security.load_secret(settings.data_dir), secure=settings.secure_cookies)
-        self.limiter = security.RateLimiter(settings.signin_limit, settings.signin_window_s)
+        self.limiter = security.RateLimiter(self.factory, settings.signin_limit, settings.signin_window_s)
         self.offered = catalog.load(settings.source_dir, settings.release_dir)
         # the course file names assignments of the source folder (a served one or one not released yet)
         self.course = rules.load(settings.source_dir, known={p.parent.name for p in settings.source_dir.glob("*/grading.toml")})
@@ -198,6 +198,7 @@ class Site:
             sandbox=settings.sandbox,
             worker_memory_mb=settings.worker_memory_mb,
             poll_s=settings.poll_s,
+            retry_s=settings.retry_s,
             on_graded=self.gradebook.mark,
             regrade_parallel=settings.grading_workers,
         )
@@ -315,7 +316,8 @@ class Site:
         password = str(form.get("password") or "")[:1000]
         address = request.client.host if request.client else "?"
         keys = (f"login:{login.lower()}", f"addr:{address}")
-        if self.limiter.blocked(*keys):
+        attempt = await run_in_threadpool(self.limiter.attempt, *keys)
+        if attempt is None:
             return self.render(
                 ctx,
                 "signin.html.j2",
@@ -335,9 +337,9 @@ class Site:
 
         user = await run_in_threadpool(check)
         if user is None:
-            self.limiter.failed(*keys)
+            await run_in_threadpool(self.limiter.failed, attempt)
             return self.render(ctx, "signin.html.j2", 400, title="Sign in", login=login, error="Wrong id or password.")
-        self.limiter.succeeded(keys[0])
+        await run_in_threadpool(self.limiter.succeeded, attempt, keys[0])
         ctx.sign_in(self.sessions, user)
         return RedirectResponse("/assignments", status_code=303)
 
@@ -577,6 +579,7 @@ class Site:
                 "assignment": sub.assignment,
                 "filename": sub.filename,
                 "created": self.course.show(sub.created_at, seconds=True),
+                "error": sub.error if grade is None else None,
             }
             r = self.course.of(sub.assignment)
             days = r.late_days(sub.created_at, standing.extensions(db, sub.assignment, sub.user_id).get((sub.user_id, sub.assignment)))

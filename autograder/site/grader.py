@@ -15,6 +15,13 @@ fresh submissions, at most ``regrade_parallel`` at a time, so students who submi
 queued behind it. A regrade's Result replaces the submission's grade in one transaction with its item
 becoming ``done``; until then the old grade stays. A Result that says the grader's side failed (no kernel,
 the grading stack, an interrupted run) does not replace a grade: the item is ``failed``, the old grade stays.
+
+A Result that cannot be stored (the database refuses the write, the feedback page fails to render) never
+leaves its row ``grading``: the transaction is rolled back (nothing stored before is touched), the row goes
+back to ``queued`` with a message for the student in ``submissions.error``, and the loop tries again after
+a delay that doubles with each failure (``retry_s``, at most ``RETRY_MAX_S``), storing the Result it holds
+instead of grading again (after a restart, the submission is graded again). A regrade item is queued again
+the same way. If even that update fails (the database is gone), the loop keeps trying it on every pass.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -45,6 +53,14 @@ log = logging.getLogger(__name__)
 RUNNING = "running"
 # Reasons that say the grader's side failed, not the submission: a regrade with one keeps the old grade.
 GRADER_SIDE = {Why.NO_KERNEL, Why.EXECUTION, Why.INTERRUPTED}
+# What the status page says of a queued submission whose last Result could not be stored.
+RETRYING = "retrying"
+STORE_FAILED = (
+    "Your notebook was graded, but the server could not save its result (a fault on the server's side, "
+    "not in your notebook). Your submission is stored and nothing is lost: the site saves the result again "
+    "by itself, and this page shows the grade as soon as it is saved."
+)
+RETRY_MAX_S = 600.0  # the longest wait between two tries of one failing store
 
 
 class GradingLoop:
@@ -61,6 +77,7 @@ class GradingLoop:
         poll_s: float = 2.0,
         on_graded: Callable[[str], None] | None = None,
         regrade_parallel: int = 1,
+        retry_s: float = 10.0,
     ) -> None:
         self.factory = factory
         self.executor = executor
@@ -80,6 +97,12 @@ class GradingLoop:
         self._refs: dict[str, dict] = {}
         self._in_flight: dict[int, str] = {}  # submission id -> job id
         self._lock = threading.Lock()
+        # Stores that failed (keys: a submission id, or (run id, submission id) of a regrade item).
+        self.retry_s = retry_s
+        self._failures: dict[object, int] = {}  # failed stores in a row
+        self._retry_at: dict[object, float] = {}  # monotonic time before which it is not tried again
+        self._held: dict[int, tuple[str, Result, str]] = {}  # submission id -> (assignment, Result, page) not yet stored
+        self._unqueued: set[object] = set()  # failed, and putting the row back to queued failed too: still `grading`
 
     # -- life cycle
     def start(self) -> int:
@@ -106,9 +129,11 @@ class GradingLoop:
 
     # -- what the pages show
     def state_of(self, sub: Submission) -> str:
-        """queued, running or graded."""
+        """queued, running, retrying (queued again after its Result could not be stored) or graded."""
         if sub.state == GRADED:
             return GRADED
+        if sub.state == QUEUED and sub.error:
+            return RETRYING
         if sub.state == GRADING:
             with self._lock:
                 job_id = self._in_flight.get(sub.id)
@@ -143,6 +168,7 @@ class GradingLoop:
             self._wake.clear()
 
     def _dispatch(self) -> None:
+        self._queue_again_unqueued()
         with self.factory() as db:
             rows = db.execute(
                 select(Submission.id, Submission.assignment, Submission.sha256, Submission.filename, User.login)
@@ -157,6 +183,8 @@ class GradingLoop:
             offered = self.offered.get(assignment)
             if offered is None:
                 continue  # an assignment no longer served: stays queued until it is again
+            if self._waiting(sid):
+                continue
             with self.factory.begin() as db:
                 won = db.execute(
                     update(Submission)
@@ -165,6 +193,11 @@ class GradingLoop:
                 ).rowcount
                 attempts = db.scalar(select(Submission.attempts).where(Submission.id == sid))
             if won != 1:
+                continue
+            with self._lock:
+                held = self._held.pop(sid, None)
+            if held is not None and held[0] == assignment:
+                self._store(sid, offered, held[1], held[2])  # graded already: only its storing failed
                 continue
             job = self._job(f"submission-{sid}-{attempts}", offered, sha, filename)
             with self._lock:
@@ -189,6 +222,8 @@ class GradingLoop:
         free = self.regrade_parallel - self.regrading()
         if free <= 0 or self._stopping.is_set():
             return
+        with self._lock:
+            waiting = sum(1 for k in self._retry_at if isinstance(k, tuple))
         with self.factory() as db:
             rows = db.execute(
                 select(
@@ -198,12 +233,14 @@ class GradingLoop:
                 .join(User, User.id == Submission.user_id)
                 .where(RegradeItem.state == QUEUED)
                 .order_by(RegradeItem.run_id, RegradeItem.submission_id)
-                .limit(free)
+                .limit(free + waiting)
             ).all()
         for run, sid, assignment, sha, filename, login in rows:
             offered = self.offered.get(assignment)
-            if offered is None or self._stopping.is_set():
+            if offered is None or self._stopping.is_set() or self._waiting((run, sid)):
                 continue
+            if free <= 0:
+                break
             with self.factory.begin() as db:
                 won = db.execute(
                     update(RegradeItem)
@@ -216,6 +253,7 @@ class GradingLoop:
             job = self._job(f"regrade-{run}-{sid}-{attempts}", offered, sha, filename)
             with self._lock:
                 self._regrading[(run, sid)] = job.job_id
+            free -= 1
             future = self.executor.submit(job)
             future.add_done_callback(lambda f, run=run, sid=sid, login=login, offered=offered: self._regraded(run, sid, login, offered, f))
 
@@ -259,10 +297,12 @@ class GradingLoop:
                         graded_at=utcnow(),
                     )
                 )
+            self._stored((run, sid))
             if self.on_graded is not None:
                 self.on_graded(offered.name)
         except Exception:
-            log.exception("storing the regrade of submission %d failed; it is tried again on the next start", sid)
+            log.exception("storing the regrade of submission %d failed; it is regraded again later", sid)
+            self._failed((run, sid))
         finally:
             with self._lock:
                 self._regrading.pop((run, sid), None)
@@ -281,33 +321,103 @@ class GradingLoop:
                 result: Result = future.result()
             except Exception:  # the protocol says never; a broken executor must not lose the submission
                 log.exception("the executor raised for submission %d; it stays queued", sid)
-                with self.factory.begin() as db:
-                    db.execute(update(Submission).where(Submission.id == sid, Submission.state == GRADING).values(state=QUEUED))
+                try:
+                    with self.factory.begin() as db:
+                        db.execute(update(Submission).where(Submission.id == sid, Submission.state == GRADING).values(state=QUEUED))
+                except Exception:
+                    log.exception("submission %d could not be queued again; the loop keeps trying", sid)
+                    with self._lock:
+                        self._unqueued.add(sid)
                 self.wake()
                 return
-            with self._render_lock:
-                page = feedback.render_feedback(offered.spec, result, self._reference_values(offered), student=login)
-            try:
-                with self.factory.begin() as db:
-                    db.add(
-                        Grade(
-                            submission_id=sid,
-                            score=result.score,
-                            max_score=result.max_score,
-                            status=result.status,
-                            result_json=json.dumps(result.to_dict()),
-                            feedback_html=page,
-                        )
-                    )
-                    db.flush()
-                    db.execute(update(Submission).where(Submission.id == sid).values(state=GRADED))
-            except IntegrityError:
-                log.warning("submission %d already has a grade; this second result is dropped", sid)
-            else:
-                if self.on_graded is not None:
-                    self.on_graded(offered.name)
-        except Exception:
-            log.exception("storing the result of submission %d failed; it is graded again on the next start", sid)
+            self._store(sid, offered, result, None, login)
         finally:
             with self._lock:
                 self._in_flight.pop(sid, None)
+
+    def _store(self, sid: int, offered: Offered, result: Result, page: str | None, login: str = "") -> None:
+        """Store a submission's Result with its feedback page (rendered here unless given) and mark it graded;
+        a failure queues it again, holding the Result and page to store on the next try."""
+        try:
+            if page is None:
+                with self._render_lock:
+                    page = feedback.render_feedback(offered.spec, result, self._reference_values(offered), student=login)
+            stored = self._write_grade(sid, result, page)
+        except Exception:
+            log.exception("storing the result of submission %d failed; it is tried again", sid)
+            if page is not None:
+                with self._lock:
+                    self._held[sid] = (offered.name, result, page)
+            self._failed(sid)
+            return
+        self._stored(sid)
+        if stored and self.on_graded is not None:
+            self.on_graded(offered.name)
+
+    def _write_grade(self, sid: int, result: Result, page: str) -> bool:
+        """The grade and the row's ``graded`` in one transaction; False if the submission had a grade already."""
+        try:
+            with self.factory.begin() as db:
+                db.add(
+                    Grade(
+                        submission_id=sid,
+                        score=result.score,
+                        max_score=result.max_score,
+                        status=result.status,
+                        result_json=json.dumps(result.to_dict()),
+                        feedback_html=page,
+                    )
+                )
+                db.flush()
+                db.execute(update(Submission).where(Submission.id == sid).values(state=GRADED, error=None))
+        except IntegrityError:
+            log.warning("submission %d already has a grade; this second result is dropped", sid)
+            return False
+        return True
+
+    # -- failed stores: queued again, tried again later
+    def _waiting(self, key: object) -> bool:
+        with self._lock:
+            at = self._retry_at.get(key)
+        return at is not None and time.monotonic() < at
+
+    def _stored(self, key: object) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+            self._retry_at.pop(key, None)
+
+    def _failed(self, key: object) -> None:
+        """A store of ``key`` failed: not before a doubling delay, and its row back to queued (never left grading)."""
+        with self._lock:
+            n = self._failures[key] = self._failures.get(key, 0) + 1
+            self._retry_at[key] = time.monotonic() + min(self.retry_s * 2 ** (n - 1), RETRY_MAX_S)
+        try:
+            self._queue_again(key)
+        except Exception:
+            log.exception("%s could not be queued again after a failed store; the loop keeps trying", key)
+            with self._lock:
+                self._unqueued.add(key)
+
+    def _queue_again(self, key: object) -> None:
+        with self.factory.begin() as db:
+            if isinstance(key, tuple):
+                run, sid = key
+                db.execute(
+                    update(RegradeItem)
+                    .where(RegradeItem.run_id == run, RegradeItem.submission_id == sid, RegradeItem.state == GRADING)
+                    .values(state=QUEUED)
+                )
+            elif key in self._failures:
+                db.execute(
+                    update(Submission).where(Submission.id == key, Submission.state == GRADING).values(state=QUEUED, error=STORE_FAILED)
+                )
+            else:  # the executor failed, not a store: nothing for the student to read
+                db.execute(update(Submission).where(Submission.id == key, Submission.state == GRADING).values(state=QUEUED))
+
+    def _queue_again_unqueued(self) -> None:
+        with self._lock:
+            keys = list(self._unqueued)
+        for key in keys:
+            self._queue_again(key)  # raises while the database is still gone: the loop logs it and waits
+            with self._lock:
+                self._unqueued.discard(key)

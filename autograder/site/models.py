@@ -121,6 +121,9 @@ class Submission(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     state: Mapped[str] = mapped_column(String(20), default=QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # times handed to an executor
+    # Why the last attempt stored no grade (its Result could not be saved): shown to the student while the
+    # loop tries again; cleared in the transaction that stores the grade.
+    error: Mapped[str | None] = mapped_column(CleanText, nullable=True)
 
 
 class Grade(Base):
@@ -178,6 +181,19 @@ class RegradeItem(Base):
     old_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     new_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     done_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class SigninAttempt(Base):
+    """One sign-in attempt on one key (``login:<id>`` or ``addr:<address>``), counted by the rate limiter.
+
+    In the database rather than in memory, so that several site processes behind one proxy share the count.
+    """
+
+    __tablename__ = "signin_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(CleanString(200), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -7,22 +7,24 @@
   are protected against CSRF too.
 * CSRF: every form carries ``HMAC(secret, nonce)``; a POST without it, or with another session's, is refused.
 * Sign-in links and API tokens are random; only their SHA-256 is stored.
+* Sign-in rate limits: failures per login and per address, counted in the database (every process shares them).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import hmac
 import os
 import secrets
-import threading
-import time
-from collections import deque
 from pathlib import Path
 
 import argon2
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import delete, func, or_, select
+
+from autograder.site.models import SigninAttempt, utcnow
 
 SESSION_COOKIE = "ag_session"
 SESSION_MAX_AGE_S = 14 * 24 * 3600
@@ -137,38 +139,52 @@ class Sessions:
 
 
 class RateLimiter:
-    """At most ``limit`` failed attempts per key within ``window_s`` seconds (kept in this process's memory).
+    """At most ``limit`` failed sign-ins per key within ``window_s`` seconds, counted in the database (table
+    ``signin_attempts``), so every site process on one database shares the counts.
 
     Keys are the login tried and the client's address, each counted on its own, so neither guessing many
-    passwords of one account nor trying one password on many accounts gets far.
+    passwords of one account nor trying one password on many accounts gets far. An attempt is written
+    before the password is checked and only then are the attempts counted: of two racing attempts, in
+    this process or another, the later to count sees the earlier, so racing ones cannot all slip under the
+    limit. A wrong password keeps its rows (the failures), a right one removes them and the login's
+    failures; a refused attempt removes its own rows (it checked no password).
     """
 
-    def __init__(self, limit: int = 5, window_s: float = 300.0, clock=time.monotonic) -> None:
+    def __init__(self, factory, limit: int = 5, window_s: float = 300.0, clock=None) -> None:
+        self.factory = factory
         self.limit = limit
-        self.window_s = window_s
-        self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+        self.window = dt.timedelta(seconds=window_s)
+        self._clock = clock or utcnow  # naive UTC, as every time in the database
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        while q and q[0] <= now - self.window_s:
-            q.popleft()
-        return q
-
-    def blocked(self, *keys: str) -> bool:
+    def attempt(self, *keys: str) -> list[int] | None:
+        """Count an attempt on every key; its row ids, or None (nothing kept) if a key is past the limit."""
         now = self._clock()
-        with self._lock:
-            return any(len(self._recent(k, now)) >= self.limit for k in keys)
+        with self.factory.begin() as db:
+            rows = [SigninAttempt(key=k, at=now) for k in keys]
+            db.add_all(rows)
+            db.flush()
+            ids = [r.id for r in rows]
+        with self.factory() as db:
+            counts = db.execute(
+                select(SigninAttempt.key, func.count())
+                .where(SigninAttempt.key.in_(keys), SigninAttempt.at > now - self.window)
+                .group_by(SigninAttempt.key)
+            ).all()
+        if any(n > self.limit for _, n in counts):
+            self._forget(ids)
+            return None
+        return ids
 
-    def failed(self, *keys: str) -> None:
-        now = self._clock()
-        with self._lock:
-            for k in keys:
-                self._recent(k, now).append(now)
-            if len(self._failures) > 100_000:  # bounded memory under a flood of made-up logins
-                self._failures = {k: q for k, q in self._failures.items() if q and q[-1] > now - self.window_s}
+    def failed(self, attempt: list[int]) -> None:
+        """A wrong password: the attempt's rows stay as failures; rows older than the window go."""
+        with self.factory.begin() as db:
+            db.execute(delete(SigninAttempt).where(SigninAttempt.at <= self._clock() - self.window))
 
-    def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+    def succeeded(self, attempt: list[int], key: str) -> None:
+        """The right password: the attempt counts for nothing, and the failures of ``key`` (the login) go."""
+        with self.factory.begin() as db:
+            db.execute(delete(SigninAttempt).where(or_(SigninAttempt.id.in_(attempt), SigninAttempt.key == key)))
+
+    def _forget(self, ids: list[int]) -> None:
+        with self.factory.begin() as db:
+            db.execute(delete(SigninAttempt).where(SigninAttempt.id.in_(ids)))

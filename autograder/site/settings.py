@@ -27,6 +27,7 @@ class SiteSettings:
     signin_limit: int = 5  # failed sign-ins per login and per address ...
     signin_window_s: float = 300.0  # ... within this many seconds
     poll_s: float = 2.0  # how often the grading loop looks for work it was not told about
+    retry_s: float = 10.0  # the first wait before a Result that could not be stored is stored again (then doubling)
     datasets_dir: Path | None = dataclasses.field(default_factory=course.datasets_dir)  # the SIGNS files offered for download
 
     @property

@@ -4,35 +4,18 @@ clients signed in as students and as an instructor."""
 from __future__ import annotations
 
 import os
-import re
-import shutil
-import socket
 import subprocess
 import urllib.request
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from autograder import course  # noqa: E402
 from autograder.site import accounts  # noqa: E402
 from tests import toy_course
 from tests.site import pg_server  # noqa: E402
 
-PASSWORD = "correct horse battery"
-
-
-def make_course(root: Path) -> tuple[Path, Path]:
-    """root/source_solutions/toy (with reference values) and root/assignments/toy (the release), like the repository."""
-    source = root / "source_solutions"
-    source.mkdir(parents=True)
-    toy_dir = toy_course.make_toy(source)
-    release = root / "assignments" / "toy"
-    release.mkdir(parents=True)
-    nbformat.write(toy_course.blank(toy_dir), release / "toy.ipynb")
-    for helper in sorted(course.STUDENT_HELPERS.glob("*.py")):
-        shutil.copy(helper, release / helper.name)
-    return source, root / "assignments"
+# The course setup lives in toy_site (the benchmarks use it too); the tests import it from here.
+from tests.site.toy_site import PASSWORD, csrf_of, free_port, make_course, notebook_bytes, wrong  # noqa: F401
 
 
 @pytest.fixture(scope="session")
@@ -40,12 +23,6 @@ def toy_course_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("site-course")
     make_course(root)
     return root
-
-
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    assert found, "no CSRF field on the page"
-    return found.group(1)
 
 
 def link_token(url: str) -> str:
@@ -72,10 +49,6 @@ def upload(client, assignment: str, data: bytes, filename: str = "toy.ipynb"):
         files={"notebook": (filename, data, "application/octet-stream")},
         follow_redirects=False,
     )
-
-
-def notebook_bytes(nb) -> bytes:
-    return nbformat.writes(nb).encode()
 
 
 # A test module that sets DATABASES = BOTH runs each of its tests that use the database (through site_settings
@@ -282,21 +255,6 @@ def wait_for(predicate, timeout: float = 60.0, step: float = 0.1):
     raise AssertionError(f"not true within {timeout} s: {predicate}")
 
 
-def wrong(toy_dir: Path):
-    """The solved toy notebook with ``scale`` summing instead of scaling (loses the scale group's 3 points)."""
-    nb = toy_course.solved(toy_dir)
-    for cell in nb.cells:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "scale":
-            cell.source = "def scale(x, a):\n    return a * np.sum(x)\n"
-    return nb
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(root, port: int) -> subprocess.Popen:
     """``autograder serve`` over the course in ``root`` on a loopback port, in a session of its own (for kill_tree);
     its output goes to root/server.log."""
@@ -341,6 +299,8 @@ def start_server(root, port: int) -> subprocess.Popen:
 
 
 CHROMIUM = Path("/usr/bin/chromium")
+# The browser tests' screenshots, for a person to look at after a run (kept out of git: /_build/ in .gitignore).
+SHOTS = Path(__file__).resolve().parents[2] / "_build" / "screenshots"
 
 
 @pytest.fixture

@@ -127,14 +127,72 @@ def test_sign_in_is_rate_limited(held_site):
     assert sign_in(client, "nobody", "x").status_code == 429
 
 
-def test_rate_limiter_window():
-    now = [0.0]
-    limiter = security.RateLimiter(limit=2, window_s=10, clock=lambda: now[0])
-    limiter.failed("a")
-    limiter.failed("a")
-    assert limiter.blocked("a") and not limiter.blocked("b")
-    now[0] = 10.5
-    assert not limiter.blocked("a")
+def test_rate_limiter_window(site_settings):
+    from autograder.site.models import open_db
+
+    site_settings.data_dir.mkdir(parents=True)
+    now = [dt.datetime(2025, 3, 1, 12, 0, 0)]
+    limiter = security.RateLimiter(open_db(site_settings.url), limit=2, window_s=10, clock=lambda: now[0])
+    limiter.failed(limiter.attempt("a"))
+    limiter.failed(limiter.attempt("a"))
+    assert limiter.attempt("a") is None  # a third failure is not even tried
+    assert limiter.attempt("a", "b") is None  # blocked when any key is past the limit, and nothing counted ...
+    ok = limiter.attempt("b")  # ... so b has one attempt so far
+    assert ok is not None
+    limiter.succeeded(ok, "b")
+    now[0] += dt.timedelta(seconds=10.5)
+    again = limiter.attempt("a")
+    assert again is not None  # the failures left the window
+    limiter.succeeded(again, "a")
+    limiter.failed(limiter.attempt("a"))
+    limiter.failed(limiter.attempt("a"))
+    assert limiter.attempt("a") is None
+
+
+def two_sites(site_settings) -> list:
+    """Two site instances (as two processes behind one proxy would be) on one database; no grading loop."""
+    from autograder.site.app import create_app
+    from tests.site.conftest import HeldExecutor
+
+    return [create_app(site_settings, HeldExecutor()) for _ in range(2)]
+
+
+def client_of(app):
+    from starlette.testclient import TestClient
+
+    return TestClient(app)  # outside a with block: the lifespan (the grading loop) does not run
+
+
+def test_two_site_processes_share_the_sign_in_limit(site_settings):
+    apps = two_sites(site_settings)
+    set_password(client_of(apps[0]), people(apps[0], "alice")["alice"])
+    limit = site_settings.signin_limit
+    for i in range(limit):  # the failures alternate between the two sites
+        assert sign_in(client_of(apps[i % 2]), "alice", "wrong password").status_code == 400
+    for app in apps:  # neither site lets even the right password in now
+        assert sign_in(client_of(app), "alice").status_code == 429
+
+
+def test_racing_sign_ins_on_two_sites_do_not_pass_the_limit_together(site_settings):
+    import concurrent.futures
+
+    apps = two_sites(site_settings)
+    set_password(client_of(apps[0]), people(apps[0], "alice")["alice"])
+    limit = site_settings.signin_limit
+    tries = 4 * limit
+    clients = [client_of(apps[i % 2]) for i in range(tries)]
+    with concurrent.futures.ThreadPoolExecutor(tries) as pool:
+        codes = list(pool.map(lambda c: sign_in(c, "alice", "wrong password").status_code, clients))
+    assert set(codes) <= {400, 429} and 429 in codes
+    # racing attempts may refuse each other (never the other way): one after another, the rest of the
+    # limit is used up, and no more; then not even the right password gets in, on either site
+    checked = codes.count(400)
+    for i in range(limit):
+        code = sign_in(client_of(apps[i % 2]), "alice", "wrong password").status_code
+        checked += code == 400
+    assert checked == limit
+    for app in apps:
+        assert sign_in(client_of(app), "alice").status_code == 429
 
 
 def test_removed_student_token_and_session_stop_working(held_site, capsys):

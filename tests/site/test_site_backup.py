@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import uuid
 
 import pytest
 from sqlalchemy import func, inspect, select
@@ -68,7 +69,8 @@ def _fill(held_site):
 def _target(db_kind, tmp_path, postgres_server) -> tuple[str | None, str]:
     if db_kind == "sqlite":
         return None, default_url(tmp_path / "restored")
-    url = postgres_server.create_database(f"restored{id(tmp_path) % 10**9}")
+    # a name of its own (id() of a test's tmp_path can come back in a later test: "already exists")
+    url = postgres_server.create_database(f"restored{uuid.uuid4().hex[:16]}")
     return url, url
 
 

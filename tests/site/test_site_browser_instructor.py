@@ -1,7 +1,7 @@
 """In Chromium (Playwright), against a real server and worker: an instructor signs in, sees the class table
 and the plots, loosens a tolerance in the (temporary) toy course's grading.toml, regrades all, and the
 student's counted score changes. Screenshots at 390 and 1280 px go to _build/screenshots/; at 390 px no
-page may scroll sideways."""
+page may scroll sideways and every check's pass rate is on screen."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ import pytest
 from autograder.site import accounts, catalog, storage
 from autograder.site.models import default_url, open_db
 from tests import processes, toy_course
-from tests.site.conftest import PASSWORD, free_port, make_course, notebook_bytes, start_server
+from tests.site.conftest import PASSWORD, SHOTS, free_port, make_course, notebook_bytes, start_server
 
-SHOTS = Path(__file__).resolve().parents[2] / "_build" / "screenshots"
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 
@@ -88,6 +87,13 @@ def test_instructor_sees_the_class_and_plots_regrades_and_the_score_changes(tmp_
             page.goto(base + url)
             page.screenshot(path=str(SHOTS / f"site-{name}-390.png"), full_page=True)
             assert no_sideways_scroll(page) <= 0, url
+            if name == "instructor-assignment":
+                # each check's pass rate stays on screen: inside the viewport, in a table that does not scroll either
+                rate = page.locator("#checks .rate[data-check='scale.hidden']")
+                assert rate.is_visible() and rate.inner_text() == "0% passed (0 of 1)"
+                box = rate.bounding_box()
+                assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+                assert page.eval_on_selector("#checks", "t => t.parentElement.scrollWidth - t.parentElement.clientWidth") <= 0
         # the instructor loosens the hidden check's tolerance and regrades everyone's counted submission
         spec_file = toy / "grading.toml"
         text = spec_file.read_text()

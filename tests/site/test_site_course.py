@@ -285,7 +285,7 @@ def test_regrade_all_keeps_the_old_grade_until_the_new_one_is_stored(ruled):
     assert cell(prof) == ["9", "(1)"]
     page = prof.get("/instructor/assignments/toy").text
     assert 'id="plot-scores"' in page and 'id="plot-times"' in page
-    assert re.search(r"<code>scale.hidden</code>.*?<td class=\"num\">0 / 2</td>.*?wrong values 2", page, re.S)
+    assert re.search(r"<code>scale.hidden</code>.*?0% passed \(0 of 2\).*?<td class=\"num wide\">0 / 2</td>.*?wrong values 2", page, re.S)
     assert page.index("<code>scale.hidden</code>") < page.index("<code>scale.visible</code>")  # the most failed first
     assert prof.post("/instructor/assignments/toy/regrade", data={"scope": "counted"}).status_code == 403  # no CSRF
     assert (
@@ -400,3 +400,36 @@ def test_the_book_is_served_read_only_at_the_root(tmp_path):
             SiteSettings(data_dir=tmp_path / "site2", source_dir=source, release_dir=release, sandbox=False, book_dir=tmp_path),
             HeldExecutor(),
         )
+
+
+def test_a_regrade_that_cannot_be_stored_is_regraded_again_and_the_old_grade_stays(ruled):
+    from sqlalchemy import event
+
+    _, site, executor, alice, _, prof = ruled
+    site.now.t = DEADLINE - dt.timedelta(days=1)
+    site.grading.retry_s = 0.3
+    upload(alice, "toy", variant(site, 1))
+    wait_for(lambda: len(executor.submitted) == 1)
+    grade_all(site, executor, {1: ("scale.hidden",)})
+    wait_for(lambda: graded_count(site) == 1)
+    page = prof.get("/instructor/assignments/toy").text
+    prof.post("/instructor/assignments/toy/regrade", data={"scope": "counted", "csrf": csrf_of(page)})
+    wait_for(lambda: len(executor.submitted) == 2)
+    engine, refused = site.factory.kw["bind"], []
+
+    def refuse_once(conn, cursor, statement, *rest):
+        if statement.lstrip().upper().startswith("UPDATE GRADES") and not refused:
+            refused.append(statement)
+            raise RuntimeError("disk I/O error (the test's)")
+
+    event.listen(engine, "before_cursor_execute", refuse_once)
+    try:
+        grade_all(site, executor)  # full marks now, but storing them fails
+        wait_for(lambda: len(executor.submitted) == 3)  # queued again, and regraded after the wait
+        assert refused and executor.submitted[2].job_id == "regrade-1-1-2"
+        assert cell(prof) == ["9", "(1)"] and 'id="regrade-state">running' in prof.get("/instructor/assignments/toy").text
+        grade_all(site, executor)
+        wait_for(lambda: 'id="regrade-state">finished' in prof.get("/instructor/assignments/toy").text)
+    finally:
+        event.remove(engine, "before_cursor_execute", refuse_once)
+    assert cell(prof) == ["10", "(1)"] and "1 scores changed" in prof.get("/instructor/assignments/toy").text

@@ -130,3 +130,89 @@ def test_unserved_assignment_stays_queued(held_site):
     time.sleep(0.6)
     assert len(executor.submitted) == 1
     assert [sid for sid, *_ in site.grading.queue()] == [1]  # the first job is still the executor's
+
+
+class FailingWrites:
+    """Makes the site's database raise on statements that ``match`` while ``on`` (a disk error, a lost server)."""
+
+    def __init__(self, factory, match) -> None:
+        from sqlalchemy import event
+
+        self.engine, self.match, self.on, self.refused = factory.kw["bind"], match, True, []
+        event.listen(self.engine, "before_cursor_execute", self._check)
+
+    def _check(self, conn, cursor, statement, params, context, executemany):
+        if self.on and self.match(statement):
+            self.refused.append(statement)
+            raise RuntimeError("disk I/O error (the test's)")
+
+    def remove(self) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._check)
+
+
+def inserts_grade(statement: str) -> bool:
+    return statement.lstrip().upper().startswith("INSERT INTO GRADES")
+
+
+def test_a_result_that_cannot_be_stored_is_shown_and_stored_later(held_site):
+    app, make_client, executor = held_site
+    client = make_client()
+    set_password(client, people(app, "alice")["alice"])
+    site = app.state.site
+    site.grading.retry_s = 3.0
+    toy = site.offered["toy"].spec.folder
+    for nb in (toy_course.blank(toy), toy_course.solved(toy)):
+        assert upload(client, "toy", notebook_bytes(nb)).status_code == 303
+    wait_for(lambda: len(executor.submitted) == 2)
+    failing = FailingWrites(site.factory, inserts_grade)
+    first, second = executor.submitted
+    try:
+        executor._futures[first.job_id][1].set_result(zero_result(first))
+        wait_for(lambda: failing.refused)
+        failing.on = False  # the next write works again
+        # not left 'grading': queued again, and the student reads why
+        with site.factory() as db:
+            sub = db.get(Submission, 1)
+            assert sub.state == QUEUED and sub.error and db.get(Grade, 1) is None
+        assert state_on_page(client, "/submissions/1") == "retrying"
+        page = client.get("/submissions/1").text
+        assert 'id="error"' in page and "nothing is lost" in page and 'http-equiv="refresh"' in page
+        assert client.get("/submissions/1/feedback", follow_redirects=False).status_code == 303
+        # the loop goes on: the other submission is graded and stored meanwhile
+        executor._futures[second.job_id][1].set_result(zero_result(second))
+        wait_for(lambda: state_on_page(client, "/submissions/2") == "graded")
+        # a later try stores the held Result: graded, without grading the notebook again
+        wait_for(lambda: state_on_page(client, "/submissions/1") == "graded", timeout=30)
+    finally:
+        failing.remove()
+    assert len(executor.submitted) == 2
+    with site.factory() as db:
+        assert db.scalar(select(func.count()).select_from(Grade)) == 2
+        assert db.get(Submission, 1).error is None and db.get(Submission, 1).state == GRADED
+    page = client.get("/submissions/1").text
+    assert 'id="error"' not in page and 'href="/submissions/1/feedback"' in page
+    assert "held executor: not really graded" in client.get("/submissions/1/feedback").text
+
+
+def test_a_store_that_fails_while_the_database_is_gone_is_queued_again_once_it_is_back(held_site):
+    app, make_client, executor = held_site
+    client = make_client()
+    set_password(client, people(app, "alice")["alice"])
+    site = app.state.site
+    site.grading.retry_s = 0.2
+    upload(client, "toy", notebook_bytes(toy_course.blank(site.offered["toy"].spec.folder)))
+    wait_for(lambda: executor.submitted)
+    failing = FailingWrites(site.factory, lambda statement: True)  # every statement of the site fails
+    try:
+        executor.finish_all(zero_result)
+        wait_for(lambda: len(failing.refused) >= 3)  # the grade, putting the row back, and the loop's next pass
+        assert site.grading._unqueued == {1}
+        failing.on = False
+        wait_for(lambda: state_on_page(client, "/submissions/1") == "graded", timeout=30)
+    finally:
+        failing.remove()
+    assert len(executor.submitted) == 1 and not site.grading._unqueued
+    with site.factory() as db:
+        assert db.get(Submission, 1).state == GRADED and db.get(Grade, 1) is not None

@@ -25,7 +25,7 @@ def test_migrations_match_the_models(tmp_path, db_url):
         versions = conn.execute(text("SELECT version_num FROM alembic_version")).all()
     engine.dispose()
     assert diff == []
-    assert [tuple(v) for v in versions] == [("0002",)]
+    assert [tuple(v) for v in versions] == [("0003",)]
     if db_url is None:
         with sqlite3.connect(tmp_path / "site.db") as conn:
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
