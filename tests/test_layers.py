@@ -48,15 +48,16 @@ LAYERS: list[set[str]] = [
     {"executor", "executor.celery"},
     # 13: the batch, over an executor
     {"batch.batch", "batch"},
-    # 14-18: the course site: its database, secrets, assignments, course rules, the submit client;
-    # accounts, stored uploads, the counted scores; settings, the grading loop, exports, plots, extensions, backups,
+    # 14-19: the course site: its database, assignments, course rules, the submit client; secrets and the
+    # sign-in limiter (its counters are rows); accounts, stored uploads, the counted scores; settings, the grading loop, exports, plots, extensions, backups,
     # the demo course; the ASGI application; the CLI handlers
-    {"site.models", "site.security", "site.catalog", "site.client", "site.rules"},
+    {"site.models", "site.catalog", "site.client", "site.rules"},
+    {"site.security"},
     {"site.accounts", "site.storage", "site.migrations", "site.standing"},
     {"site.settings", "site.grader", "site.demo", "site.exports", "site.plots", "site.extensions", "site.backup"},
     {"site.app"},
     {"site.commands", "site"},
-    # 19: the command line
+    # 20: the command line
     {"cli"},
 ]
 

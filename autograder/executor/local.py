@@ -86,13 +86,33 @@ class WorkerProcess:
             self._mark = mark
             return None
         self._mark = mark
-        deadline = time.monotonic() + job.timeout
+        return None if self._answer(job.timeout) is None else True
+
+    def warm(self, job: Job, timeout: float = 120) -> bool:
+        """Ask it to start a kernel ahead for jobs like ``job``; False when it did not answer in time."""
+        folder = Path(tempfile.mkdtemp(prefix="ag-job-"))
+        try:
+            job_file = folder / "job.json"
+            job_file.write_text(json.dumps(job.to_dict()))
+            request = json.dumps({"job_id": job.job_id, "job": str(job_file), "warm": True}) + "\n"
+            try:
+                self.proc.stdin.write(request.encode())
+                self.proc.stdin.flush()
+                return self._answer(timeout) is not None
+            except (OSError, subprocess.TimeoutExpired):
+                return False
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _answer(self, timeout: float) -> dict | None:
+        """The worker's answer line; None when it ended without one. Raises TimeoutExpired."""
+        deadline = time.monotonic() + timeout
         line = b""
         fd = self.proc.stdout.fileno()
         while not line.endswith(b"\n"):
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([fd], [], [], left)[0]:
-                raise subprocess.TimeoutExpired(self.proc.args, job.timeout)
+                raise subprocess.TimeoutExpired(self.proc.args, timeout)
             chunk = os.read(fd, 4096)
             if not chunk:  # it ended without answering
                 self.proc.wait()
@@ -100,7 +120,7 @@ class WorkerProcess:
             line += chunk
         answer = json.loads(line)
         self.retired = bool(answer.get("retire"))
-        return True
+        return answer
 
     def error_tail(self) -> bytes:
         """What the worker wrote to stderr since the last job was handed over."""
@@ -161,6 +181,18 @@ class WorkerPool:
     def discard(self, worker: WorkerProcess) -> None:
         worker.kill()
         worker.close(wait=0)
+
+    def warm(self, job: Job) -> None:
+        """Fill the pool with workers that each keep a kernel started ahead for jobs like ``job``."""
+        while True:
+            with self._lock:
+                if self._closed or len(self._idle) >= self.size:
+                    return
+            worker = WorkerProcess()
+            if not worker.warm(job):
+                self.discard(worker)
+                return
+            self.give_back(worker)
 
     def close(self) -> None:
         with self._lock:
@@ -254,6 +286,11 @@ class LocalExecutor:
         with self._lock:
             self._states[job.job_id] = JobState(job.job_id, State.QUEUED)
         return self._pool.submit(self._run_guarded, job)
+
+    def warm_up(self, job: Job) -> None:
+        """Start the workers now, in the background, each with a kernel ahead for jobs like ``job``, so the
+        first submissions do not wait for the grading stack, a kernel or TensorFlow."""
+        threading.Thread(target=self._workers.warm, args=(job,), name="grader-warm-up", daemon=True).start()
 
     def jobs(self) -> list[JobState]:
         """The jobs queued or running now."""

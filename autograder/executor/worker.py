@@ -10,7 +10,8 @@ Usage (internal):
 * ``python -m autograder.executor.worker JOB.json RESULT.json`` grades one job and exits;
 * ``python -m autograder.executor.worker --serve`` is a long-lived worker: it reads one request per line on
   stdin, ``{"job": "JOB.json", "result": "RESULT.json"}``, grades it and answers with one line on stdout,
-  ``{"job_id": ..., "retire": bool}``; it ends at EOF, or after a job when it says ``retire`` (its memory
+  ``{"job_id": ..., "retire": bool}``; a request with ``"warm": true`` grades nothing and only starts a
+  kernel ahead for jobs like that one; it ends at EOF, or after a job when it says ``retire`` (its memory
   grew past ``RETIRE_RSS_MB``, or it served ``MAX_JOBS``). Between jobs it keeps one kernel started ahead
   for the next job (``runner.keep_one_ahead``), so a job starts without waiting for a kernel or its imports.
 
@@ -24,6 +25,7 @@ worker ends it with exit status ``OUT_OF_MEMORY``, which the executor turns into
 from __future__ import annotations
 
 import json
+import logging
 import os
 import resource
 import sys
@@ -32,6 +34,21 @@ from pathlib import Path
 from autograder.executor.job import OUT_OF_MEMORY, Job
 from autograder.files import atomic_write_json
 from autograder.grading.result import Reason, Why
+
+log = logging.getLogger(__name__)
+
+
+def warm_for(job: Job) -> None:
+    """Start the kernel kept ahead for jobs like ``job`` (its notebook is not read)."""
+    from autograder.grading import core, runner
+
+    state = core.make_state(job.notebook, job.assignment, limits=job.limits, sandbox=job.sandbox, check_tampering=False)
+    runner.start_ahead(
+        limits=state.limits,
+        kernel_manager_factory=state.kernel_manager_factory,
+        data_dir=state.data_dir,
+        preload=runner.imports_of(state.source),
+    )
 
 
 def grade_job(job: Job) -> dict:
@@ -121,6 +138,16 @@ def serve(requests, answers) -> int:
                 continue
             request = json.loads(line)
             job = Job.from_dict(json.loads(Path(request["job"]).read_text()))
+            if request.get("warm"):  # no job: only start a kernel ahead for jobs like it
+                bound_memory(job.worker_memory_mb)
+                try:
+                    warm_for(job)
+                except Exception:  # a course that cannot be graded: its jobs will say so
+                    log.warning("could not start a kernel ahead for %s", job.assignment, exc_info=True)
+                answers.write(json.dumps({"job_id": job.job_id, "retire": False}) + "\n")
+                answers.flush()
+                runner.wait_ahead()
+                continue
             status = grade_to(job, Path(request["result"]))
             if status != 0:
                 return status

@@ -445,6 +445,24 @@ def keep_one_ahead(on: bool = True) -> None:
         drop_ahead()
 
 
+def start_ahead(
+    *,
+    limits: Limits,
+    kernel_manager_factory: KernelManagerFactory | None = None,
+    data_dir: Path | None = None,
+    helpers: Path = course.STUDENT_HELPERS,
+    preload: tuple[str, ...] = (),
+) -> None:
+    """Start the kernel kept ahead for runs like this one now, before the first (with ``keep_one_ahead``)."""
+    if not _keeping_ahead:
+        return
+    key = _Key.of(kernel_manager_factory or local_kernel_manager, data_dir, limits, helpers, preload)
+    if _ahead is not None and _ahead.key == key:
+        return
+    drop_ahead()
+    _schedule(key, limits)
+
+
 def wait_ahead() -> None:
     """Let the kernel being started ahead finish starting (a worker calls this when it is idle)."""
     if _ahead is not None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from autograder.executor import Job, LocalExecutor, State
 from autograder.grading.limits import Limits
+from tests.processes import descendants
 from tests.toy_course import make_toy, replaced, solved
 
 
@@ -96,3 +99,63 @@ def test_the_wire_form_carries_the_notebook(toy, tmp_path):
     assert (back.job_id, back.assignment, back.limits, back.label, back.worker_memory_mb) == ("w", str(toy), job.limits, "w.ipynb", 512)
     wire["file_name"] = "../../escape.ipynb"
     assert Job.from_wire(wire, other).notebook.parent == other  # a name, never a path
+
+
+def _workers_below_us() -> list[int]:
+    return [pid for pid in descendants(os.getpid()) if b"autograder.executor.worker" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def test_a_worker_grades_job_after_job_and_one_that_overran_is_replaced(toy, tmp_path):
+    good, slow = tmp_path / "good.ipynb", tmp_path / "slow.ipynb"
+    nbformat.write(solved(toy), good)
+    nbformat.write(replaced(solved(toy), "scale", "import time\ntime.sleep(600)\n"), slow)
+    pids = []
+
+    def graded(ex, job):
+        future = ex.submit(job)
+        deadline = time.time() + 60
+        while not ex.jobs()[0].where and time.time() < deadline:
+            time.sleep(0.02)
+        pids.append(ex.jobs()[0].where)
+        return future.result(timeout=120)
+
+    with LocalExecutor(workers=1) as ex:
+        first, second = graded(ex, _job(toy, good, "a")), graded(ex, _job(toy, good, "b"))
+        overran = graded(ex, _job(toy, slow, "slow", time_limit=8))
+        third = graded(ex, _job(toy, good, "c"))
+        assert len(_workers_below_us()) == 1  # idle, waiting for the next job
+    assert first.score == second.score == third.score == first.max_score > 0
+    assert overran.status == "incomplete" and overran.reasons == ["the grader gave up after 8 s"]
+    assert pids[0] == pids[1] == pids[2] != pids[3]  # the same worker until it overran; then a fresh one
+    assert _workers_below_us() == []  # close() ended every worker
+
+
+def test_warm_up_starts_the_workers_before_the_first_job(toy, tmp_path):
+    path = tmp_path / "a.ipynb"
+    nbformat.write(solved(toy), path)
+    with LocalExecutor(workers=2) as ex:
+        ex.warm_up(_job(toy, path, "warm"))
+        deadline = time.time() + 60
+        while len(_workers_below_us()) < 2 and time.time() < deadline:
+            time.sleep(0.1)
+        assert len(_workers_below_us()) == 2
+        # each keeps a kernel started ahead, in a folder with no notebook yet
+        deadline = time.time() + 60
+        while len(_kernels_below_us()) < 2 and time.time() < deadline:
+            time.sleep(0.1)
+        assert [busy for busy in _kernels_below_us().values()] == [False, False]
+        result = ex.submit(_job(toy, path, "first")).result(timeout=120)
+    assert result.score == result.max_score
+    assert _workers_below_us() == [] and _kernels_below_us() == {}
+
+
+def _kernels_below_us() -> dict[int, bool]:
+    """Kernel pid -> whether its folder holds a notebook (a kernel started ahead has none yet)."""
+    found = {}
+    for pid in descendants(os.getpid()):
+        try:
+            if b"ipykernel_launcher" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found[pid] = (Path(f"/proc/{pid}/cwd") / "submission.ipynb").exists()
+        except OSError:
+            continue
+    return found
