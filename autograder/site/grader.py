@@ -112,9 +112,31 @@ class GradingLoop:
             db.execute(update(RegradeItem).where(RegradeItem.state == GRADING).values(state=QUEUED))
         if requeued:
             log.info("%d submissions were being graded when the server stopped: queued again", requeued)
+        self._warm_up()
         self._thread = threading.Thread(target=self._loop, name="site-grading-loop", daemon=True)
         self._thread.start()
         return requeued
+
+    def _warm_up(self) -> None:
+        """Have the executor start its workers now, with kernels ahead for the assignment submitted last (or
+        the first one offered), so the first students after a start get their feedback as fast as the rest."""
+        warm = getattr(self.executor, "warm_up", None)
+        if warm is None or not self.offered:
+            return
+        with self.factory() as db:
+            last = db.execute(select(Submission.assignment).order_by(Submission.id.desc()).limit(1)).scalar()
+        offered = self.offered.get(last) or self.offered[sorted(self.offered)[0]]
+        notebook = offered.release_dir / f"{offered.name}.ipynb"  # names the kind of job; not read
+        warm(
+            Job(
+                job_id="warm-up",
+                assignment=offered.folder,
+                notebook=notebook,
+                limits=self.limits,
+                sandbox=self.sandbox,
+                worker_memory_mb=self.worker_memory_mb,
+            )
+        )
 
     def wake(self) -> None:
         self._wake.set()

@@ -216,3 +216,19 @@ def test_a_store_that_fails_while_the_database_is_gone_is_queued_again_once_it_i
     assert len(executor.submitted) == 1 and not site.grading._unqueued
     with site.factory() as db:
         assert db.get(Submission, 1).state == GRADED and db.get(Grade, 1) is not None
+
+
+def test_the_site_starts_its_graders_with_a_kernel_ahead_before_the_first_upload(tmp_path):
+    # The first students after a (re)start must not wait for the grading stack, a kernel or its imports.
+    from autograder.site.settings import SiteSettings
+    from tests.executor.test_local import _kernels_below_us, _workers_below_us
+    from tests.site.conftest import make_course
+
+    source, release = make_course(tmp_path)
+    app = create_app(SiteSettings(data_dir=tmp_path / "site", source_dir=source, release_dir=release, sandbox=False, poll_s=0.2))
+    with TestClient(app) as client:
+        wait_for(lambda: len(_workers_below_us()) == 1 and list(_kernels_below_us().values()) == [False], timeout=90, step=0.2)
+        set_password(client, people(app, "alice")["alice"])
+        url = upload(client, "toy", notebook_bytes(toy_course.solved(source / "toy"))).headers["location"]
+        wait_for(lambda: state_on_page(client, url) == "graded", timeout=120, step=0.2)
+    assert _workers_below_us() == []  # the site's shutdown ends its workers
