@@ -13,7 +13,7 @@ Usage (internal):
   ``{"job_id": ..., "retire": bool}``; a request with ``"warm": true`` grades nothing and only starts a
   kernel ahead for jobs like that one; it ends at EOF, or after a job when it says ``retire`` (its memory
   grew past ``RETIRE_RSS_MB``, or it served ``MAX_JOBS``). Between jobs it keeps one kernel started ahead
-  for the next job (``runner.keep_one_ahead``), so a job starts without waiting for a kernel or its imports.
+  for the next job (``runner.keep_kernels_ahead``), so a job starts without waiting for a kernel or its imports.
 
 JOB.json is ``Job.to_dict()``. RESULT.json gets ``{"result": Result.to_dict()}``.
 
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 def warm_for(job: Job) -> None:
     """Start the kernel kept ahead for jobs like ``job`` (its notebook is not read)."""
-    from autograder.grading import core, runner
+    from autograder.grading import core, pipeline, runner
 
     state = core.make_state(job.notebook, job.assignment, limits=job.limits, sandbox=job.sandbox, check_tampering=False)
     runner.start_ahead(
@@ -48,6 +48,7 @@ def warm_for(job: Job) -> None:
         kernel_manager_factory=state.kernel_manager_factory,
         data_dir=state.data_dir,
         preload=runner.imports_of(state.source),
+        count=2 if pipeline.explains_anyway(state.spec) else 1,
     )
 
 
@@ -130,7 +131,7 @@ def serve(requests, answers) -> int:
     """Grade one request per line of ``requests``, answering each on ``answers`` (see the module's text)."""
     from autograder.grading import runner
 
-    runner.keep_one_ahead()
+    runner.keep_kernels_ahead()
     served = 0
     try:
         for line in requests:
@@ -161,7 +162,7 @@ def serve(requests, answers) -> int:
                 break
             runner.wait_ahead()  # idle now: let the next job's kernel finish starting
     finally:
-        runner.keep_one_ahead(False)
+        runner.keep_kernels_ahead(False)
     return 0
 
 

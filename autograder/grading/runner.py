@@ -7,8 +7,8 @@ kernel that does not start never raise: the executed notebook so far comes back 
 Output beyond ``limits.max_output_kb`` per cell is dropped while the cell runs, so a flood cannot exhaust
 memory. Stderr is kept for the record but never matters for scoring.
 
-Kernels started ahead (``keep_one_ahead``, for long-lived worker processes): a kernel takes about a second
-to start and TensorFlow five more to import, so a worker keeps one kernel started, in its own fresh folder
+Kernels started ahead (``keep_kernels_ahead``, for long-lived worker processes): a kernel takes about a second
+to start and TensorFlow five more to import, so a worker keeps a kernel started (two when its runs come in pairs), each in its own fresh folder
 and sandbox, with the assignment's modules imported by the grader's code before any student code exists.
 A run takes it when it was started exactly as the run would start one, and at once starts the next. Each
 kernel still serves exactly one run: none is ever reused.
@@ -340,42 +340,69 @@ def run(
     """Execute a copy of ``nb``; return (executed notebook, Outcome). Never raises for what the notebook does.
 
     ``preload``: modules a kernel started ahead imports before the notebook runs (only with
-    ``keep_one_ahead``; a kernel started for this run imports nothing beyond what the notebook does).
+    ``keep_kernels_ahead``; a kernel started for this run imports nothing beyond what the notebook does).
     """
+    return run_together(
+        [nb], limits=limits, kernel_manager_factory=kernel_manager_factory, data_dir=data_dir, helpers=helpers, preload=preload
+    )[0]
+
+
+def run_together(
+    nbs: list,
+    *,
+    limits: Limits | None = None,
+    kernel_manager_factory: KernelManagerFactory | None = None,
+    data_dir: Path | None = None,
+    helpers: Path = course.STUDENT_HELPERS,
+    preload: tuple[str, ...] = (),
+) -> list[tuple[Any, Outcome]]:
+    """``run`` for several notebooks at once, each in a kernel and folder of its own, with the same limits."""
     limits = limits or Limits()
+    nbs = [_cleared(nb) for nb in nbs]
+    factory = kernel_manager_factory or local_kernel_manager
+    if _keeping_ahead:
+        key = _Key.of(factory, data_dir, limits, helpers, preload)
+        return _loop().run_until_complete(_run_all_ahead(nbs, limits, key))
+    coro = _run_all(nbs, limits, factory, data_dir, helpers)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    # Called from inside an event loop (e.g. a Jupyter session): run in a thread with its own loop.
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def _cleared(nb):
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
-    factory = kernel_manager_factory or local_kernel_manager
-    if _keeping_ahead:
-        key = _Key.of(factory, data_dir, limits, helpers, preload)
-        return _loop().run_until_complete(_run_with_one_ahead(nb, limits, key))
-    workdir = prepare_workdir(nb, helpers)
+    return nb
+
+
+async def _run_all(nbs, limits: Limits, factory, data_dir: Path | None, helpers: Path) -> list[tuple[Any, Outcome]]:
+    workdirs: list[Path] = []
     try:
-        coro = _execute(nb, limits, factory, workdir, data_dir)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(coro)
-        # Called from inside an event loop (e.g. a Jupyter session): run in a thread with its own loop.
-        box: dict[str, Any] = {}
-
-        def target() -> None:
-            try:
-                box["value"] = asyncio.run(coro)
-            except BaseException as exc:  # re-raised in the caller's thread
-                box["error"] = exc
-
-        thread = threading.Thread(target=target, daemon=True)
-        thread.start()
-        thread.join()
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
+        for nb in nbs:
+            workdirs.append(prepare_workdir(nb, helpers))
+        return list(await asyncio.gather(*(_execute(nb, limits, factory, w, data_dir) for nb, w in zip(nbs, workdirs))))
     finally:
-        cleanup.remove_tree(workdir)  # never raises: a folder left behind is logged and swept later
+        for workdir in workdirs:
+            cleanup.remove_tree(workdir)  # never raises: a folder left behind is logged and swept later
 
 
 # ------------------------------------------------------------------------------ kernels started ahead
@@ -427,18 +454,18 @@ class _Key:
 @dataclasses.dataclass
 class _Ahead:
     key: _Key
-    limits: Limits
     task: asyncio.Task  # -> (workdir, km) of a started kernel with its modules imported, or None
 
 
 _keeping_ahead = False
-_ahead: _Ahead | None = None
+_kept: list[_Ahead] = []
+_wanted = 1  # kernels to keep ahead: as many as the last runs took at once (a run and its explain run: 2)
 _the_loop: asyncio.AbstractEventLoop | None = None
 
 
-def keep_one_ahead(on: bool = True) -> None:
-    """From now on, keep one kernel started ahead for the next run of this process (or stop doing so and
-    shut down the one kept). For a worker process that grades job after job; never in a Jupyter session."""
+def keep_kernels_ahead(on: bool = True) -> None:
+    """From now on, keep kernels started ahead for the next runs of this process (or stop doing so and shut
+    down the ones kept). For a worker process that grades job after job; never in a Jupyter session."""
     global _keeping_ahead
     _keeping_ahead = on
     if not on:
@@ -452,29 +479,35 @@ def start_ahead(
     data_dir: Path | None = None,
     helpers: Path = course.STUDENT_HELPERS,
     preload: tuple[str, ...] = (),
+    count: int = 1,
 ) -> None:
-    """Start the kernel kept ahead for runs like this one now, before the first (with ``keep_one_ahead``)."""
+    """Start ``count`` kernels ahead for runs like this one now, before the first (with ``keep_kernels_ahead``)."""
+    global _wanted
     if not _keeping_ahead:
         return
     key = _Key.of(kernel_manager_factory or local_kernel_manager, data_dir, limits, helpers, preload)
-    if _ahead is not None and _ahead.key == key:
-        return
-    drop_ahead()
+    _wanted = max(1, count)
+    _loop().run_until_complete(_drop_other_than(key))
     _schedule(key, limits)
 
 
 def wait_ahead() -> None:
-    """Let the kernel being started ahead finish starting (a worker calls this when it is idle)."""
-    if _ahead is not None:
-        _loop().run_until_complete(asyncio.wait([_ahead.task]))
+    """Let the kernels being started ahead finish starting (a worker calls this when it is idle)."""
+    if _kept:
+        _loop().run_until_complete(asyncio.wait([a.task for a in _kept]))
 
 
 def drop_ahead() -> None:
-    """Shut down the kernel kept ahead, if any, and remove its folder."""
-    global _ahead
-    ahead, _ahead = _ahead, None
-    if ahead is not None:
-        _loop().run_until_complete(_dispose(ahead))
+    """Shut down the kernels kept ahead, if any, and remove their folders."""
+    _loop().run_until_complete(_drop_other_than(None))
+
+
+async def _drop_other_than(key: _Key | None) -> None:
+    global _kept
+    other = [a for a in _kept if a.key != key]
+    _kept = [a for a in _kept if a.key == key]
+    for ahead in other:
+        await _dispose(ahead)
 
 
 def _loop() -> asyncio.AbstractEventLoop:
@@ -545,38 +578,41 @@ async def _boot(km, workdir: Path, data_dir: Path | None, preload: tuple[str, ..
 
 
 def _schedule(key: _Key, limits: Limits) -> None:
-    global _ahead
-    _ahead = _Ahead(key, limits, _loop().create_task(_start_ahead(key, limits)))
+    """Start kernels ahead with ``key`` until ``_wanted`` are kept."""
+    while len(_kept) < _wanted:
+        _kept.append(_Ahead(key, _loop().create_task(_start_ahead(key, limits))))
 
 
 async def _take(key: _Key) -> tuple[Path, Any] | None:
-    """The kernel kept ahead when it was started with ``key`` (waiting for it to finish starting)."""
-    global _ahead
-    ahead, _ahead = _ahead, None
-    if ahead is None:
+    """A kernel kept ahead that was started with ``key`` (waiting for it to finish starting), else None."""
+    await _drop_other_than(key)
+    if not _kept:
         return None
-    if ahead.key != key:
-        await _dispose(ahead)
-        return None
-    return await ahead.task
+    return await _kept.pop(0).task
 
 
-async def _run_with_one_ahead(nb, limits: Limits, key: _Key) -> tuple[Any, Outcome]:
-    taken = await _take(key)
-    _schedule(key, limits)  # the next run's kernel starts while this one runs
+async def _run_all_ahead(nbs, limits: Limits, key: _Key) -> list[tuple[Any, Outcome]]:
+    global _wanted
+    _wanted = len(nbs)
+    taken = [await _take(key) for _ in nbs]
+    _schedule(key, limits)  # the next runs' kernels start while these run
+    workdirs: list[Path] = []
     try:
-        if taken is None:
-            workdir, km = prepare_workdir(nb, Path(key.helpers)), None
-        else:
-            workdir, km = taken
-            nbformat.write(nb, workdir / NOTEBOOK_NAME)
-            _copy_helpers(workdir, Path(key.helpers))  # the helpers of now, should they have changed
-        data_dir = Path(key.data_dir) if key.data_dir is not None else None
-        try:
-            return await _execute(nb, limits, key.factory, workdir, data_dir, km=km)
-        finally:
-            cleanup.remove_tree(workdir)
+        runs = []
+        for nb, started in zip(nbs, taken):
+            if started is None:
+                workdir, km = prepare_workdir(nb, Path(key.helpers)), None
+            else:
+                workdir, km = started
+                nbformat.write(nb, workdir / NOTEBOOK_NAME)
+                _copy_helpers(workdir, Path(key.helpers))  # the helpers of now, should they have changed
+            workdirs.append(workdir)
+            data_dir = Path(key.data_dir) if key.data_dir is not None else None
+            runs.append(_execute(nb, limits, key.factory, workdir, data_dir, km=km))
+        return list(await asyncio.gather(*runs))
     finally:
+        for workdir in workdirs:
+            cleanup.remove_tree(workdir)
         # nbclient adds these on every run; on a loop that outlives the run they would swallow Ctrl-C.
         for sig in (signal.SIGINT, signal.SIGTERM):
             _loop().remove_signal_handler(sig)

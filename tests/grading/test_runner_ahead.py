@@ -41,9 +41,9 @@ PROBE = (
 
 @pytest.fixture
 def ahead():
-    runner.keep_one_ahead()
+    runner.keep_kernels_ahead()
     yield
-    runner.keep_one_ahead(False)
+    runner.keep_kernels_ahead(False)
 
 
 def _run(nb, **kw):
@@ -71,13 +71,13 @@ def test_every_run_gets_a_fresh_kernel_that_no_earlier_run_touched(ahead, sandbo
 def test_the_preload_leaves_no_name_no_history_and_no_output():
     nb = nb_of(PROBE, "print(1)")
     cold_nb, _ = runner.run(nb, limits=FAST)  # a kernel started for the run
-    runner.keep_one_ahead()
+    runner.keep_kernels_ahead()
     try:
         runner.start_ahead(limits=FAST, preload=("colorsys", "no_such_module_anywhere"))
         runner.wait_ahead()
         warm_nb, outcome = runner.run(nb, limits=FAST, preload=("colorsys", "no_such_module_anywhere"))
     finally:
-        runner.keep_one_ahead(False)
+        runner.keep_kernels_ahead(False)
     cold, warm = json.loads(printed(cold_nb.cells[0])), json.loads(printed(warm_nb.cells[0]))
     assert (cold["colorsys"], warm["colorsys"]) == (False, True)  # the second kernel was the one started ahead
     assert warm["names"] == cold["names"] and "os" in warm["names"]  # the preload bound no name
