@@ -201,7 +201,14 @@ class Site:
             retry_s=settings.retry_s,
             on_graded=self.gradebook.mark,
             regrade_parallel=settings.grading_workers,
+            due_next=self.due_next,
         )
+
+    def due_next(self) -> str | None:
+        """The offered assignment whose deadline comes next (None when no deadline is ahead)."""
+        now = self.now()
+        ahead = [(d, name) for name in self.offered if (d := self.course.of(name).deadline_for(None)) is not None and d >= now]
+        return min(ahead)[1] if ahead else None
 
     # ------------------------------------------------------------------ plumbing
     def context(self, request: Request) -> Ctx:

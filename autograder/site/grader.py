@@ -78,6 +78,7 @@ class GradingLoop:
         on_graded: Callable[[str], None] | None = None,
         regrade_parallel: int = 1,
         retry_s: float = 10.0,
+        due_next: Callable[[], str | None] | None = None,
     ) -> None:
         self.factory = factory
         self.executor = executor
@@ -88,6 +89,7 @@ class GradingLoop:
         self.worker_memory_mb = worker_memory_mb
         self.poll_s = poll_s
         self.on_graded = on_graded  # told the assignment after every stored grade (the gradebook's sync)
+        self.due_next = due_next  # the assignment whose deadline comes next (what to warm up for)
         self.regrade_parallel = max(1, regrade_parallel)
         self._regrading: dict[tuple[int, int], str] = {}  # (run id, submission id) -> job id
         self._wake = threading.Event()
@@ -119,13 +121,15 @@ class GradingLoop:
 
     def _warm_up(self) -> None:
         """Have the executor start its workers now, with kernels ahead for the assignment submitted last (or
-        the first one offered), so the first students after a start get their feedback as fast as the rest."""
+        the one due next, or the first one offered), so the first students after a start get their feedback as
+        fast as the rest."""
         warm = getattr(self.executor, "warm_up", None)
         if warm is None or not self.offered:
             return
         with self.factory() as db:
             last = db.execute(select(Submission.assignment).order_by(Submission.id.desc()).limit(1)).scalar()
-        offered = self.offered.get(last) or self.offered[sorted(self.offered)[0]]
+        due = self.due_next() if last is None and self.due_next is not None else None
+        offered = self.offered.get(last) or self.offered.get(due) or self.offered[sorted(self.offered)[0]]
         notebook = offered.release_dir / f"{offered.name}.ipynb"  # names the kind of job; not read
         warm(
             Job(
