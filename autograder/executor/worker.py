@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 def warm_for(job: Job) -> None:
     """Start the kernel kept ahead for jobs like ``job`` (its notebook is not read)."""
-    from autograder.grading import core, pipeline, runner
+    from autograder.grading import core, runner
 
     state = core.make_state(job.notebook, job.assignment, limits=job.limits, sandbox=job.sandbox, check_tampering=False)
     runner.start_ahead(
@@ -48,7 +48,6 @@ def warm_for(job: Job) -> None:
         kernel_manager_factory=state.kernel_manager_factory,
         data_dir=state.data_dir,
         preload=runner.imports_of(state.source),
-        count=2 if pipeline.explains_anyway(state.spec) else 1,
     )
 
 
@@ -147,7 +146,7 @@ def serve(requests, answers) -> int:
                     log.warning("could not start a kernel ahead for %s", job.assignment, exc_info=True)
                 answers.write(json.dumps({"job_id": job.job_id, "retire": False}) + "\n")
                 answers.flush()
-                runner.wait_ahead()
+                runner.wait_ahead(until_readable=requests.fileno())
                 continue
             status = grade_to(job, Path(request["result"]))
             if status != 0:
@@ -160,7 +159,7 @@ def serve(requests, answers) -> int:
             answers.flush()
             if retire:
                 break
-            runner.wait_ahead()  # idle now: let the next job's kernel finish starting
+            runner.wait_ahead(until_readable=requests.fileno())  # idle: let the kernels ahead finish starting
     finally:
         runner.keep_kernels_ahead(False)
     return 0

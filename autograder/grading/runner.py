@@ -8,10 +8,10 @@ Output beyond ``limits.max_output_kb`` per cell is dropped while the cell runs, 
 memory. Stderr is kept for the record but never matters for scoring.
 
 Kernels started ahead (``keep_kernels_ahead``, for long-lived worker processes): a kernel takes about a second
-to start and TensorFlow five more to import, so a worker keeps a kernel started (two when its runs come in pairs), each in its own fresh folder
+to start and TensorFlow five more to import, so a worker keeps two kernels started, each in its own fresh folder
 and sandbox, with the assignment's modules imported by the grader's code before any student code exists.
-A run takes it when it was started exactly as the run would start one, and at once starts the next. Each
-kernel still serves exactly one run: none is ever reused.
+A run takes one when it was started exactly as the run would start one; the kernels taken are started again
+once the runs are over. Each kernel still serves exactly one run: none is ever reused.
 """
 
 from __future__ import annotations
@@ -459,7 +459,9 @@ class _Ahead:
 
 _keeping_ahead = False
 _kept: list[_Ahead] = []
-_wanted = 1  # kernels to keep ahead: as many as the last runs took at once (a run and its explain run: 2)
+# Kernels kept ahead: a graded run and its explain run take two, and a job that needs one leaves one ready
+# for the next job. They are started again after the runs that took them, when the machine is freer.
+KEPT_AHEAD = 2
 _the_loop: asyncio.AbstractEventLoop | None = None
 
 
@@ -479,22 +481,36 @@ def start_ahead(
     data_dir: Path | None = None,
     helpers: Path = course.STUDENT_HELPERS,
     preload: tuple[str, ...] = (),
-    count: int = 1,
 ) -> None:
-    """Start ``count`` kernels ahead for runs like this one now, before the first (with ``keep_kernels_ahead``)."""
-    global _wanted
+    """Start the kernels kept ahead for runs like this one now, before the first (with ``keep_kernels_ahead``)."""
     if not _keeping_ahead:
         return
     key = _Key.of(kernel_manager_factory or local_kernel_manager, data_dir, limits, helpers, preload)
-    _wanted = max(1, count)
     _loop().run_until_complete(_drop_other_than(key))
     _schedule(key, limits)
 
 
-def wait_ahead() -> None:
-    """Let the kernels being started ahead finish starting (a worker calls this when it is idle)."""
+def wait_ahead(until_readable: int | None = None) -> None:
+    """Let the kernels being started ahead finish starting (a worker calls this when it is idle); return
+    earlier when the file descriptor ``until_readable`` has something to read (the next job)."""
     if _kept:
-        _loop().run_until_complete(asyncio.wait([a.task for a in _kept]))
+        _loop().run_until_complete(_wait_ahead(until_readable))
+
+
+async def _wait_ahead(fd: int | None) -> None:
+    loop = asyncio.get_running_loop()
+    readable = loop.create_future()
+    if fd is not None:
+        loop.add_reader(fd, lambda: readable.done() or readable.set_result(None))
+    try:
+        pending = {a.task for a in _kept if not a.task.done()}
+        while pending and not readable.done():
+            _, pending = await asyncio.wait(pending | {readable}, return_when=asyncio.FIRST_COMPLETED)
+            pending.discard(readable)
+    finally:
+        if fd is not None:
+            loop.remove_reader(fd)
+        readable.cancel()
 
 
 def drop_ahead() -> None:
@@ -578,8 +594,8 @@ async def _boot(km, workdir: Path, data_dir: Path | None, preload: tuple[str, ..
 
 
 def _schedule(key: _Key, limits: Limits) -> None:
-    """Start kernels ahead with ``key`` until ``_wanted`` are kept."""
-    while len(_kept) < _wanted:
+    """Start kernels ahead with ``key`` until ``KEPT_AHEAD`` are kept."""
+    while len(_kept) < KEPT_AHEAD:
         _kept.append(_Ahead(key, _loop().create_task(_start_ahead(key, limits))))
 
 
@@ -592,10 +608,9 @@ async def _take(key: _Key) -> tuple[Path, Any] | None:
 
 
 async def _run_all_ahead(nbs, limits: Limits, key: _Key) -> list[tuple[Any, Outcome]]:
-    global _wanted
-    _wanted = len(nbs)
     taken = [await _take(key) for _ in nbs]
-    _schedule(key, limits)  # the next runs' kernels start while these run
+    if not _kept:  # none left for a run that follows (explain): start one now rather than after
+        _schedule(key, limits)
     workdirs: list[Path] = []
     try:
         runs = []
@@ -613,6 +628,7 @@ async def _run_all_ahead(nbs, limits: Limits, key: _Key) -> list[tuple[Any, Outc
     finally:
         for workdir in workdirs:
             cleanup.remove_tree(workdir)
+        _schedule(key, limits)  # replace what these runs took
         # nbclient adds these on every run; on a loop that outlives the run they would swallow Ctrl-C.
         for sig in (signal.SIGINT, signal.SIGTERM):
             _loop().remove_signal_handler(sig)
