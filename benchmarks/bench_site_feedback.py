@@ -3,7 +3,8 @@
 Starts ``autograder serve`` (Uvicorn on a loopback port, sandboxed grading, one worker) over a fresh data
 folder and the repository's assignments, signs a student in, and submits --count distinct copies of the
 demo's full-marks notebook (``demo/<assignment>/alice.ipynb`` with a note cell numbered per copy) one after
-another, each only once the previous one's page is finished. For each it times the browser's upload POST to
+another, each only once the previous one's page is finished (and ``--gap`` seconds more: a class's uploads
+come spread out, and a worker prepares the next kernels between them). For each it times the browser's upload POST to
 the moment the feedback page has been received (polling the JSON status every 50 ms), then prints p50 and
 where the time goes: the server's own part (upload acknowledged -> grade stored, from the database), the
 grading pipeline's steps (``Result.timings``), and, measured apart in the same sandbox, a kernel start and
@@ -44,7 +45,7 @@ def notebook_copies(assignment: str, count: int) -> list[bytes]:
     return out
 
 
-def run_site(assignment: str, count: int, unsafe: bool) -> list[dict]:
+def run_site(assignment: str, count: int, unsafe: bool, gap: float = 0.0) -> list[dict]:
     import httpx
     from sqlalchemy import select
 
@@ -61,6 +62,8 @@ def run_site(assignment: str, count: int, unsafe: bool) -> list[dict]:
             client = site_bench.signed_in(server.url, "alice", timeout=300)
             api = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
             for i, data in enumerate(notebook_copies(assignment, count)):
+                if i:
+                    time.sleep(gap)  # a class submits spread out; 0: each upload as soon as the last page is in
                 start = time.perf_counter()
                 r, _ = site_bench.upload_form(client, assignment, data, f"{assignment}.ipynb")
                 if r.status_code != 303:
@@ -168,15 +171,16 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each separate measurement")
     parser.add_argument("--unsafe", action="store_true", help="grade without the sandbox")
+    parser.add_argument("--gap", type=float, default=0.0, help="seconds between a feedback page and the next upload (0: back to back)")
     args = parser.parse_args()
     load = os.getloadavg()
     print(
         f"{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start; "
-        f"{'unsandboxed' if args.unsafe else 'sandboxed'} grading, one worker"
+        f"{'unsandboxed' if args.unsafe else 'sandboxed'} grading, one worker, {args.gap:g} s between uploads"
     )
     results = {}
     for assignment in args.assignments:
-        results[assignment] = run_site(assignment, args.count, args.unsafe)
+        results[assignment] = run_site(assignment, args.count, args.unsafe, args.gap)
     kernel, tf_kernel = kernel_costs(args.repeat, args.unsafe)
     for assignment, rows in results.items():
         report(assignment, rows, kernel, tf_kernel, worker_start(args.repeat, assignment))

@@ -68,7 +68,6 @@ class State:
     nb: Any = None  # the notebook as it moves through the steps
     visible_nb: Any = None  # prepare: the same notebook with the hidden tests taken out (for explain)
     preload: tuple[str, ...] = ()  # prepare: modules the source notebook imports (for kernels started ahead)
-    explained: Any = None  # execute: the run of visible_nb, when it ran beside the graded run
     outcome: runner.Outcome | None = None
     collected: dict[str, Collected] = dataclasses.field(default_factory=dict)
     verdicts: dict[str, Verdict] = dataclasses.field(default_factory=dict)
@@ -489,25 +488,12 @@ def prepare(state: State) -> State:
 # ------------------------------------------------------------------------------------------- execute
 
 
-def explains_anyway(spec: Assignment) -> bool:
-    """Whether ``explain`` runs whatever the verdicts are (a visible check is plotted): then its run goes
-    beside the graded one instead of after it."""
-    return any(c.visible and c.plot for c in spec.checks())
-
-
 @register("execute")
 def execute(state: State) -> State:
-    """Run the notebook (with ``explain``'s run of the visible copy beside it, when that one is certain)."""
     limits = dataclasses.replace(state.limits, cell_timeout=min(state.limits.cell_timeout, state.spec.cell_timeout))
-    notebooks = [state.nb]
-    if state.visible_nb is not None and explains_anyway(state.spec):
-        notebooks.append(state.visible_nb)  # two kernels, two folders: the graded one cannot reach this one
-    runs = runner.run_together(
-        notebooks, limits=limits, kernel_manager_factory=state.kernel_manager_factory, data_dir=state.data_dir, preload=state.preload
+    state.nb, state.outcome = runner.run(
+        state.nb, limits=limits, kernel_manager_factory=state.kernel_manager_factory, data_dir=state.data_dir, preload=state.preload
     )
-    state.nb, state.outcome = runs[0]
-    if len(runs) > 1:
-        state.explained = runs[1][0]
     out = state.outcome
     if out.status != "ok":
         state.status = INCOMPLETE
@@ -618,24 +604,24 @@ def explain(state: State) -> State:
     the points; the messages of visible checks ("expected ..., got ...", an exception's text) and the plotted
     values come from this second run of the same notebook with every hidden test removed, which is what the
     student could run at home. It runs only when there is something to show: a failed visible check or a
-    plotted one (then it ran beside the graded run, see ``execute``).
+    plotted one.
     """
     wanted = [
         c for c in state.spec.checks() if c.visible and (c.plot or not state.verdicts.get(c.name, Verdict(False, Code.NOT_GRADED)).passed)
     ]
     if not wanted or state.visible_nb is None or state.status == REJECTED:
         return state
-    if state.explained is not None:  # it ran beside the graded run
-        executed = state.explained
-    else:
-        limits = dataclasses.replace(state.limits, cell_timeout=min(state.limits.cell_timeout, state.spec.cell_timeout))
-        executed, _ = runner.run(
-            state.visible_nb,
-            limits=limits,
-            kernel_manager_factory=state.kernel_manager_factory,
-            data_dir=state.data_dir,
-            preload=state.preload,
-        )
+    # After the graded run, not beside it: TensorFlow spreads one run over every core already (two at once
+    # on 2 cores took longer than one after the other), and this run is needed only when there is something
+    # to show.
+    limits = dataclasses.replace(state.limits, cell_timeout=min(state.limits.cell_timeout, state.spec.cell_timeout))
+    executed, _ = runner.run(
+        state.visible_nb,
+        limits=limits,
+        kernel_manager_factory=state.kernel_manager_factory,
+        data_dir=state.data_dir,
+        preload=state.preload,
+    )
     collected = records.collect(executed, state.spec)
     verdicts, _ = judge_all(state.spec, collected, state.reference)
     for check in wanted:

@@ -342,12 +342,12 @@ def run(
     ``preload``: modules a kernel started ahead imports before the notebook runs (only with
     ``keep_kernels_ahead``; a kernel started for this run imports nothing beyond what the notebook does).
     """
-    return run_together(
+    return _run_together(
         [nb], limits=limits, kernel_manager_factory=kernel_manager_factory, data_dir=data_dir, helpers=helpers, preload=preload
     )[0]
 
 
-def run_together(
+def _run_together(
     nbs: list,
     *,
     limits: Limits | None = None,
@@ -356,7 +356,8 @@ def run_together(
     helpers: Path = course.STUDENT_HELPERS,
     preload: tuple[str, ...] = (),
 ) -> list[tuple[Any, Outcome]]:
-    """``run`` for several notebooks at once, each in a kernel and folder of its own, with the same limits."""
+    """``run`` for several notebooks at once, each in a kernel and folder of its own, with the same limits
+    (not used beside the graded run: see ``pipeline.explain``; kept for callers with more cores than TF uses)."""
     limits = limits or Limits()
     nbs = [_cleared(nb) for nb in nbs]
     factory = kernel_manager_factory or local_kernel_manager
