@@ -180,6 +180,9 @@ class Serve:
     port: int = 8000
     workers: int = 1
     """Grading worker processes."""
+    kernels_ahead: int = 2
+    """Kernels each grading worker keeps started (TensorFlow imported, each for one submission) so feedback
+    does not wait for one; 0 for none (less memory: about 0.6 GiB per kernel with TensorFlow)."""
     book: Optional[Path] = dataclasses.field(default_factory=lambda: course.ROOT / "_build" / "html")
     """The built book, served at / when it exists."""
     source_dir: Path = course.SOURCE_DIR
@@ -356,7 +359,7 @@ class Submit:
 
 @dataclasses.dataclass
 class Worker:
-    """Grade jobs from a Celery broker on this machine (one sandboxed worker process per job, as `grade` does)."""
+    """Grade jobs from a Celery broker on this machine (in grading worker processes, one job at a time each, as `grade` does)."""
 
     broker: str
     """The broker's URL, e.g. redis://HOST:6379/0 or amqp://USER:PASSWORD@HOST:5672// (RabbitMQ)."""
@@ -372,6 +375,9 @@ class Worker:
     files differ from the coordinator's refuses the job)."""
     queue: str = CELERY_QUEUE
     """The queue to take jobs from."""
+    kernels_ahead: int = 0
+    """Kernels each grading process keeps started for its next jobs (TensorFlow imported, each for one
+    submission): 2 for workers serving a course site, 0 (none) for batches, which keep the machine busy anyway."""
     visibility_timeout: int = VISIBILITY_TIMEOUT_S
     """Redis: seconds after which the job of a worker that vanished is handed out again; longer than the
     longest job (notebook_timeout + 120 s)."""

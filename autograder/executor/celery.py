@@ -53,7 +53,7 @@ from celery.backends.base import KeyValueStoreBackend
 from autograder import config, course
 from autograder.errors import UsageError
 from autograder.executor.job import WORKER_GRACE_S, Job, JobState, Refused, State, failure_result
-from autograder.executor.local import run_in_worker_process
+from autograder.executor.local import run_in_worker_process, set_default_kernels_ahead
 from autograder.grading import fingerprint as fp_mod
 from autograder.grading import spec as spec_mod
 from autograder.grading.result import INCOMPLETE, REJECTED, Reason, Result, Why
@@ -193,6 +193,7 @@ def run_worker(cfg: config.Worker) -> int:
     if not Path(cfg.course).is_dir():
         raise UsageError(f"the course folder {cfg.course} does not exist")
     app = make_app(cfg.broker, cfg.backend, queue=cfg.queue, visibility_timeout=cfg.visibility_timeout, course_dir=cfg.course)
+    set_default_kernels_ahead(cfg.kernels_ahead)  # before Celery forks its pool processes
     argv = ["worker", f"--concurrency={max(1, cfg.concurrency)}", f"--queues={cfg.queue}", "--pool=prefork", f"--loglevel={cfg.loglevel}"]
     if cfg.name:
         argv.append(f"--hostname={cfg.name}")

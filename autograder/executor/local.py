@@ -55,10 +55,10 @@ def death_reason(returncode: int, err: bytes, memory_mb: int | None) -> tuple[St
 class WorkerProcess:
     """One long-lived worker process (a session of its own), handed one job at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, ahead: int = 0) -> None:
         self.errors = tempfile.TemporaryFile()  # its stderr: a pipe nobody reads between jobs would fill up
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.executor.worker", "--serve"],
+            [sys.executable, "-m", "autograder.executor.worker", "--serve", "--ahead", str(ahead)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.errors,
@@ -154,10 +154,12 @@ class WorkerProcess:
 
 
 class WorkerPool:
-    """Idle long-lived workers, up to ``size`` of them; a worker is taken for one job and given back."""
+    """Idle long-lived workers, up to ``size`` of them; a worker is taken for one job and given back. Each
+    keeps ``ahead`` kernels started for its next jobs (0: none; see ``autograder.executor.worker``)."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, ahead: int = 0) -> None:
         self.size = max(1, size)
+        self.ahead = ahead
         self._idle: list[WorkerProcess] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -169,7 +171,7 @@ class WorkerPool:
                 if worker.alive():
                     return worker
                 worker.close(wait=0)
-        return WorkerProcess()
+        return WorkerProcess(self.ahead)
 
     def give_back(self, worker: WorkerProcess) -> None:
         with self._lock:
@@ -188,7 +190,7 @@ class WorkerPool:
             with self._lock:
                 if self._closed or len(self._idle) >= self.size:
                     return
-            worker = WorkerProcess()
+            worker = WorkerProcess(self.ahead)
             if not worker.warm(job):
                 self.discard(worker)
                 return
@@ -204,6 +206,14 @@ class WorkerPool:
 
 _default_pool: WorkerPool | None = None
 _default_lock = threading.Lock()
+_default_ahead = 0
+
+
+def set_default_kernels_ahead(ahead: int) -> None:
+    """Kernels ahead for the workers of ``default_pool`` (set before it is first used: a Celery worker sets it
+    before its pool processes fork)."""
+    global _default_ahead
+    _default_ahead = ahead
 
 
 def default_pool() -> WorkerPool:
@@ -211,7 +221,7 @@ def default_pool() -> WorkerPool:
     global _default_pool
     with _default_lock:
         if _default_pool is None:
-            _default_pool = WorkerPool(os.cpu_count() or 2)
+            _default_pool = WorkerPool(os.cpu_count() or 2, _default_ahead)
             atexit.register(_default_pool.close)
         return _default_pool
 
@@ -272,11 +282,11 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self, workers: int = 1, kernels_ahead: int = 0) -> None:
         self.workers = max(1, workers)
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="grader")
         self._lock = threading.Lock()
-        self._workers = WorkerPool(self.workers)
+        self._workers = WorkerPool(self.workers, kernels_ahead)
         self._live: set[WorkerProcess] = set()
         self._states: dict[str, JobState] = {}
         self._stop = threading.Event()

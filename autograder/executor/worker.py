@@ -8,12 +8,14 @@ in a kernel of its own (sandboxed), started for that job alone.
 Usage (internal):
 
 * ``python -m autograder.executor.worker JOB.json RESULT.json`` grades one job and exits;
-* ``python -m autograder.executor.worker --serve`` is a long-lived worker: it reads one request per line on
+* ``python -m autograder.executor.worker --serve [--ahead N]`` is a long-lived worker: it reads one request per line on
   stdin, ``{"job": "JOB.json", "result": "RESULT.json"}``, grades it and answers with one line on stdout,
   ``{"job_id": ..., "retire": bool}``; a request with ``"warm": true`` grades nothing and only starts a
   kernel ahead for jobs like that one; it ends at EOF, or after a job when it says ``retire`` (its memory
-  grew past ``RETIRE_RSS_MB``, or it served ``MAX_JOBS``). Between jobs it keeps one kernel started ahead
-  for the next job (``runner.keep_kernels_ahead``), so a job starts without waiting for a kernel or its imports.
+  grew past ``RETIRE_RSS_MB``, or it served ``MAX_JOBS``). With ``--ahead N`` it keeps N kernels started
+  ahead for the next jobs (``runner.keep_kernels_ahead``), so a job starts without waiting for a kernel or its
+  imports: for a site, where the machine is idle between uploads. A batch keeps the machine busy anyway and
+  is faster without (the kernels left over at its end are work for nothing).
 
 JOB.json is ``Job.to_dict()``. RESULT.json gets ``{"result": Result.to_dict()}``.
 
@@ -126,11 +128,12 @@ def _own_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def serve(requests, answers) -> int:
-    """Grade one request per line of ``requests``, answering each on ``answers`` (see the module's text)."""
+def serve(requests, answers, ahead: int = 0) -> int:
+    """Grade one request per line of ``requests``, answering each on ``answers`` (see the module's text),
+    with ``ahead`` kernels kept started for the next jobs."""
     from autograder.grading import runner
 
-    runner.keep_kernels_ahead()
+    runner.keep_kernels_ahead(count=ahead)
     served = 0
     try:
         for line in requests:
@@ -167,11 +170,12 @@ def serve(requests, answers) -> int:
 
 def main(argv: list[str]) -> int:
     skip_unused_format_checkers()
-    if argv == ["--serve"]:
+    if argv[:1] == ["--serve"]:
+        ahead = int(argv[2]) if argv[1:2] == ["--ahead"] else 0
         # The answers get stdout to themselves: whatever else writes to fd 1 goes to stderr instead.
         answers = os.fdopen(os.dup(1), "w")
         os.dup2(2, 1)
-        return serve(sys.stdin, answers)
+        return serve(sys.stdin, answers, ahead)
     return grade_to(Job.from_dict(json.loads(Path(argv[0]).read_text())), Path(argv[1]))
 
 

@@ -458,20 +458,22 @@ class _Ahead:
     task: asyncio.Task  # -> (workdir, km) of a started kernel with its modules imported, or None
 
 
-_keeping_ahead = False
-_kept: list[_Ahead] = []
 # Kernels kept ahead: a graded run and its explain run take two, and a job that needs one leaves one ready
 # for the next job. They are started again after the runs that took them, when the machine is freer.
 KEPT_AHEAD = 2
+_keeping_ahead = False
+_count = KEPT_AHEAD
+_kept: list[_Ahead] = []
 _the_loop: asyncio.AbstractEventLoop | None = None
 
 
-def keep_kernels_ahead(on: bool = True) -> None:
-    """From now on, keep kernels started ahead for the next runs of this process (or stop doing so and shut
-    down the ones kept). For a worker process that grades job after job; never in a Jupyter session."""
-    global _keeping_ahead
-    _keeping_ahead = on
-    if not on:
+def keep_kernels_ahead(on: bool = True, count: int = KEPT_AHEAD) -> None:
+    """From now on, keep ``count`` kernels started ahead for the next runs of this process (or stop doing so
+    and shut down the ones kept). For a worker process that grades job after job; never in a Jupyter session."""
+    global _keeping_ahead, _count
+    _keeping_ahead = on and count > 0
+    _count = max(0, count)
+    if not _keeping_ahead:
         drop_ahead()
 
 
@@ -595,8 +597,8 @@ async def _boot(km, workdir: Path, data_dir: Path | None, preload: tuple[str, ..
 
 
 def _schedule(key: _Key, limits: Limits) -> None:
-    """Start kernels ahead with ``key`` until ``KEPT_AHEAD`` are kept."""
-    while len(_kept) < KEPT_AHEAD:
+    """Start kernels ahead with ``key`` until ``_count`` are kept."""
+    while len(_kept) < _count:
         _kept.append(_Ahead(key, _loop().create_task(_start_ahead(key, limits))))
 
 

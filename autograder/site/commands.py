@@ -31,6 +31,7 @@ def settings_of(cmd: config.Serve):
         base_url=cmd.site.base_url,
         max_upload_mb=cmd.max_upload_mb,
         grading_workers=cmd.workers,
+        kernels_ahead=cmd.kernels_ahead,
         sandbox=not cmd.unsafe,
         limits=cmd.limits,
         worker_memory_mb=cmd.worker_memory_mb or None,

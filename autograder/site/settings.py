@@ -21,6 +21,7 @@ class SiteSettings:
     base_url: str = "http://127.0.0.1:8000"
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
     grading_workers: int = 1
+    kernels_ahead: int = 2  # kernels each grading worker keeps started for the next uploads
     sandbox: bool = True
     limits: Limits = dataclasses.field(default_factory=Limits)
     worker_memory_mb: int | None = 4096

@@ -133,7 +133,7 @@ def test_a_worker_grades_job_after_job_and_one_that_overran_is_replaced(toy, tmp
 def test_warm_up_starts_the_workers_before_the_first_job(toy, tmp_path):
     path = tmp_path / "a.ipynb"
     nbformat.write(solved(toy), path)
-    with LocalExecutor(workers=2) as ex:
+    with LocalExecutor(workers=2, kernels_ahead=1) as ex:
         ex.warm_up(_job(toy, path, "warm"))
         deadline = time.time() + 60
         while len(_workers_below_us()) < 2 and time.time() < deadline:
