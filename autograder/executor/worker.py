@@ -125,7 +125,13 @@ def grade_to(job: Job, result_file: Path) -> int:
 
 
 def _own_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    """The memory this process holds now, in MiB. Not getrusage's peak: Linux carries the parent's peak
+    across fork and exec, so a worker started by a large process would look large from its first job."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def serve(requests, answers, ahead: int = 0) -> int:

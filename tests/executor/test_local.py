@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from autograder.executor import Job, LocalExecutor, State
@@ -110,6 +111,10 @@ def test_a_worker_grades_job_after_job_and_one_that_overran_is_replaced(toy, tmp
     nbformat.write(solved(toy), good)
     nbformat.write(replaced(solved(toy), "scale", "import time\ntime.sleep(600)\n"), slow)
     pids = []
+    # A large parent (a site that ran for a while, a test session): Linux hands its peak memory down to the
+    # worker's getrusage across fork and exec, which once made every worker retire after its first job.
+    ballast = np.ones(1_200_000_000 // 8)
+    del ballast
 
     def graded(ex, job):
         future = ex.submit(job)
