@@ -225,10 +225,11 @@ def test_the_site_starts_its_graders_with_a_kernel_ahead_before_the_first_upload
     from tests.site.conftest import make_course
 
     source, release = make_course(tmp_path)
+    before = frozenset(_workers_below_us())  # the session's default pool, should an earlier test have used it
     app = create_app(SiteSettings(data_dir=tmp_path / "site", source_dir=source, release_dir=release, sandbox=False, poll_s=0.2))
     with TestClient(app) as client:
-        wait_for(lambda: len(_workers_below_us()) == 1 and list(_kernels_below_us().values()) == [False, False], timeout=90, step=0.2)
+        wait_for(lambda: len(_workers_below_us(before)) == 1 and list(_kernels_below_us().values()) == [False, False], timeout=90, step=0.2)
         set_password(client, people(app, "alice")["alice"])
         url = upload(client, "toy", notebook_bytes(toy_course.solved(source / "toy"))).headers["location"]
         wait_for(lambda: state_on_page(client, url) == "graded", timeout=120, step=0.2)
-    assert _workers_below_us() == []  # the site's shutdown ends its workers
+    assert _workers_below_us(before) == []  # the site's shutdown ends its workers
