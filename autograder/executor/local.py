@@ -65,6 +65,7 @@ class WorkerProcess:
             start_new_session=True,
         )
         self.retired = False
+        self._mark = 0  # where the current job's part of ``errors`` starts
 
     @property
     def pid(self) -> int:
@@ -76,16 +77,14 @@ class WorkerProcess:
     def grade(self, job: Job, job_file: Path, result_file: Path) -> bool | None:
         """Hand over one job and wait for its answer: True when answered, None when the worker ended
         without one (``returncode`` says how). Raises ``subprocess.TimeoutExpired`` after ``job.timeout``."""
-        mark = self.errors.seek(0, os.SEEK_END)
+        self._mark = self.errors.seek(0, os.SEEK_END)  # error_tail reads from here
         request = json.dumps({"job_id": job.job_id, "job": str(job_file), "result": str(result_file)}) + "\n"
         try:
             self.proc.stdin.write(request.encode())
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             self.proc.wait()
-            self._mark = mark
             return None
-        self._mark = mark
         return None if self._answer(job.timeout) is None else True
 
     def warm(self, job: Job, timeout: float = 120) -> bool:
@@ -124,7 +123,7 @@ class WorkerProcess:
 
     def error_tail(self) -> bytes:
         """What the worker wrote to stderr since the last job was handed over."""
-        self.errors.seek(getattr(self, "_mark", 0))
+        self.errors.seek(self._mark)
         return self.errors.read()[-4000:]
 
     @property
