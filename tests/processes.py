@@ -8,8 +8,7 @@ import subprocess
 from pathlib import Path
 
 
-def descendants(pid: int) -> list[int]:
-    """Every living process below ``pid`` (children first found through /proc's parent ids)."""
+def _children_by_parent() -> dict[int, list[int]]:
     children: dict[int, list[int]] = {}
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
@@ -19,6 +18,18 @@ def descendants(pid: int) -> list[int]:
                 continue
             ppid = int(stat.rsplit(")", 1)[1].split()[1])
             children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def children(pid: int) -> list[int]:
+    """The living processes ``pid`` started itself (a child forked by one of them, not yet exec'd, still
+    carries its parent's command line, so counting by command line must stop at this level)."""
+    return _children_by_parent().get(pid, [])
+
+
+def descendants(pid: int) -> list[int]:
+    """Every living process below ``pid`` (children first found through /proc's parent ids)."""
+    children = _children_by_parent()
     found, todo = [], [pid]
     while todo:
         for child in children.get(todo.pop(), []):

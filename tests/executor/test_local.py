@@ -13,7 +13,7 @@ import pytest
 
 from autograder.executor import Job, LocalExecutor, State
 from autograder.grading.limits import Limits
-from tests.processes import descendants
+from tests.processes import children, descendants
 from tests.toy_course import make_toy, replaced, solved
 
 
@@ -104,9 +104,10 @@ def test_the_wire_form_carries_the_notebook(toy, tmp_path):
 
 def _workers_below_us(besides: frozenset[int] = frozenset()) -> list[int]:
     """This test's grading workers: those of the session's default pool (an earlier test graded through it)
-    live on until the session ends, and are passed in ``besides``."""
+    live on until the session ends, and are passed in ``besides``. Workers are our own children; a kernel
+    a worker is forking shows the worker's command line until it execs, and is not counted."""
     found = []
-    for pid in descendants(os.getpid()):
+    for pid in children(os.getpid()):
         try:
             if b"autograder.executor.worker" in Path(f"/proc/{pid}/cmdline").read_bytes() and pid not in besides:
                 found.append(pid)
