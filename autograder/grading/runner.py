@@ -342,29 +342,12 @@ def run(
     ``preload``: modules a kernel started ahead imports before the notebook runs (only with
     ``keep_kernels_ahead``; a kernel started for this run imports nothing beyond what the notebook does).
     """
-    return _run_together(
-        [nb], limits=limits, kernel_manager_factory=kernel_manager_factory, data_dir=data_dir, helpers=helpers, preload=preload
-    )[0]
-
-
-def _run_together(
-    nbs: list,
-    *,
-    limits: Limits | None = None,
-    kernel_manager_factory: KernelManagerFactory | None = None,
-    data_dir: Path | None = None,
-    helpers: Path = course.STUDENT_HELPERS,
-    preload: tuple[str, ...] = (),
-) -> list[tuple[Any, Outcome]]:
-    """``run`` for several notebooks at once, each in a kernel and folder of its own, with the same limits
-    (not used beside the graded run: see ``pipeline.explain``; kept for callers with more cores than TF uses)."""
     limits = limits or Limits()
-    nbs = [_cleared(nb) for nb in nbs]
+    nb = _cleared(nb)
     factory = kernel_manager_factory or local_kernel_manager
     if _keeping_ahead:
-        key = _Key.of(factory, data_dir, limits, helpers, preload)
-        return _loop().run_until_complete(_run_all_ahead(nbs, limits, key))
-    coro = _run_all(nbs, limits, factory, data_dir, helpers)
+        return _loop().run_until_complete(_run_ahead(nb, limits, _Key.of(factory, data_dir, limits, helpers, preload)))
+    coro = _run_fresh(nb, limits, factory, data_dir, helpers)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -395,15 +378,12 @@ def _cleared(nb):
     return nb
 
 
-async def _run_all(nbs, limits: Limits, factory, data_dir: Path | None, helpers: Path) -> list[tuple[Any, Outcome]]:
-    workdirs: list[Path] = []
+async def _run_fresh(nb, limits: Limits, factory, data_dir: Path | None, helpers: Path) -> tuple[Any, Outcome]:
+    workdir = prepare_workdir(nb, helpers)
     try:
-        for nb in nbs:
-            workdirs.append(prepare_workdir(nb, helpers))
-        return list(await asyncio.gather(*(_execute(nb, limits, factory, w, data_dir) for nb, w in zip(nbs, workdirs))))
+        return await _execute(nb, limits, factory, workdir, data_dir)
     finally:
-        for workdir in workdirs:
-            cleanup.remove_tree(workdir)  # never raises: a folder left behind is logged and swept later
+        cleanup.remove_tree(workdir)  # never raises: a folder left behind is logged and swept later
 
 
 # ------------------------------------------------------------------------------ kernels started ahead
@@ -610,28 +590,24 @@ async def _take(key: _Key) -> tuple[Path, Any] | None:
     return await _kept.pop(0).task
 
 
-async def _run_all_ahead(nbs, limits: Limits, key: _Key) -> list[tuple[Any, Outcome]]:
-    taken = [await _take(key) for _ in nbs]
+async def _run_ahead(nb, limits: Limits, key: _Key) -> tuple[Any, Outcome]:
+    started = await _take(key)
     if not _kept:  # none left for a run that follows (explain): start one now rather than after
         _schedule(key, limits)
-    workdirs: list[Path] = []
+    workdir = None
     try:
-        runs = []
-        for nb, started in zip(nbs, taken):
-            if started is None:
-                workdir, km = prepare_workdir(nb, Path(key.helpers)), None
-            else:
-                workdir, km = started
-                nbformat.write(nb, workdir / NOTEBOOK_NAME)
-                _copy_helpers(workdir, Path(key.helpers))  # the helpers of now, should they have changed
-            workdirs.append(workdir)
-            data_dir = Path(key.data_dir) if key.data_dir is not None else None
-            runs.append(_execute(nb, limits, key.factory, workdir, data_dir, km=km))
-        return list(await asyncio.gather(*runs))
+        if started is None:
+            workdir, km = prepare_workdir(nb, Path(key.helpers)), None
+        else:
+            workdir, km = started
+            nbformat.write(nb, workdir / NOTEBOOK_NAME)
+            _copy_helpers(workdir, Path(key.helpers))  # the helpers of now, should they have changed
+        data_dir = Path(key.data_dir) if key.data_dir is not None else None
+        return await _execute(nb, limits, key.factory, workdir, data_dir, km=km)
     finally:
-        for workdir in workdirs:
+        if workdir is not None:
             cleanup.remove_tree(workdir)
-        _schedule(key, limits)  # replace what these runs took
+        _schedule(key, limits)  # replace what this run took
         # nbclient adds these on every run; on a loop that outlives the run they would swallow Ctrl-C.
         for sig in (signal.SIGINT, signal.SIGTERM):
             _loop().remove_signal_handler(sig)

@@ -108,3 +108,29 @@ def test_every_chapter_links_to_its_assignment(site):
         html = (site / "book" / f"{chapter}.html").read_text()
         for anchor in anchors:
             assert f'href="assignments.html#{anchor}"' in html, f"{chapter} does not link to {anchor}"
+
+
+def test_each_assignment_links_to_its_page_on_the_course_site(site, tmp_path):
+    """Served by `autograder serve`, the book's Submit link of each assignment opens that assignment's page."""
+    from urllib.parse import urljoin
+
+    from starlette.testclient import TestClient
+
+    from autograder.site.app import create_app
+    from autograder.site.settings import SiteSettings
+    from tests.site.conftest import HeldExecutor, people, set_password
+
+    html = (site / "book" / "assignments.html").read_text()
+    links = re.findall(r'<a class="[^"]*assignment-page[^"]*" href="([^"]+)"', html)
+    pages = [urljoin("/book/assignments.html", href) for href in links]
+    assert pages == [f"/assignments/{name}" for name in ASSIGNMENTS]
+    settings = SiteSettings(
+        data_dir=tmp_path / "site", source_dir=ROOT / "source_solutions", release_dir=ROOT / "assignments", sandbox=False, book_dir=site
+    )
+    app = create_app(settings, HeldExecutor())
+    with TestClient(app) as student:
+        assert student.get("/book/assignments.html").text == html  # the book is served as built
+        assert set_password(student, people(app, "alice")["alice"]).status_code == 303
+        for name, page in zip(ASSIGNMENTS, pages):
+            r = student.get(page)
+            assert r.status_code == 200 and f'action="/assignments/{name}/submit' in r.text, page
