@@ -87,6 +87,10 @@ class Comparator:
     def needs_reference(self, params: dict[str, Any]) -> bool:
         return False
 
+    def pass_means_reference(self, params: dict[str, Any]) -> bool:
+        """Whether a pass means the value is the reference value within the check's tolerance."""
+        return False
+
     def judge(self, got: Value, check: Check, ctx: Context) -> Verdict:
         raise NotImplementedError
 
@@ -220,6 +224,9 @@ class AllClose(Comparator):
     def needs_reference(self, params):
         return True
 
+    def pass_means_reference(self, params):
+        return True
+
     def judge(self, got, check, ctx):
         want = _need_reference(ctx)
         bad = _unreadable(got) or _structure(got, want)
@@ -245,6 +252,9 @@ class Equal(Comparator):
     def needs_reference(self, params):
         return True
 
+    def pass_means_reference(self, params):
+        return True
+
     def judge(self, got, check, ctx):
         want = _need_reference(ctx)
         bad = _unreadable(got) or _structure(got, want)
@@ -268,6 +278,9 @@ class _Property(Comparator):
 
     def needs_reference(self, params):
         return bool(params.get("reference", False))
+
+    def pass_means_reference(self, params):
+        return self.needs_reference(params)
 
     def with_reference(self, got, check, ctx) -> Verdict:
         if check.params.get("reference"):

@@ -595,6 +595,24 @@ def _series(value: Value | None) -> list[float] | None:
     return [float(x) for x in value.array.astype(float).ravel()[:100_000]]
 
 
+def _passed(state: State, check: Check) -> bool:
+    return state.verdicts.get(check.name, Verdict(False, Code.NOT_GRADED)).passed
+
+
+def _plot_reference_for_passes(state: State) -> None:
+    """A plotted visible check that passed, judged by a comparator whose pass means "the reference value
+    within the tolerance", is plotted with its reference series: the student's curve cannot differ from it
+    on the page, the series is public (it is a visible check's expected value), and a correct submission
+    then needs no second run. Only a recorded value is drawn so (a derived check's reference is a summary)."""
+    for check in state.spec.checks():
+        if not (check.visible and check.plot and not check.derive and _passed(state, check)):
+            continue
+        if check.comparator.pass_means_reference(check.params):
+            series = _series(state.reference.get(check.name))
+            if series is not None:
+                state.series[check.name] = series
+
+
 @register("explain")
 def explain(state: State) -> State:
     """What the page may show about visible checks, from a run whose kernel never held a hidden test.
@@ -603,12 +621,11 @@ def explain(state: State) -> State:
     caller's frame), so anything the student's code hands back there may carry hidden inputs. That run decides
     the points; the messages of visible checks ("expected ..., got ...", an exception's text) and the plotted
     values come from this second run of the same notebook with every hidden test removed, which is what the
-    student could run at home. It runs only when there is something to show: a failed visible check or a
-    plotted one.
+    student could run at home. It runs only when there is something to show: a failed visible check, or a
+    plotted one that ``_plot_reference_for_passes`` could not draw.
     """
-    wanted = [
-        c for c in state.spec.checks() if c.visible and (c.plot or not state.verdicts.get(c.name, Verdict(False, Code.NOT_GRADED)).passed)
-    ]
+    _plot_reference_for_passes(state)
+    wanted = [c for c in state.spec.checks() if c.visible and ((c.plot and c.name not in state.series) or not _passed(state, c))]
     if not wanted or state.visible_nb is None or state.status == REJECTED:
         return state
     # After the graded run, not beside it: TensorFlow spreads one run over every core already (two at once

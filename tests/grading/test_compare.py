@@ -124,3 +124,27 @@ def test_relative_checks_need_a_right_partner():
     assert judge(differs, arr([0.3, 0.2]), values=values, passed={"f.sample": True})[0]
     assert not judge(differs, arr([0.1, 0.2]), values=values, passed={"f.sample": True})[0]
     assert not judge(differs, arr([0.3]), values={}, passed={})[0]
+
+
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("allclose", {}),
+        ("equal", {}),
+        ("in_range", {"low": 0.0, "high": 1.0}),
+        ("in_range", {"low": 0.0, "high": 1.0, "reference": True}),
+        ("log_uniform", {"low": 1e-4, "high": 1.0, "reference": True}),
+        ("log_uniform", {"low": 1e-4, "high": 1.0}),
+        ("same_as", {"other": "f.y"}),
+        ("differs_from", {"other": "f.y"}),
+    ],
+)
+def test_a_pass_means_the_reference_only_where_the_comparator_says_so(name, params):
+    """The feedback plot draws a passed check's reference in place of the student's values (pipeline.explain)
+    only when this holds: a value in range but away from the reference must then fail."""
+    check = mk(name, visible=True, **params)
+    reference = arr(np.geomspace(1e-4, 1.0, 2000))
+    away = arr(np.geomspace(1e-4, 1.0, 2000)[::-1].copy())  # in range, as log-uniform, not the reference
+    values = {"f.y": reference if name == "differs_from" else away}  # the partner a relative check passes with
+    passes_away = judge(check, away, reference, values=values, passed={"f.y": True})[0]
+    assert compare.get(name).pass_means_reference(check.params) == (not passes_away)
