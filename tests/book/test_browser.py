@@ -12,23 +12,13 @@ import re
 import threading
 import urllib.error
 import urllib.request
-from pathlib import Path
 from urllib.parse import unquote, urldefrag, urlsplit
 
 import pytest
-from booksite import BOOK_TITLE, ROOT, SITE, site_pages
+from booksite import BOOK_TITLE, SITE, site_pages
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-SCREENSHOTS = ROOT / "_build" / "screenshots"
+from tests.browser import SCREENSHOTS, chromium
+
 PAGES = [p.relative_to(SITE).as_posix() for p in site_pages()] or ["(book not built)"]
 
 
@@ -51,13 +41,8 @@ def server(site):
 
 @pytest.fixture(scope="module")
 def browser(site):
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @functools.cache

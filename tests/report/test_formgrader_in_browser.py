@@ -19,10 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import chromium
 from tests.report.conftest import JANE
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 JUPYTER_SERVER = Path(sys.executable).with_name("jupyter-server")
 # Only formgrader: the other extensions of the environment cost start-up time and are not under test.
 OTHERS_OFF = {
@@ -106,17 +105,12 @@ def formgrader(graded_course, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(formgrader):
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as browser:
         pg = browser.new_page(viewport={"width": 1280, "height": 1000})
         pg.set_default_timeout(20_000)
         # the token once in the URL logs the browser in (a cookie), as the link Jupyter prints does
         pg.goto(f"{formgrader['base']}/formgrader?token={formgrader['token']}")
         yield pg
-        browser.close()
 
 
 # name (as formgrader writes it once shown), overall score and link of each row of a notebook's gradebook

@@ -9,21 +9,15 @@ import pytest
 
 from autograder.grading.result import Reason, Why
 from autograder.report import write_feedback, write_instructor_summary
+from tests.browser import chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 EVIL = '<script>document.title="pwned"</script><img src=x onerror="document.title=\'pwned\'">'
 
 
 @pytest.fixture(scope="module")
 def page():
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        pg = browser.new_page(viewport={"width": 1000, "height": 1400})
-        yield pg
-        browser.close()
+    with chromium() as browser:
+        yield browser.new_page(viewport={"width": 1000, "height": 1400})
 
 
 def test_feedback_page_renders_plot_and_runs_no_injected_script(tmp_path, page, toy, result_of):

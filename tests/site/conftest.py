@@ -12,6 +12,7 @@ import pytest
 
 from autograder.site import accounts  # noqa: E402
 from tests import toy_course
+from tests.browser import chromium
 from tests.site import pg_server  # noqa: E402
 
 # The course setup lives in toy_site (the benchmarks use it too); the tests import it from here.
@@ -298,18 +299,8 @@ def start_server(root, port: int) -> subprocess.Popen:
     return proc
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-# The browser tests' screenshots, for a person to look at after a run (kept out of git: /_build/ in .gitignore).
-SHOTS = Path(__file__).resolve().parents[2] / "_build" / "screenshots"
-
-
 @pytest.fixture
 def browser():
     """Debian's Chromium through Playwright (the site's browser tests), closed afterwards."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
+    with chromium() as b:
         yield b
-        b.close()

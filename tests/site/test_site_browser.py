@@ -14,7 +14,8 @@ import pytest
 from autograder.site import accounts
 from autograder.site.models import default_url, open_db
 from tests import processes, toy_course
-from tests.site.conftest import PASSWORD, SHOTS, free_port, make_course, notebook_bytes, start_server, wrong
+from tests.browser import SCREENSHOTS
+from tests.site.conftest import PASSWORD, free_port, make_course, notebook_bytes, start_server, wrong
 
 # A real server and worker grade two toy notebooks.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -40,7 +41,7 @@ def test_student_submits_in_the_browser_and_sees_feedback(tmp_path, browser_page
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = start_server(tmp_path, port)
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     started = time.time() - 1  # the file system's times may round down
     try:
         page.goto(f"{base}/signin/link/{token}")
@@ -62,14 +63,14 @@ def test_student_submits_in_the_browser_and_sees_feedback(tmp_path, browser_page
             page.wait_for_url(re.compile(r"/submissions/\d+$"))
             seen[name] = [page.inner_text("#state")]
             assert seen[name][0] in ("queued", "running")  # grading takes seconds: never done by the first look
-            page.screenshot(path=str(SHOTS / f"site-student-{name}-status.png"), full_page=True)
+            page.screenshot(path=str(SCREENSHOTS / f"site-student-{name}-status.png"), full_page=True)
             # the page refreshes itself; wait for the feedback button (at most a few minutes on a busy machine)
             page.wait_for_selector("#feedback", timeout=240_000)
             seen[name].append(page.inner_text("#state"))
             page.click("#feedback")
             page.wait_for_selector("h1")
             assert "toy" in page.title() and "feedback for alice" in page.title()
-            page.screenshot(path=str(SHOTS / f"site-student-{name}-feedback.png"), full_page=True)
+            page.screenshot(path=str(SCREENSHOTS / f"site-student-{name}-feedback.png"), full_page=True)
         assert seen["solved"][-1] == "graded" and seen["wrong"][-1] == "graded"
         page.goto(f"{base}/assignments/toy")
         rows = page.locator("tbody tr")
@@ -79,9 +80,9 @@ def test_student_submits_in_the_browser_and_sees_feedback(tmp_path, browser_page
         # the screenshots are left for a person to look at, and git does not take them
         for name in seen:
             for kind in ("status", "feedback"):
-                shot = SHOTS / f"site-student-{name}-{kind}.png"
+                shot = SCREENSHOTS / f"site-student-{name}-{kind}.png"
                 assert shot.stat().st_mtime >= started and shot.stat().st_size > 10_000, shot
-        ignored = subprocess.run(["git", "check-ignore", "-q", str(shot)], cwd=SHOTS.parents[1], check=False)
+        ignored = subprocess.run(["git", "check-ignore", "-q", str(shot)], cwd=SCREENSHOTS.parents[1], check=False)
         assert ignored.returncode == 0, f"{shot} is not ignored by git"
     finally:
         processes.kill_tree(server)

@@ -13,7 +13,8 @@ import pytest
 from autograder.site import accounts, catalog, storage
 from autograder.site.models import default_url, open_db
 from tests import processes, toy_course
-from tests.site.conftest import PASSWORD, SHOTS, free_port, make_course, notebook_bytes, start_server
+from tests.browser import SCREENSHOTS
+from tests.site.conftest import PASSWORD, free_port, make_course, notebook_bytes, start_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -62,7 +63,7 @@ def test_instructor_sees_the_class_and_plots_regrades_and_the_score_changes(tmp_
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = start_server(tmp_path, port)
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
         page.goto(f"{base}/signin/link/{prof_token}")
@@ -72,12 +73,12 @@ def test_instructor_sees_the_class_and_plots_regrades_and_the_score_changes(tmp_
         page.wait_for_url(f"{base}/assignments")
         until(page, f"{base}/instructor", lambda p: alice_cell(p) != "\u2013")
         assert alice_cell(page) == "9"
-        page.screenshot(path=str(SHOTS / "site-class-1280.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / "site-class-1280.png"), full_page=True)
         page.click("a[href='/instructor/assignments/toy']")
         for plot in ("#plot-scores", "#plot-times"):
             assert page.eval_on_selector(plot, "img => img.complete && img.naturalWidth > 300")
         assert "scale.hidden" in page.inner_text("#checks tbody tr:first-child")  # the check alice fails comes first
-        page.screenshot(path=str(SHOTS / "site-instructor-assignment-1280.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / "site-instructor-assignment-1280.png"), full_page=True)
         page.set_viewport_size({"width": 390, "height": 844})
         for name, url in (
             ("instructor-assignment", "/instructor/assignments/toy"),
@@ -85,7 +86,7 @@ def test_instructor_sees_the_class_and_plots_regrades_and_the_score_changes(tmp_
             ("extensions", "/instructor/assignments/toy/extensions"),
         ):
             page.goto(base + url)
-            page.screenshot(path=str(SHOTS / f"site-{name}-390.png"), full_page=True)
+            page.screenshot(path=str(SCREENSHOTS / f"site-{name}-390.png"), full_page=True)
             assert no_sideways_scroll(page) <= 0, url
             if name == "instructor-assignment":
                 # each check's pass rate stays on screen: inside the viewport, in a table that does not scroll either
@@ -106,7 +107,7 @@ def test_instructor_sees_the_class_and_plots_regrades_and_the_score_changes(tmp_
         assert page.inner_text("#regrade-progress").count("of 1") == 1
         until(page, f"{base}/instructor/assignments/toy", lambda p: p.inner_text("#regrade-state") == "finished")
         assert "1 scores changed" in page.inner_text("#regrade-progress")
-        page.screenshot(path=str(SHOTS / "site-regraded-1280.png"), full_page=True)
+        page.screenshot(path=str(SCREENSHOTS / "site-regraded-1280.png"), full_page=True)
         page.goto(f"{base}/instructor")
         assert alice_cell(page) == "10"
     finally:
