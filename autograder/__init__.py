@@ -1,1 +1,5 @@
 """Course autograder: data, release, reference values and grading."""
+
+from autograder._startup import defer_slow_imports
+
+defer_slow_imports()

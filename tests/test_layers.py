@@ -24,6 +24,7 @@ LAYERS: list[set[str]] = [
         "student.selfcheck",
         "student.course_utils",
         "gradebook_schema",
+        "_startup",  # run by the package itself, before anything imports nbformat
     },
     # 1: reading and cleaning up
     {"grading.records", "grading.cleanup"},

@@ -30,6 +30,7 @@ def scores(out):
     return {r["student"]: float(r["total"]) for r in csv.DictReader((out / "autograder-grades.csv").open())}
 
 
+@pytest.mark.slow
 def test_a_rerun_regrades_exactly_what_changed_and_says_why(tmp_path):
     toy = make_toy(tmp_path)
     subs = tmp_path / "subs"

@@ -51,6 +51,7 @@ def course(tmp_path_factory):
     return {"root": root, "toy": toy, "toy2": toy2, "subs": subs, "out": root / "grading" / "toy"}
 
 
+@pytest.mark.slow
 def test_the_default_output_is_one_folder_per_assignment(course):
     root = course["root"]
     out = course["out"]
@@ -88,6 +89,7 @@ def test_a_foreign_folder_is_refused(course, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["gradebook.db"]
 
 
+@pytest.mark.slow
 def test_nbgrader_export_in_the_output_folder_and_our_rerun_leave_each_other_alone(course):
     out = course["out"]
     ours = {name: (out / name).read_bytes() for name in (GRADES_CSV, SUMMARY)}

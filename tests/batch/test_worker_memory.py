@@ -58,6 +58,7 @@ def test_a_worker_out_of_memory_becomes_the_students_result():
     assert status == "incomplete" and "killed by SIGKILL" in reason and "out of memory" in reason
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sandbox.available(), reason="the bubblewrap sandbox cannot run here")
 def test_an_output_flood_beyond_the_workers_memory_is_that_students_result(tmp_path):
     # Sandboxed, as in production: the kernel has its own memory limit (an --unsafe kernel would inherit the

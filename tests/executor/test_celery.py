@@ -103,6 +103,7 @@ def test_a_worker_with_the_same_files_grades_the_job_by_name(toy, tmp_path):
 # Each test is bounded (pytest-timeout raises in the test, so the cluster's finalizer still runs).
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(420)
 def test_a_worker_killed_mid_job_loses_nothing_and_duplicates_nothing(cluster, toy, tmp_path):
     a, b = _two_machines(cluster, toy)
@@ -120,6 +121,7 @@ def test_a_worker_killed_mid_job_loses_nothing_and_duplicates_nothing(cluster, t
     assert b.alive()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(420)
 def test_the_broker_restarting_mid_batch_loses_nothing(cluster, toy, tmp_path):
     _two_machines(cluster, toy)
@@ -143,6 +145,7 @@ def test_the_broker_restarting_mid_batch_loses_nothing(cluster, toy, tmp_path):
     assert all(w.alive() for w in cluster.workers)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(420)
 def test_a_worker_with_another_grading_toml_refuses_and_the_batch_finishes_on_the_other(cluster, toy, tmp_path):
     cluster.worker("a", cl.copy_course(toy, cluster.folder / "machine-a"))
@@ -158,6 +161,7 @@ def test_a_worker_with_another_grading_toml_refuses_and_the_batch_finishes_on_th
     assert "assignment/grading.toml changed" in proc.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(420)
 def test_when_every_worker_refuses_nothing_is_stored_and_the_batch_says_why(cluster, toy, tmp_path):
     course_b = cl.copy_course(toy, cluster.folder / "machine-b")
@@ -172,6 +176,7 @@ def test_when_every_worker_refuses_nothing_is_stored_and_the_batch_says_why(clus
     assert not list((tmp_path / "out" / "results").glob("s*.json"))  # no zero stands in for a grade
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(420)
 def test_a_job_over_its_time_limit_is_a_zero_with_the_reason_and_the_worker_lives_on(cluster, toy, tmp_path):
     a = cluster.worker("a", cl.copy_course(toy, cluster.folder / "machine-a"))
@@ -203,6 +208,7 @@ def test_a_job_over_its_time_limit_is_a_zero_with_the_reason_and_the_worker_live
     assert "was graded already" not in a.log.read_text()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(420)
 def test_stop_ends_the_running_job_on_its_worker_and_drops_the_queued_ones(cluster, toy, tmp_path):
     a = cluster.worker("a", cl.copy_course(toy, cluster.folder / "machine-a"))
@@ -295,6 +301,7 @@ def test_tf_basics_over_two_machines_grades_as_the_local_executor_byte_for_byte(
     assert "refuses" not in remote.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(420)
 def test_no_process_is_left_behind(cluster, toy):
     """The fixture's finalizer: a worker and the broker are gone after close()."""

@@ -42,6 +42,7 @@ def test_jobs_yield_the_results_grade_gives_and_the_label(toy, tmp_path):
     assert results["wrong"].submission == str(wrong)
 
 
+@pytest.mark.slow
 def test_a_worker_that_overruns_becomes_an_incomplete_result(toy, tmp_path):
     # The notebook limit is the executor's own bound on the worker (plus a grace it must not wait out here).
     slow = tmp_path / "slow.ipynb"
@@ -116,6 +117,7 @@ def _workers_below_us(besides: frozenset[int] = frozenset()) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 def test_a_worker_grades_job_after_job_and_one_that_overran_is_replaced(toy, tmp_path):
     good, slow = tmp_path / "good.ipynb", tmp_path / "slow.ipynb"
     nbformat.write(solved(toy), good)

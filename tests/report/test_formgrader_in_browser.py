@@ -36,6 +36,8 @@ OTHERS_OFF = {
     "nbgrader.server_extensions.formgrader": True,
 }
 START_TIMEOUT_S = 60
+# A Jupyter server and a browser: about 25 s, so in the full suite only.
+pytestmark = pytest.mark.slow
 
 
 def _free_port() -> int:
