@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import autograder  # noqa: F401 (before anything imports nbformat: see autograder/_startup.py)
 from tests.toy_course import TOY
 
 

@@ -5,9 +5,9 @@ replacements for solution cells by grade_id. A case builds the source notebook w
 else changed), grades it with ``grade()`` and asserts the rule of its kind. Real assignments run TensorFlow
 and are marked ``slow``; the toy fixture assignment runs the same harness fast.
 """
+
 from __future__ import annotations
 
-import copy
 import dataclasses
 import importlib.util
 import shutil
@@ -17,7 +17,8 @@ from types import ModuleType
 import pytest
 
 from autograder import course, reference
-from autograder.grading import core, pipeline, spec
+from autograder.grading import spec
+from tests.assignments.variant_pool import VariantPool, grade_variant
 from tests.toy_course import TOY
 
 HERE = Path(__file__).resolve().parent
@@ -84,17 +85,6 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("variant_case", all_cases())
 
 
-def build(source_nb, replacements) -> object:
-    """The source notebook with each listed solution cell's source replaced, nothing else changed."""
-    nb = copy.deepcopy(source_nb)
-    for grade_id, source in replacements:
-        cells = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id]
-        assert cells, f"no cell with grade_id '{grade_id}' in the source notebook"
-        assert cells[0].metadata.nbgrader.get("solution"), f"cell '{grade_id}' is not a solution cell"
-        cells[0].source = source.strip("\n")
-    return nb
-
-
 @pytest.fixture(scope="session")
 def assignment_spec(tmp_path_factory):
     """name -> loaded spec; the toy gets a temporary copy with freshly built reference values."""
@@ -113,14 +103,25 @@ def assignment_spec(tmp_path_factory):
     return get
 
 
+@pytest.fixture(scope="session")
+def variant_pool(request):
+    pool = VariantPool()
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def grade_case(assignment_spec):
+def grade_case(assignment_spec, request):
+    """case -> (spec, Result): the toy graded here, a real assignment's cases in the variant pool."""
+
     def run(case: Case):
         assignment = assignment_spec(case.assignment)
-        nb = build(spec.read_source(assignment), case.replacements)
-        # Scores never depend on the explain step (it only writes messages from a second run): skipping it
-        # halves the time of every failing case.
-        steps = tuple(step for step in pipeline.DEFAULT if step != "explain")
-        return assignment, core.grade(nb, assignment, check_tampering=False, steps=steps)
+        if case.assignment == "toy":
+            return assignment, grade_variant(assignment, case.replacements)
+        pool = request.getfixturevalue("variant_pool")
+        params = [getattr(getattr(item, "callspec", None), "params", {}) for item in request.session.items]
+        selected = [p["variant_case"] for p in params if "variant_case" in p]
+        pool.submit_all(c for c in selected if c.assignment != "toy" and c.kind != "missing")
+        return assignment, pool.result(case, timeout=900)
 
     return run

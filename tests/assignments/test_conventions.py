@@ -4,6 +4,7 @@ Parametrized over every source_solutions/<name>/ with a grading.toml; LAYOUTS be
 grades. Fast tests read the source notebook, grading.toml, variants.py and the release; slow ones run the
 notebook. Tests of one assignment only (and the variant harness, test_variants.py) live in its own folder.
 """
+
 from __future__ import annotations
 
 import ast
@@ -46,22 +47,29 @@ class Layout:
 LAYOUTS = {
     "batch_norm": Layout(
         ("batchnorm_forward", "batchnorm_backward", "update_running_averages", "batchnorm_inference"),
-        extras_need_data=True, extras_print="with batch norm: train accuracy"),
+        extras_need_data=True,
+        extras_print="with batch norm: train accuracy",
+    ),
     "hyperparameter_search": Layout(
         ("sample_log_uniform", "sample_momentum_beta", "random_search", "narrow_space", "coarse_to_fine"),
-        helpers={"random_search": ["sample_params"]}, given=("toy_objective",),
-        extras_need_data=True, extras_print="validation accuracy",
-        test_inputs=("_objective",)),  # the hidden objectives the searches minimise
+        helpers={"random_search": ["sample_params"]},
+        given=("toy_objective",),
+        extras_need_data=True,
+        extras_print="validation accuracy",
+        test_inputs=("_objective",),
+    ),  # the hidden objectives the searches minimise
     # The full SIGNS training of the extras takes minutes; the benchmarks run it.
     "signs_model": Layout(
-        ("initialize_parameters", "forward_propagation", "compute_cost", "model"), graded_needs_data=True,
-        min_hidden=1),  # three of its groups have a single hidden check
+        ("initialize_parameters", "forward_propagation", "compute_cost", "model"), graded_needs_data=True, min_hidden=1
+    ),  # three of its groups have a single hidden check
     "softmax": Layout(
-        ("softmax", "softmax_cost", "softmax_backward", "train_softmax"), given=("make_blobs", "training_accuracy"),
-        extras_print="training accuracy"),
+        ("softmax", "softmax_cost", "softmax_backward", "train_softmax"),
+        given=("make_blobs", "training_accuracy"),
+        extras_print="training accuracy",
+    ),
     "tf_basics": Layout(
-        ("linear_function", "sigmoid", "cost", "one_hot_matrix", "ones", "minimize_quadratic"),
-        untagged_demos=("a = tf.constant(",)),
+        ("linear_function", "sigmoid", "cost", "one_hot_matrix", "ones", "minimize_quadratic"), untagged_demos=("a = tf.constant(",)
+    ),
 }
 ASSIGNMENTS = course.assignment_names()
 WITH_EXTRAS = [n for n in ASSIGNMENTS if n in LAYOUTS and LAYOUTS[n].extras_print]
@@ -167,8 +175,7 @@ def test_each_function_has_explanation_solution_and_test_cell(layout, source, sp
 
 def test_other_code_cells_are_locked_or_skipped(layout, source, spec):
     # Given code is locked; free code cells are ungraded extras that grading drops (or listed cheap demos).
-    free = [c.source for c in source.cells
-            if c.cell_type == "code" and not _meta(c) and spec.skip_tag not in c.metadata.get("tags", [])]
+    free = [c.source for c in source.cells if c.cell_type == "code" and not _meta(c) and spec.skip_tag not in c.metadata.get("tags", [])]
     demos = [s for s in free if s.startswith(layout.untagged_demos)]
     assert [s[:80] for s in free if s not in demos] == []
     assert len(demos) == len(layout.untagged_demos), "a demo listed in LAYOUTS is gone: update LAYOUTS"
@@ -270,8 +277,11 @@ def test_recorded_values_are_raw_outputs(layout, source, spec):
 
 # Locked check_* helpers of a notebook and the comparator each stands for in the grader.
 HELPER_COMPARATORS = {
-    "check_log_uniform": "log_uniform", "check_one_minus_beta": "log_uniform", "check_search": "in_range",
-    "check_same": "same_as", "check_at_most": "in_range",
+    "check_log_uniform": "log_uniform",
+    "check_one_minus_beta": "log_uniform",
+    "check_search": "in_range",
+    "check_same": "same_as",
+    "check_at_most": "in_range",
 }
 
 
@@ -430,7 +440,7 @@ def test_tensorflow_start_up_log_is_silenced_for_students(source):
             continue
         before = cell.source[: re.search(r"^\s*(import tensorflow|from tensorflow)", cell.source, re.M).start()]
         assert 'os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")' in before, (
-            "the first TensorFlow import needs os.environ.setdefault(\"TF_CPP_MIN_LOG_LEVEL\", \"2\") before it"
+            'the first TensorFlow import needs os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2") before it'
         )
         break
 
@@ -443,8 +453,10 @@ def test_tensorflow_start_up_log_is_silenced_for_students(source):
 HINT_MAX_SHARED_TOKENS = 4
 HINT_MIN_RENAMED_TOKENS = 8
 _OPERATORS = {"=", "+", "-", "*", "/", "**", "@", "(", ")"}
-_TOKEN = re.compile(r'"[^"\n]*"|\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|[A-Za-z_]\w*'
-                    r"|\*\*|//|==|!=|<=|>=|[-+*/%@=<>()\[\]{},.:;~^&|]")
+_TOKEN = re.compile(
+    r'"[^"\n]*"|\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|[A-Za-z_]\w*'
+    r"|\*\*|//|==|!=|<=|>=|[-+*/%@=<>()\[\]{},.:;~^&|]"
+)
 
 
 def _norm_token(token: str) -> str:
@@ -474,8 +486,7 @@ def _solution_blocks(source) -> list[str]:
 def _solution_lines(source) -> list[list[str]]:
     """Every logical line of solution code as tokens, comments and layout dropped (a statement that spans
     several physical lines is one line)."""
-    skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
-            tokenize.ENDMARKER}
+    skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER}
     lines = []
     for block in _solution_blocks(source):
         line: list[str] = []
@@ -498,7 +509,7 @@ def _longest_shared_run(a: list[str], b: list[str]) -> list[str]:
             if a[i - 1] == b[j - 1]:
                 lengths[j] = previous[j - 1] + 1
                 best = max(best, (lengths[j], i))
-    return a[best[1] - best[0]:best[1]]
+    return a[best[1] - best[0] : best[1]]
 
 
 def _hidden_only_numbers(source) -> set[float]:
@@ -593,8 +604,12 @@ def _solution_expressions(source) -> list[list[str]]:
     for block in _solution_blocks(source):
         for node in ast.walk(ast.parse(block)):
             value = getattr(node, "value", None)
-            if (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and not value.keywords
-                    and [getattr(a, "id", None) for a in value.args] == signatures.get(value.func.id)):
+            if (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Name)
+                and not value.keywords
+                and [getattr(a, "id", None) for a in value.args] == signatures.get(value.func.id)
+            ):
                 continue
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Return)) and node.value:
                 tokens = _code_tokens(ast.unparse(node.value))
@@ -604,7 +619,7 @@ def _solution_expressions(source) -> list[list[str]]:
 
 
 def _contains(tokens: list[str], part: list[str]) -> bool:
-    return any(tokens[i:i + len(part)] == part for i in range(len(tokens) - len(part) + 1))
+    return any(tokens[i : i + len(part)] == part for i in range(len(tokens) - len(part) + 1))
 
 
 def markdown_problems(text: str, solution_expressions: list[list[str]]) -> list[str]:
@@ -619,8 +634,12 @@ def test_explanations_do_not_write_out_solution_lines(source):
     named in prose is fine, `tf.one_hot(labels, depth=C, axis=0)` is the answer."""
     expressions = _solution_expressions(source)
     assert expressions, "no solution code found"
-    problems = [f"markdown cell {i}: {p}" for i, cell in enumerate(source.cells) if cell.cell_type == "markdown"
-                for p in markdown_problems(cell.source, expressions)]
+    problems = [
+        f"markdown cell {i}: {p}"
+        for i, cell in enumerate(source.cells)
+        if cell.cell_type == "markdown"
+        for p in markdown_problems(cell.source, expressions)
+    ]
     assert problems == []
 
 
@@ -641,28 +660,37 @@ record("one_hot_matrix.hidden", one_hot_matrix(np.array([5, 0, 3]), 8))
 
 def _synthetic_notebook(markdown: str = "Implement `one_hot_matrix(labels, C)`."):
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell(markdown), nbformat.v4.new_code_cell(_ONE_HOT_SOLUTION),
-                nbformat.v4.new_code_cell(_ONE_HOT_TESTS)]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(markdown),
+        nbformat.v4.new_code_cell(_ONE_HOT_SOLUTION),
+        nbformat.v4.new_code_cell(_ONE_HOT_TESTS),
+    ]
     return nb
 
 
-@pytest.mark.parametrize("hint", [
-    "tf.one_hot(labels, depth=C, axis=0)",  # the solution line
-    "Use one_hot = tf.one_hot( labels,depth = C , axis=0 ).",  # with other spacing, in a sentence
-    "Call tf.one_hot(labels, depth=C) with the right axis.",  # a substantial piece of it
-    "tf.one_hot(y, depth=n, axis=0)",  # the same line with other names
-    "Column i belongs to label i; the hidden test uses 8 classes.",  # a hidden input
-])
+@pytest.mark.parametrize(
+    "hint",
+    [
+        "tf.one_hot(labels, depth=C, axis=0)",  # the solution line
+        "Use one_hot = tf.one_hot( labels,depth = C , axis=0 ).",  # with other spacing, in a sentence
+        "Call tf.one_hot(labels, depth=C) with the right axis.",  # a substantial piece of it
+        "tf.one_hot(y, depth=n, axis=0)",  # the same line with other names
+        "Column i belongs to label i; the hidden test uses 8 classes.",  # a hidden input
+    ],
+)
 def test_hint_check_rejects_a_hint_that_gives_the_answer_away(hint):
     nb = _synthetic_notebook()
     assert hint_problems(hint, _solution_lines(nb), _hidden_only_numbers(nb)) != []
 
 
-@pytest.mark.parametrize("hint", [
-    "Classes run down the rows (axis 0) and examples along the columns; take the number of rows from C.",
-    "tf.one_hot does the work; choose its axis so that each column is one example.",
-    "Labels start at class 0, and there are 4 classes in the visible test.",  # a visible input may be named
-])
+@pytest.mark.parametrize(
+    "hint",
+    [
+        "Classes run down the rows (axis 0) and examples along the columns; take the number of rows from C.",
+        "tf.one_hot does the work; choose its axis so that each column is one example.",
+        "Labels start at class 0, and there are 4 classes in the visible test.",  # a visible input may be named
+    ],
+)
 def test_hint_check_accepts_a_hint_that_names_the_idea(hint):
     nb = _synthetic_notebook()
     assert hint_problems(hint, _solution_lines(nb), _hidden_only_numbers(nb)) == []

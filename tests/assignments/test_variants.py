@@ -1,4 +1,5 @@
 """Each variant of each assignment gets exactly the score its kind promises (see conftest.py)."""
+
 from __future__ import annotations
 
 import pytest

@@ -6,7 +6,7 @@ The wrong ones are mistakes students make; every check of the function's group m
 The correct ones use the generator in other ways (other draws), which the property checks must accept.
 """
 
-_RANDOM_SEARCH_HEAD = '''
+_RANDOM_SEARCH_HEAD = """
 def sample_params(space, rng):
     params = {}
     for name, (scale, low, high) in space.items():
@@ -18,11 +18,11 @@ def sample_params(space, rng):
             params[name] = int(rng.integers(low, high, endpoint=True))
     return params
 
-'''
+"""
 
 # A number whose arithmetic always gives 0, numpy functions included: evaluated in the kernel, any objective of
 # it is 0. The grader records it as the plain number it holds and evaluates the objective itself.
-_LYING_NUMBER = '''
+_LYING_NUMBER = """
 class _Zero(float):
     def _zero(self, *args, **kwargs):
         return _Zero(0.0)
@@ -33,74 +33,76 @@ class _Zero(float):
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         return _Zero(0.0)
 
-'''
+"""
 
 # ---------------------------------------------------------------------------------------------- WRONG
 WRONG = {
     "sample_log_uniform": {
         # Uniform between the bounds: nearly every sample lands in the top decade.
-        "linear_scale": '''
+        "linear_scale": """
 def sample_log_uniform(low, high, n, rng):
     return rng.uniform(low, high, size=n)
-''',
+""",
         # Natural-log exponents raised to the power of 10: far outside [low, high].
-        "natural_log_bounds": '''
+        "natural_log_bounds": """
 def sample_log_uniform(low, high, n, rng):
     return 10.0 ** rng.uniform(np.log(low), np.log(high), size=n)
-''',
+""",
         # Returns the exponents themselves (negative numbers).
-        "exponents_returned": '''
+        "exponents_returned": """
 def sample_log_uniform(low, high, n, rng):
     return rng.uniform(np.log10(low), np.log10(high), size=n)
-''',
+""",
         # n ignored: size forgotten, one number instead of an array.
-        "size_forgotten": '''
+        "size_forgotten": """
 def sample_log_uniform(low, high, n, rng):
     return 10.0 ** rng.uniform(np.log10(low), np.log10(high))
-''',
+""",
         # The generator ignored: numpy's global one, so the same seed gives other samples.
-        "global_numpy_generator": '''
+        "global_numpy_generator": """
 def sample_log_uniform(low, high, n, rng):
     return 10.0 ** np.random.uniform(np.log10(low), np.log10(high), size=n)
-''',
+""",
     },
     "sample_momentum_beta": {
         # beta itself on a log scale: 1 - beta is then close to uniform, not log-uniform.
-        "beta_on_log_scale": '''
+        "beta_on_log_scale": """
 def sample_momentum_beta(low, high, n, rng):
     return 10.0 ** rng.uniform(np.log10(low), np.log10(high), size=n)
-''',
+""",
         # Forgets the final "1 -": returns 1 - beta in place of beta.
-        "one_minus_beta_returned": '''
+        "one_minus_beta_returned": """
 def sample_momentum_beta(low, high, n, rng):
     return 10.0 ** rng.uniform(np.log10(1 - high), np.log10(1 - low), size=n)
-''',
-        "uniform_beta": '''
+""",
+        "uniform_beta": """
 def sample_momentum_beta(low, high, n, rng):
     return rng.uniform(low, high, size=n)
-''',
+""",
         # Flips the wrong thing: beta log-uniform on [low, high], then 1 - beta returned as beta.
-        "flipped_after_sampling_beta": '''
+        "flipped_after_sampling_beta": """
 def sample_momentum_beta(low, high, n, rng):
     return 1.0 - 10.0 ** rng.uniform(np.log10(low), np.log10(high), size=n)
-''',
+""",
         # The generator ignored: numpy's global one.
-        "global_numpy_generator": '''
+        "global_numpy_generator": """
 def sample_momentum_beta(low, high, n, rng):
     return 1.0 - 10.0 ** np.random.uniform(np.log10(1.0 - high), np.log10(1.0 - low), size=n)
-''',
+""",
     },
     "random_search": {
         # Treats the score as an accuracy: keeps the highest.
-        "keeps_highest_score": _RANDOM_SEARCH_HEAD + '''
+        "keeps_highest_score": _RANDOM_SEARCH_HEAD
+        + """
 def random_search(objective, space, n_trials, seed=0):
     rng = np.random.default_rng(seed)
     trials = [(p, float(objective(p))) for p in (sample_params(space, rng) for _ in range(n_trials))]
     best_params, best_score = max(trials, key=lambda t: t[1])
     return best_params, best_score, trials
-''',
+""",
         # A new generator from the same seed in every trial: every trial is the same setting.
-        "generator_created_every_trial": _RANDOM_SEARCH_HEAD + '''
+        "generator_created_every_trial": _RANDOM_SEARCH_HEAD
+        + """
 def random_search(objective, space, n_trials, seed=0):
     trials = []
     best_params, best_score = None, np.inf
@@ -112,9 +114,10 @@ def random_search(objective, space, n_trials, seed=0):
         if score < best_score:
             best_params, best_score = params, score
     return best_params, best_score, trials
-''',
+""",
         # Forgets the comparison: returns the last trial.
-        "last_trial_returned": _RANDOM_SEARCH_HEAD + '''
+        "last_trial_returned": _RANDOM_SEARCH_HEAD
+        + """
 def random_search(objective, space, n_trials, seed=0):
     rng = np.random.default_rng(seed)
     trials = []
@@ -123,9 +126,10 @@ def random_search(objective, space, n_trials, seed=0):
         best_params, best_score = params, float(objective(params))
         trials.append((best_params, best_score))
     return best_params, best_score, trials
-''',
+""",
         # n_trials off by one: the loop runs one trial too few.
-        "one_trial_too_few": _RANDOM_SEARCH_HEAD + '''
+        "one_trial_too_few": _RANDOM_SEARCH_HEAD
+        + """
 def random_search(objective, space, n_trials, seed=0):
     rng = np.random.default_rng(seed)
     trials = []
@@ -137,9 +141,9 @@ def random_search(objective, space, n_trials, seed=0):
         if score < best_score:
             best_params, best_score = params, score
     return best_params, best_score, trials
-''',
+""",
         # The seed ignored: sample_params draws from numpy's global generator, not from rng.
-        "global_numpy_generator": '''
+        "global_numpy_generator": """
 def sample_params(space, rng):
     params = {}
     for name, (scale, low, high) in space.items():
@@ -163,15 +167,18 @@ def random_search(objective, space, n_trials, seed=0):
         if score < best_score:
             best_params, best_score = params, score
     return best_params, best_score, trials
-''',
+""",
         # No search: the lower bounds as lying numbers, every trial claiming a score of 0.
-        "lying_numbers": _RANDOM_SEARCH_HEAD + _LYING_NUMBER + '''
+        "lying_numbers": _RANDOM_SEARCH_HEAD
+        + _LYING_NUMBER
+        + """
 def random_search(objective, space, n_trials, seed=0):
     best = {name: _Zero(low) for name, (scale, low, high) in space.items()}
     return best, 0.0, [(best, 0.0)] * n_trials
-''',
+""",
         # Records only the settings tried, not their scores.
-        "trials_without_scores": _RANDOM_SEARCH_HEAD + '''
+        "trials_without_scores": _RANDOM_SEARCH_HEAD
+        + """
 def random_search(objective, space, n_trials, seed=0):
     rng = np.random.default_rng(seed)
     trials = []
@@ -183,11 +190,11 @@ def random_search(objective, space, n_trials, seed=0):
         if score < best_score:
             best_params, best_score = params, score
     return best_params, best_score, trials
-''',
+""",
     },
     "narrow_space": {
         # Narrows log parameters on a linear scale.
-        "log_parameters_narrowed_linearly": '''
+        "log_parameters_narrowed_linearly": """
 def narrow_space(space, center, shrink):
     narrowed = {}
     for name, (scale, low, high) in space.items():
@@ -197,8 +204,8 @@ def narrow_space(space, center, shrink):
             new_lo, new_hi = int(np.floor(new_lo)), int(np.ceil(new_hi))
         narrowed[name] = (scale, new_lo, new_hi)
     return narrowed
-''',
-        "not_clipped": '''
+""",
+        "not_clipped": """
 def narrow_space(space, center, shrink):
     narrowed = {}
     for name, (scale, low, high) in space.items():
@@ -214,9 +221,9 @@ def narrow_space(space, center, shrink):
             new_lo, new_hi = int(np.floor(new_lo)), int(np.ceil(new_hi))
         narrowed[name] = (scale, new_lo, new_hi)
     return narrowed
-''',
+""",
         # shrink times the whole width on each side: the range is twice as wide as asked.
-        "full_width_on_each_side": '''
+        "full_width_on_each_side": """
 def narrow_space(space, center, shrink):
     narrowed = {}
     for name, (scale, low, high) in space.items():
@@ -232,9 +239,9 @@ def narrow_space(space, center, shrink):
             new_lo, new_hi = int(np.floor(new_lo)), int(np.ceil(new_hi))
         narrowed[name] = (scale, new_lo, new_hi)
     return narrowed
-''',
+""",
         # Rounds "int" bounds inwards (ceil the low one, floor the high one): the range loses its ends.
-        "int_rounded_inwards": '''
+        "int_rounded_inwards": """
 def narrow_space(space, center, shrink):
     narrowed = {}
     for name, (scale, low, high) in space.items():
@@ -250,9 +257,9 @@ def narrow_space(space, center, shrink):
             new_lo, new_hi = int(np.ceil(new_lo)), int(np.floor(new_hi))
         narrowed[name] = (scale, new_lo, new_hi)
     return narrowed
-''',
+""",
         # "int" bounds not rounded: fractions where whole numbers belong.
-        "int_not_rounded": '''
+        "int_not_rounded": """
 def narrow_space(space, center, shrink):
     narrowed = {}
     for name, (scale, low, high) in space.items():
@@ -266,9 +273,9 @@ def narrow_space(space, center, shrink):
             new_lo, new_hi = 10.0 ** new_lo, 10.0 ** new_hi
         narrowed[name] = (scale, new_lo, new_hi)
     return narrowed
-''',
+""",
         # Clips at the lower bound only.
-        "upper_bound_not_clipped": '''
+        "upper_bound_not_clipped": """
 def narrow_space(space, center, shrink):
     narrowed = {}
     for name, (scale, low, high) in space.items():
@@ -284,10 +291,10 @@ def narrow_space(space, center, shrink):
             new_lo, new_hi = int(np.floor(new_lo)), int(np.ceil(new_hi))
         narrowed[name] = (scale, new_lo, new_hi)
     return narrowed
-''',
+""",
     },
     "coarse_to_fine": {
-        "keeps_highest_score": '''
+        "keeps_highest_score": """
 def coarse_to_fine(objective, space, n_trials, n_rounds, seed=0, shrink=0.5):
     rng = np.random.default_rng(seed)
     current = dict(space)
@@ -304,9 +311,9 @@ def coarse_to_fine(objective, space, n_trials, n_rounds, seed=0, shrink=0.5):
         round_scores.append(round_best)
         current = narrow_space(current, best_params, shrink)
     return best_params, best_score, round_scores
-''',
+""",
         # narrow_space(center, space, ...): the arguments in the wrong order.
-        "narrow_space_arguments_swapped": '''
+        "narrow_space_arguments_swapped": """
 def coarse_to_fine(objective, space, n_trials, n_rounds, seed=0, shrink=0.5):
     rng = np.random.default_rng(seed)
     current = dict(space)
@@ -323,9 +330,9 @@ def coarse_to_fine(objective, space, n_trials, n_rounds, seed=0, shrink=0.5):
         round_scores.append(round_best)
         current = narrow_space(best_params, current, shrink)
     return best_params, best_score, round_scores
-''',
+""",
         # A first round before the loop, then n_rounds more: one round too many.
-        "one_round_too_many": '''
+        "one_round_too_many": """
 def coarse_to_fine(objective, space, n_trials, n_rounds, seed=0, shrink=0.5):
     rng = np.random.default_rng(seed)
     current = dict(space)
@@ -342,9 +349,9 @@ def coarse_to_fine(objective, space, n_trials, n_rounds, seed=0, shrink=0.5):
         round_scores.append(round_best)
         current = narrow_space(current, best_params, shrink)
     return best_params, best_score, round_scores
-''',
+""",
         # The seed ignored: every setting drawn from numpy's global generator.
-        "global_numpy_generator": '''
+        "global_numpy_generator": """
 def coarse_to_fine(objective, space, n_trials, n_rounds, seed=0, shrink=0.5):
     current = dict(space)
     best_params, best_score = None, np.inf
@@ -367,9 +374,9 @@ def coarse_to_fine(objective, space, n_trials, n_rounds, seed=0, shrink=0.5):
         round_scores.append(round_best)
         current = narrow_space(current, best_params, shrink)
     return best_params, best_score, round_scores
-''',
+""",
         # Returns the last round's best setting with the best score of all rounds.
-        "last_round_setting": '''
+        "last_round_setting": """
 def coarse_to_fine(objective, space, n_trials, n_rounds, seed=0, shrink=0.5):
     rng = np.random.default_rng(seed)
     current = dict(space)
@@ -387,15 +394,16 @@ def coarse_to_fine(objective, space, n_trials, n_rounds, seed=0, shrink=0.5):
         best_params = round_params
         current = narrow_space(current, best_params, shrink)
     return best_params, best_score, round_scores
-''',
+""",
         # No search: the lower bounds as lying numbers, claiming a score of 0 in every round.
-        "lying_numbers": _LYING_NUMBER + '''
+        "lying_numbers": _LYING_NUMBER
+        + """
 def coarse_to_fine(objective, space, n_trials, n_rounds, seed=0, shrink=0.5):
     best = {name: _Zero(low) for name, (scale, low, high) in space.items()}
     return best, float(objective(best)), [0.0] * n_rounds
-''',
+""",
         # Appends every trial's score, not one best score per round.
-        "every_trial_in_round_scores": '''
+        "every_trial_in_round_scores": """
 def coarse_to_fine(objective, space, n_trials, n_rounds, seed=0, shrink=0.5):
     rng = np.random.default_rng(seed)
     current = dict(space)
@@ -410,7 +418,7 @@ def coarse_to_fine(objective, space, n_trials, n_rounds, seed=0, shrink=0.5):
                 best_params, best_score = params, score
         current = narrow_space(current, best_params, shrink)
     return best_params, best_score, round_scores
-''',
+""",
     },
 }
 
@@ -420,30 +428,30 @@ WRONG_ALSO_FAILS = {("random_search", "global_numpy_generator"): ["coarse_to_fin
 # -------------------------------------------------------------------------------------------- CORRECT
 CORRECT = {
     "sample_log_uniform": {
-        "natural_log": '''
+        "natural_log": """
 def sample_log_uniform(low, high, n, rng):
     return np.exp(rng.uniform(np.log(low), np.log(high), size=n))
-''',
+""",
         # low * (high / low) ** u with u uniform on [0, 1).
-        "ratio_power": '''
+        "ratio_power": """
 def sample_log_uniform(low, high, n, rng):
     return low * (high / low) ** rng.random(n)
-''',
+""",
     },
     "sample_momentum_beta": {
-        "via_sample_log_uniform": '''
+        "via_sample_log_uniform": """
 def sample_momentum_beta(low, high, n, rng):
     return 1.0 - sample_log_uniform(1.0 - high, 1.0 - low, n, rng)
-''',
+""",
         # Draws from the top of the range downwards: other draws, same distribution.
-        "reversed_interval": '''
+        "reversed_interval": """
 def sample_momentum_beta(low, high, n, rng):
     return 1.0 - np.power(10.0, np.log10(1.0 - low) - rng.random(n) * np.log10((1.0 - low) / (1.0 - high)))
-''',
+""",
     },
     "random_search": {
         # Draws all settings first (each hyperparameter in one vectorized call), then takes the argmin.
-        "draw_all_then_argmin": '''
+        "draw_all_then_argmin": """
 def sample_params(space, rng):
     params = {}
     for name, (scale, low, high) in space.items():
@@ -471,9 +479,10 @@ def random_search(objective, space, n_trials, seed=0):
     trials = [(p, float(objective(p))) for p in settings]
     best = int(np.argmin([score for _, score in trials]))
     return trials[best][0], trials[best][1], trials
-''',
+""",
         # The best trial by min() with a key, after the loop.
-        "min_with_key": _RANDOM_SEARCH_HEAD + '''
+        "min_with_key": _RANDOM_SEARCH_HEAD
+        + """
 def random_search(objective, space, n_trials, seed=0):
     rng = np.random.default_rng(seed)
     trials = []
@@ -482,11 +491,11 @@ def random_search(objective, space, n_trials, seed=0):
         trials.append((params, float(objective(params))))
     best_params, best_score = min(trials, key=lambda trial: trial[1])
     return best_params, best_score, trials
-''',
+""",
     },
     "narrow_space": {
         # The same zoom written with ratios: on a log scale, +-h in log10 is a factor 10 ** h.
-        "ratios_for_log": '''
+        "ratios_for_log": """
 def narrow_space(space, center, shrink):
     narrowed = {}
     for name, (scale, low, high) in space.items():
@@ -501,9 +510,9 @@ def narrow_space(space, center, shrink):
                 lo, hi = int(np.floor(lo)), int(np.ceil(hi))
             narrowed[name] = (scale, lo, hi)
     return narrowed
-''',
+""",
         # np.clip and math.floor / math.ceil, natural logarithms for the log scale.
-        "clip_and_natural_log": '''
+        "clip_and_natural_log": """
 import math
 
 
@@ -518,11 +527,11 @@ def narrow_space(space, center, shrink):
             new_lo, new_hi = math.floor(new_lo), math.ceil(new_hi)
         narrowed[name] = (scale, float(new_lo) if scale != "int" else new_lo, float(new_hi) if scale != "int" else new_hi)
     return narrowed
-''',
+""",
     },
     "coarse_to_fine": {
         # Reuses random_search with one seed per round and narrows the original space by shrink ** round.
-        "random_search_per_round": '''
+        "random_search_per_round": """
 def coarse_to_fine(objective, space, n_trials, n_rounds, seed=0, shrink=0.5):
     best_params, best_score, round_scores = None, np.inf, []
     for r in range(n_rounds):
@@ -532,22 +541,22 @@ def coarse_to_fine(objective, space, n_trials, n_rounds, seed=0, shrink=0.5):
         if score < best_score:
             best_params, best_score = params, score
     return best_params, best_score, round_scores
-''',
+""",
     },
 }
 
 # ----------------------------------------------------------------------------------------- HARDCODED
 # Passes every visible check and nothing else: fixed draws for the visible bounds, a known optimum.
 HARDCODED = {
-    "sample_log_uniform": '''
+    "sample_log_uniform": """
 def sample_log_uniform(low, high, n, rng):
     return 10.0 ** np.random.default_rng(0).uniform(-4.0, -1.0, size=500)
-''',
-    "sample_momentum_beta": '''
+""",
+    "sample_momentum_beta": """
 def sample_momentum_beta(low, high, n, rng):
     return 1.0 - 10.0 ** np.random.default_rng(1).uniform(-3.0, -1.0, size=500)
-''',
-    "random_search": '''
+""",
+    "random_search": """
 def sample_params(space, rng):
     return {"learning_rate": 1e-4, "units": 90, "dropout": 0.2}
 
@@ -555,15 +564,15 @@ def sample_params(space, rng):
 def random_search(objective, space, n_trials, seed=0):
     best = {"learning_rate": 1e-4, "units": 90, "dropout": 0.2}
     return best, 0.0, [(best, 0.0)] * 150
-''',
-    "narrow_space": '''
+""",
+    "narrow_space": """
 def narrow_space(space, center, shrink):
     return {"learning_rate": ("log", 1.2589254117941661e-05, 0.0007943282347242813), "units": ("int", 62, 138),
             "dropout": ("linear", 0.375, 0.5)}
-''',
-    "coarse_to_fine": '''
+""",
+    "coarse_to_fine": """
 def coarse_to_fine(objective, space, n_trials, n_rounds, seed=0, shrink=0.5):
     best = {"learning_rate": 1e-4, "units": 90, "dropout": 0.2}
     return best, 0.0, [0.0] * 5
-''',
+""",
 }

@@ -3,6 +3,7 @@
 The cells are taken from the source notebook and run in this process, so the test checks exactly the code
 students get. Data is synthetic (fixed numpy seeds), so these tests do not need the built SIGNS files.
 """
+
 from __future__ import annotations
 
 import os
@@ -65,6 +66,7 @@ def test_fast_loop_matches_plain_eager_loop(nbns):
                 cost = nbns["compute_cost"](nbns["forward_propagation"](X_batch, params), Y_batch)
             optimizer.apply_gradients(zip(tape.gradient(cost, variables), variables))
             return cost
+
         return train_step
 
     fast_params, fast_vars, fast_opt = setup()
@@ -137,6 +139,7 @@ def test_falls_back_without_xla_with_the_same_result(nbns, capsys):
                 cost = nbns["compute_cost"](nbns["forward_propagation"](X_batch, params), Y_batch)
             optimizer.apply_gradients(zip(tape.gradient(cost, variables), variables))
             return tf.py_function(lambda c: c, [cost], tf.float32) if wrap else cost
+
         return nbns["run_training"](train_step, X, Y, batches, print_cost=False)
 
     compiled = run(wrap=False)

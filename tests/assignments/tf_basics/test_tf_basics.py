@@ -3,6 +3,7 @@
 The conventions every assignment follows (cells, checks, variants, release, plain Jupyter, release scores
 zero) are in tests/assignments/test_conventions.py; the variant harness is tests/assignments/test_variants.py.
 """
+
 from __future__ import annotations
 
 import nbformat
