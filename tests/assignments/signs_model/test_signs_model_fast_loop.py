@@ -140,13 +140,39 @@ def test_falls_back_without_xla_with_the_same_result(nbns, capsys):
             optimizer.apply_gradients(zip(tape.gradient(cost, variables), variables))
             return tf.py_function(lambda c: c, [cost], tf.float32) if wrap else cost
 
-        return nbns["run_training"](train_step, X, Y, batches, print_cost=False)
+        # a short run: XLA only when asked for (by default only runs of XLA_MIN_STEPS steps use it)
+        return nbns["run_training"](train_step, X, Y, batches, print_cost=False, xla=True)
 
     compiled = run(wrap=False)
     assert "XLA" not in capsys.readouterr().out
     fallback = run(wrap=True)
     assert "XLA could not compile" in capsys.readouterr().out
     np.testing.assert_allclose(fallback, compiled, rtol=1e-5, atol=1e-6)
+
+
+def test_short_runs_skip_xla_with_the_same_result(nbns, capsys):
+    tf = nbns["tf"]
+    X, Y = synthetic(64, seed=3)
+    batches = orders(nbns, 64, 16, 3)
+    assert len(batches) * len(batches[0]) < nbns["XLA_MIN_STEPS"]
+
+    def run(xla):
+        params = nbns["initialize_parameters"]()
+        variables = list(params.values())
+        optimizer = tf.keras.optimizers.Adam(0.001)
+
+        def train_step(X_batch, Y_batch):
+            with tf.GradientTape() as tape:
+                cost = nbns["compute_cost"](nbns["forward_propagation"](X_batch, params), Y_batch)
+            optimizer.apply_gradients(zip(tape.gradient(cost, variables), variables))
+            return tf.py_function(lambda c: c, [cost], tf.float32)  # XLA cannot compile this
+
+        return nbns["run_training"](train_step, X, Y, batches, print_cost=False, xla=xla)
+
+    by_default = run(None)
+    assert "XLA" not in capsys.readouterr().out  # the default did not try XLA on a short run
+    np.testing.assert_allclose(by_default, run(True), rtol=1e-5, atol=1e-6)
+    assert "XLA could not compile" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
