@@ -123,56 +123,44 @@ def test_prints_every_100th_epoch(nbns, capsys):
     assert costs == [12.0] * 201
 
 
+def _adam_run(nbns, X, Y, batches, *, learning_rate: float, opaque: bool, xla):
+    """The epoch costs of the solution's network trained with Adam through run_training; ``opaque``: the step
+    returns its cost through tf.py_function, which XLA cannot compile."""
+    tf = nbns["tf"]
+    params = nbns["initialize_parameters"]()
+    variables = list(params.values())
+    optimizer = tf.keras.optimizers.Adam(learning_rate)
+
+    def train_step(X_batch, Y_batch):
+        with tf.GradientTape() as tape:
+            cost = nbns["compute_cost"](nbns["forward_propagation"](X_batch, params), Y_batch)
+        optimizer.apply_gradients(zip(tape.gradient(cost, variables), variables))
+        return tf.py_function(lambda c: c, [cost], tf.float32) if opaque else cost
+
+    return nbns["run_training"](train_step, X, Y, batches, print_cost=False, xla=xla)
+
+
 def test_falls_back_without_xla_with_the_same_result(nbns, capsys):
     # tf.py_function cannot be compiled by XLA: the loop must say so and still train the same way.
-    tf = nbns["tf"]
     X, Y = synthetic(64, seed=2)
     batches = orders(nbns, 64, 32, 2)
-
-    def run(wrap):
-        params = nbns["initialize_parameters"]()
-        variables = list(params.values())
-        optimizer = tf.keras.optimizers.Adam(0.0001)
-
-        def train_step(X_batch, Y_batch):
-            with tf.GradientTape() as tape:
-                cost = nbns["compute_cost"](nbns["forward_propagation"](X_batch, params), Y_batch)
-            optimizer.apply_gradients(zip(tape.gradient(cost, variables), variables))
-            return tf.py_function(lambda c: c, [cost], tf.float32) if wrap else cost
-
-        # a short run: XLA only when asked for (by default only runs of XLA_MIN_STEPS steps use it)
-        return nbns["run_training"](train_step, X, Y, batches, print_cost=False, xla=True)
-
-    compiled = run(wrap=False)
+    # a short run: XLA only when asked for (by default only runs of XLA_MIN_STEPS steps use it)
+    compiled = _adam_run(nbns, X, Y, batches, learning_rate=0.0001, opaque=False, xla=True)
     assert "XLA" not in capsys.readouterr().out
-    fallback = run(wrap=True)
+    fallback = _adam_run(nbns, X, Y, batches, learning_rate=0.0001, opaque=True, xla=True)
     assert "XLA could not compile" in capsys.readouterr().out
     np.testing.assert_allclose(fallback, compiled, rtol=1e-5, atol=1e-6)
 
 
 def test_short_runs_skip_xla_with_the_same_result(nbns, capsys):
-    tf = nbns["tf"]
     X, Y = synthetic(64, seed=3)
     batches = orders(nbns, 64, 16, 3)
     assert len(batches) * len(batches[0]) < nbns["XLA_MIN_STEPS"]
-
-    def run(xla):
-        params = nbns["initialize_parameters"]()
-        variables = list(params.values())
-        optimizer = tf.keras.optimizers.Adam(0.001)
-
-        def train_step(X_batch, Y_batch):
-            with tf.GradientTape() as tape:
-                cost = nbns["compute_cost"](nbns["forward_propagation"](X_batch, params), Y_batch)
-            optimizer.apply_gradients(zip(tape.gradient(cost, variables), variables))
-            return tf.py_function(lambda c: c, [cost], tf.float32)  # XLA cannot compile this
-
-        return nbns["run_training"](train_step, X, Y, batches, print_cost=False, xla=xla)
-
-    by_default = run(None)
+    by_default = _adam_run(nbns, X, Y, batches, learning_rate=0.001, opaque=True, xla=None)
     assert "XLA" not in capsys.readouterr().out  # the default did not try XLA on a short run
-    np.testing.assert_allclose(by_default, run(True), rtol=1e-5, atol=1e-6)
-    assert "XLA could not compile" in capsys.readouterr().out
+    with_xla = _adam_run(nbns, X, Y, batches, learning_rate=0.001, opaque=False, xla=True)
+    assert "XLA" not in capsys.readouterr().out  # compiled: XLA's costs, to compare with the plain graph's
+    np.testing.assert_allclose(by_default, with_xla, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize(
