@@ -183,6 +183,9 @@ class Serve:
     kernels_ahead: int = 2
     """Kernels each grading worker keeps started (TensorFlow imported, each for one submission) so feedback
     does not wait for one; 0 for none (less memory: about 0.6 GiB per kernel with TensorFlow)."""
+    grading_nice: int = 10
+    """How many steps of CPU priority (nice) the grading workers and their kernels run below the web server,
+    so that pages answer quickly while a deep queue is graded; 0 for the same priority."""
     book: Optional[Path] = dataclasses.field(default_factory=lambda: course.ROOT / "_build" / "html")
     """The built book, served at / when it exists."""
     source_dir: Path = course.SOURCE_DIR

@@ -29,17 +29,13 @@ from pathlib import Path
 from tqdm import tqdm
 
 from autograder import config
+from autograder.batch.submissions import Found, Submission, discover
 from autograder.errors import UsageError
-from autograder.executor.worker import skip_unused_format_checkers
+from autograder.executor import Executor, Job, LocalExecutor
+from autograder.executor.job import Refused
 from autograder.files import atomic_write_json
-
-skip_unused_format_checkers()  # before nbformat is first imported: 1.4 s less per run (see the worker)
-
-from autograder.batch.submissions import Found, Submission, discover  # noqa: E402
-from autograder.executor import Executor, Job, LocalExecutor  # noqa: E402
-from autograder.executor.job import Refused  # noqa: E402
-from autograder.grading import fingerprint as fp_mod  # noqa: E402
-from autograder.grading.result import REJECTED, Reason, Result, Why  # noqa: E402
+from autograder.grading import fingerprint as fp_mod
+from autograder.grading.result import REJECTED, Reason, Result, Why
 
 # Format of the records in results/ (a record of another format is regraded).
 RECORD_FORMAT = 2

@@ -55,10 +55,10 @@ def death_reason(returncode: int, err: bytes, memory_mb: int | None) -> tuple[St
 class WorkerProcess:
     """One long-lived worker process (a session of its own), handed one job at a time."""
 
-    def __init__(self, ahead: int = 0) -> None:
+    def __init__(self, ahead: int = 0, nice: int = 0) -> None:
         self.errors = tempfile.TemporaryFile()  # its stderr: a pipe nobody reads between jobs would fill up
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.executor.worker", "--serve", "--ahead", str(ahead)],
+            [sys.executable, "-m", "autograder.executor.worker", "--serve", "--ahead", str(ahead), "--nice", str(nice)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.errors,
@@ -154,11 +154,13 @@ class WorkerProcess:
 
 class WorkerPool:
     """Idle long-lived workers, up to ``size`` of them; a worker is taken for one job and given back. Each
-    keeps ``ahead`` kernels started for its next jobs (0: none; see ``autograder.executor.worker``)."""
+    keeps ``ahead`` kernels started for its next jobs (0: none; see ``autograder.executor.worker``) and runs
+    ``nice`` steps below this process's CPU priority, its kernels with it."""
 
-    def __init__(self, size: int, ahead: int = 0) -> None:
+    def __init__(self, size: int, ahead: int = 0, nice: int = 0) -> None:
         self.size = max(1, size)
         self.ahead = ahead
+        self.nice = nice
         self._idle: list[WorkerProcess] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -170,7 +172,7 @@ class WorkerPool:
                 if worker.alive():
                     return worker
                 worker.close(wait=0)
-        return WorkerProcess(self.ahead)
+        return WorkerProcess(self.ahead, self.nice)
 
     def give_back(self, worker: WorkerProcess) -> None:
         with self._lock:
@@ -189,7 +191,7 @@ class WorkerPool:
             with self._lock:
                 if self._closed or len(self._idle) >= self.size:
                     return
-            worker = WorkerProcess(self.ahead)
+            worker = WorkerProcess(self.ahead, self.nice)
             if not worker.warm(job):
                 self.discard(worker)
                 return
@@ -277,15 +279,16 @@ def run_in_worker_process(
 
 class LocalExecutor:
     """Up to ``workers`` submissions graded at once, each in a worker process of its own (kept from job to
-    job until ``close``)."""
+    job until ``close``). ``nice``: how far below this process the workers and their kernels run for the
+    CPU (the site's web pages then answer while the queue is deep; a batch keeps 0)."""
 
     name = "local"
 
-    def __init__(self, workers: int = 1, kernels_ahead: int = 0) -> None:
+    def __init__(self, workers: int = 1, kernels_ahead: int = 0, nice: int = 0) -> None:
         self.workers = max(1, workers)
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="grader")
         self._lock = threading.Lock()
-        self._workers = WorkerPool(self.workers, kernels_ahead)
+        self._workers = WorkerPool(self.workers, kernels_ahead, nice)
         self._live: set[WorkerProcess] = set()
         self._states: dict[str, JobState] = {}
         self._stop = threading.Event()

@@ -61,18 +61,6 @@ def grade_job(job: Job) -> dict:
     return result.to_dict()
 
 
-def skip_unused_format_checkers() -> None:
-    """Keep jsonschema from loading ``rfc3987_syntax`` in this process.
-
-    nbformat imports jsonschema, whose format checkers import ``rfc3987_syntax`` if it is installed; that
-    module builds an IRI grammar at import time: importing the grading stack took 1.9 s with it, 0.5 s without.
-    Notebook schemas use no ``format`` keyword, so the IRI checker it provides is never used here, and
-    jsonschema simply skips a checker whose module cannot be imported.
-    """
-    if "jsonschema" not in sys.modules:
-        sys.modules.setdefault("rfc3987_syntax", None)  # None in sys.modules makes the import fail
-
-
 def bound_memory(megabytes: int | None) -> None:
     """Cap this process's data memory (RLIMIT_DATA) at ``megabytes`` MiB; 0 or None leaves it unbounded.
 
@@ -175,9 +163,11 @@ def serve(requests, answers, ahead: int = 0) -> int:
 
 
 def main(argv: list[str]) -> int:
-    skip_unused_format_checkers()
     if argv[:1] == ["--serve"]:
-        ahead = int(argv[2]) if argv[1:2] == ["--ahead"] else 0
+        options = dict(zip(argv[1::2], argv[2::2]))  # --ahead N --nice K
+        ahead, nice = int(options.get("--ahead", 0)), int(options.get("--nice", 0))
+        if nice > 0:
+            os.nice(nice)  # below the coordinator for the CPU; the kernels it starts inherit it
         # The answers get stdout to themselves: whatever else writes to fd 1 goes to stderr instead.
         answers = os.fdopen(os.dup(1), "w")
         os.dup2(2, 1)

@@ -187,7 +187,9 @@ class Site:
         for name, secret in (("source", settings.source_dir), ("data", settings.data_dir)):
             if book is not None and (_inside(secret, book) or _inside(book, secret)):
                 raise rules.RulesError(f"the book folder {book} overlaps the {name} folder {secret}: it would be served")
-        self.executor = executor or LocalExecutor(settings.grading_workers, kernels_ahead=settings.kernels_ahead)
+        self.executor = executor or LocalExecutor(
+            settings.grading_workers, kernels_ahead=settings.kernels_ahead, nice=settings.grading_nice
+        )
         self.gradebook = GradebookSync(settings.data_dir / GRADEBOOK_FILE, self.factory, lambda: self.course, self.offered)
         self.grading = GradingLoop(
             self.factory,

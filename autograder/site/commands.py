@@ -32,6 +32,7 @@ def settings_of(cmd: config.Serve):
         max_upload_mb=cmd.max_upload_mb,
         grading_workers=cmd.workers,
         kernels_ahead=cmd.kernels_ahead,
+        grading_nice=cmd.grading_nice,
         sandbox=not cmd.unsafe,
         limits=cmd.limits,
         worker_memory_mb=cmd.worker_memory_mb or None,

@@ -22,6 +22,7 @@ class SiteSettings:
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
     grading_workers: int = 1
     kernels_ahead: int = 2  # kernels each grading worker keeps started for the next uploads
+    grading_nice: int = 10  # the grading workers' CPU priority below the web server's: pages answer under load
     sandbox: bool = True
     limits: Limits = dataclasses.field(default_factory=Limits)
     worker_memory_mb: int | None = 4096

@@ -178,3 +178,21 @@ def _kernels_below_us() -> dict[int, bool]:
         except OSError:
             continue
     return found
+
+
+def test_workers_and_their_kernels_run_below_us_when_asked(toy, tmp_path):
+    path = tmp_path / "a.ipynb"
+    nbformat.write(solved(toy), path)
+    before = frozenset(_workers_below_us())
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    with LocalExecutor(workers=1, kernels_ahead=1, nice=7) as ex:
+        ex.warm_up(_job(toy, path, "warm"))
+        deadline = time.time() + 60
+        while not (_workers_below_us(before) and _kernels_below_us()) and time.time() < deadline:
+            time.sleep(0.1)
+        [worker] = _workers_below_us(before)
+        kernels = list(_kernels_below_us())
+        assert kernels
+        assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in [worker, *kernels]} == {min(ours + 7, 19)}
+        result = ex.submit(_job(toy, path, "first")).result(timeout=120)
+    assert result.score == result.max_score
