@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -45,6 +46,43 @@ def test_sweep_removes_only_the_folders_of_processes_that_are_gone(tmp_path):
     assert (tmp_path / f"ag-run-{dead}-link").is_symlink()
 
 
+def _start(pid: int | str) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+
+
+def test_a_zombie_maker_counts_as_gone(tmp_path):
+    # A worker killed together with its parent is handed to init, and init in a container may never reap it:
+    # the pid then still answers kill(pid, 0) but nothing runs there.
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the child never exited"
+            time.sleep(0.01)
+        os.kill(child.pid, 0)  # still in the process table
+        start = _start(child.pid)
+        zombie_old = _folder(tmp_path, f"ag-run-{child.pid}-a1")
+        zombie_new = _folder(tmp_path, f"ag-kernel-{child.pid}.{start}-a2")
+
+        assert sorted(leftovers.sweep(tmp_path)) == sorted([zombie_old, zombie_new])
+    finally:
+        child.wait()
+
+
+def test_a_living_process_that_reused_the_pid_is_not_the_maker(tmp_path):
+    parent = os.getppid()
+    reused = _folder(tmp_path, f"ag-run-{parent}.{_start(parent) + 1}-b1")  # the pid's earlier owner
+    maker = _folder(tmp_path, f"ag-run-{parent}.{_start(parent)}-b2")
+    old_style = _folder(tmp_path, f"ag-run-{parent}-b3")  # no start time: the pid alone decides
+    mine_earlier = _folder(tmp_path, f"ag-run-{os.getpid()}.{_start('self') - 1}-b4")
+    mine = _folder(tmp_path, f"ag-run-{os.getpid()}.{_start('self')}-b5")
+    absurd = _folder(tmp_path, "ag-run-99999999999999999999-b6")  # nobody's; must not stop the sweep
+
+    assert sorted(leftovers.sweep(tmp_path)) == sorted([reused, mine_earlier])
+    for kept in (maker, old_style, mine, absurd):
+        assert kept.is_dir(), kept
+
+
 def test_sweep_of_a_missing_folder_is_quiet(tmp_path):
     assert leftovers.sweep(tmp_path / "no-such-folder") == []
 
@@ -57,7 +95,9 @@ def test_working_folders_carry_the_pid_and_the_first_one_sweeps(tmp_path, monkey
 
     workdir = runner.prepare_workdir(nbformat.v4.new_notebook())
     try:
-        assert workdir.parent == tmp_path and workdir.name.startswith(f"ag-run-{os.getpid()}-")
+        assert workdir.parent == tmp_path
+        assert workdir.name.startswith(f"ag-run-{os.getpid()}.{_start('self')}-")
+        assert leftovers.maker(workdir.name) == os.getpid()
         assert not stale.exists()
         again = _folder(tmp_path, f"ag-run-{_dead_pid()}-later")
         second = runner.prepare_workdir(nbformat.v4.new_notebook())
