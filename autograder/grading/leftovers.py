@@ -14,6 +14,9 @@ the sandbox; student code neither sees the temporary directory nor names anythin
   process that started at another time is not the maker. Without ``/proc`` the name has no start time and
   the pid alone decides.
 
+Kernel folders hold unix sockets, whose paths are limited to 107 bytes; under a long TMPDIR they are made in
+``SHORT_ROOT`` instead, so the sweep covers both folders.
+
 Graders that share one temporary directory must share one PID namespace too (true on one machine;
 containers that share a /tmp volume would need separate TMPDIRs).
 """
@@ -27,6 +30,7 @@ from pathlib import Path
 
 from autograder.grading import cleanup
 
+SHORT_ROOT = Path("/tmp")
 _NAME = re.compile(r"^ag-(?:run|kernel)-(\d+)(?:\.(\d+))?-")
 _swept = False
 
@@ -42,11 +46,12 @@ def _stat(pid: int | str) -> tuple[str, int] | None:
     return fields[0], int(fields[19])
 
 
-def make_folder(kind: str) -> Path:
-    """A new, empty working folder of this process; ``kind`` is "run" or "kernel"."""
+def make_folder(kind: str, root: Path | None = None) -> Path:
+    """A new, empty working folder of this process in ``root`` (the temporary directory when None);
+    ``kind`` is "run" or "kernel"."""
     me = _stat("self")
     stamp = f"{os.getpid()}.{me[1]}" if me else str(os.getpid())
-    return Path(tempfile.mkdtemp(prefix=f"ag-{kind}-{stamp}-"))
+    return Path(tempfile.mkdtemp(prefix=f"ag-{kind}-{stamp}-", dir=root))
 
 
 def maker(name: str) -> int | None:
@@ -99,9 +104,16 @@ def sweep(root: Path | None = None) -> list[Path]:
     return removed
 
 
+def roots() -> list[Path]:
+    """The folders that working folders are made in: the temporary directory, and ``SHORT_ROOT``."""
+    temp = Path(tempfile.gettempdir())
+    return [temp] if temp == SHORT_ROOT else [temp, SHORT_ROOT]
+
+
 def sweep_once() -> None:
-    """``sweep()`` the temporary directory the first time a process calls this; later calls do nothing."""
+    """``sweep()`` each of ``roots()`` the first time a process calls this; later calls do nothing."""
     global _swept
     if not _swept:
         _swept = True
-        sweep()
+        for root in roots():
+            sweep(root)

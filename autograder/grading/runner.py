@@ -40,6 +40,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from autograder import course
+from autograder.errors import AutograderError
 from autograder.grading import cleanup, leftovers
 from autograder.grading.limits import Limits
 from autograder.grading.result import Why
@@ -290,8 +291,10 @@ async def _execute(
         if started and isinstance(exc, MemoryError):  # the grader's process, reading what the kernel sent
             outcome.code = Why.GRADER_MEMORY
         # The reason names the exception's type only: its text may hold what the kernel sent. The log keeps all.
+        # Our own errors before the kernel exists (the sandbox refusing to start) are the grader's words.
         log.warning("execution in %s ended with an error", workdir, exc_info=exc)
-        outcome.reason = f"{'execution' if started else 'the kernel did not start'}: {type(exc).__name__}"
+        said = f": {str(exc)[:300]}" if not started and isinstance(exc, AutograderError) else ""
+        outcome.reason = f"{'execution' if started else 'the kernel did not start'}: {type(exc).__name__}{said}"
     finally:
         await _shutdown(client, km)
     if outcome.status in ("dead", "no_kernel"):

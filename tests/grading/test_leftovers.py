@@ -106,3 +106,17 @@ def test_working_folders_carry_the_pid_and_the_first_one_sweeps(tmp_path, monkey
         shutil.rmtree(workdir, ignore_errors=True)
         shutil.rmtree(second, ignore_errors=True)
     assert second_ok
+
+
+def test_the_first_sweep_covers_the_short_root_of_kernel_folders_too(tmp_path, monkeypatch):
+    temp, short = tmp_path / "temp", tmp_path / "short"
+    temp.mkdir()
+    short.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(temp))
+    monkeypatch.setattr(leftovers, "SHORT_ROOT", short)
+    monkeypatch.setattr(leftovers, "_swept", False)
+    stale = [_folder(temp, f"ag-run-{_dead_pid()}-c1"), _folder(short, f"ag-kernel-{_dead_pid()}-c2")]
+
+    leftovers.sweep_once()
+
+    assert not [p for p in stale if p.exists()]

@@ -22,7 +22,7 @@ import pytest
 from nbclient import NotebookClient
 
 from autograder import config, course
-from autograder.grading import runner, sandbox
+from autograder.grading import leftovers, runner, sandbox
 from autograder.grading.sandbox import processes
 
 pytestmark = pytest.mark.timeout(240)
@@ -547,3 +547,36 @@ def test_what_a_dying_kernel_printed_is_in_the_graders_log(caplog, sandbox_ok):
     assert "died; the end of its stdout/stderr" in logged
     assert expected in logged
     assert expected not in outcome.reason and expected not in json.dumps(executed)
+
+
+def _long_folder(base: Path, length: int) -> Path:
+    folder = base / ("t" * max(1, length - len(str(base)) - 1))
+    folder.mkdir(exist_ok=True)
+    assert len(str(folder)) >= length
+    return folder
+
+
+def test_a_long_temporary_directory_still_grades(tmp_path, monkeypatch, sandbox_ok):
+    # The kernel's unix sockets cannot have paths over 107 bytes; a deep TMPDIR (a test's tmp_path, a
+    # macOS /var/folders/...) once made every kernel fail with a bare ZMQError.
+    long_tmp = _long_folder(tmp_path, 100)
+    monkeypatch.setattr(tempfile, "tempdir", str(long_tmp))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print(6 * 7)")]
+    executed, outcome = runner.run(nb, kernel_manager_factory=sandbox.kernel_manager)
+    assert outcome.status == "ok", outcome
+    assert executed.cells[0].outputs[0]["text"] == "42\n"
+    assert not [p for p in long_tmp.iterdir() if p.name.startswith("ag-kernel-")]
+
+
+def test_without_a_folder_short_enough_the_reason_says_what_to_do(tmp_path, monkeypatch, sandbox_ok):
+    monkeypatch.setattr(tempfile, "tempdir", str(_long_folder(tmp_path, 100)))
+    (tmp_path / "short").mkdir()
+    monkeypatch.setattr(leftovers, "SHORT_ROOT", _long_folder(tmp_path / "short", 100))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1")]
+    _, outcome = runner.run(nb, kernel_manager_factory=sandbox.kernel_manager)
+    assert outcome.status == "no_kernel", outcome
+    assert "set TMPDIR to a shorter folder" in outcome.reason, outcome.reason
+    # nothing made on the way is left in either folder
+    assert not [p for p in tmp_path.rglob("ag-kernel-*")]

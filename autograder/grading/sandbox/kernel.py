@@ -24,12 +24,37 @@ from autograder.grading.limits import Limits
 from autograder.grading.sandbox import processes
 from autograder.grading.sandbox.cgroups import Cgroup
 from autograder.grading.sandbox.command import sandbox_command
+from autograder.grading.sandbox.errors import SandboxError
 from autograder.grading.sandbox.folders import checked_folders
 from autograder.grading.sandbox.kernel_log import TAIL_BYTES, KernelLog
 from autograder.grading.sandbox.probe import check
 from autograder.grading.sandbox.uids import UidSlot, is_root
 
 log = logging.getLogger(__name__)
+
+# A unix socket's path holds at most 107 bytes (sun_path is 108 with its NUL). The kernel's five sockets are
+# "<runtime dir>/k-<n>", n from 1 up; a path too long fails deep inside zmq with a bare ZMQError.
+SOCKET_PATH_MAX = 107
+_SOCKET_BASE = "k"
+
+
+def make_runtime_dir() -> Path:
+    """A kernel folder whose socket paths fit: in the temporary directory, else in ``leftovers.SHORT_ROOT``."""
+    tried = []
+    for root in (None, leftovers.SHORT_ROOT):
+        try:
+            folder = leftovers.make_folder("kernel", root)
+        except OSError as exc:  # e.g. no /tmp: try the next, or say why below
+            tried.append(f"{root}: {exc.strerror}")
+            continue
+        if len(os.fsencode(folder / f"{_SOCKET_BASE}-99")) <= SOCKET_PATH_MAX:
+            return folder
+        folder.rmdir()
+        tried.append(f"{folder.parent}: too long")
+    log.error("no folder for a kernel's sockets: %s", "; ".join(tried))
+    raise SandboxError(
+        f"the kernel's socket paths must fit in {SOCKET_PATH_MAX} bytes and no folder was short enough: set TMPDIR to a shorter folder"
+    )
 
 
 class _SandboxMixin:
@@ -75,12 +100,12 @@ class _SandboxMixin:
             st = self.workdir.stat()
             self._owner = (st.st_uid, st.st_gid)
             cleanup.chown_tree(self.workdir, self.sandbox_uid, self.sandbox_uid)
-        self.runtime_dir = leftovers.make_folder("kernel")
+        self.runtime_dir = make_runtime_dir()
         if self.sandbox_uid is not None:
             os.chown(self.runtime_dir, self.sandbox_uid, self.sandbox_uid)
         # The sockets ("<ip>-<port>") and the connection file live here, at the same path inside and out.
         self.connection_file = str(self.runtime_dir / "kernel.json")
-        self.ip = str(self.runtime_dir / "kernel")
+        self.ip = str(self.runtime_dir / _SOCKET_BASE)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         try:
