@@ -27,11 +27,11 @@ LAYERS: list[set[str]] = [
         "_startup",  # run by the package itself, before anything imports nbformat
     },
     # 1: reading and cleaning up
-    {"grading.records", "grading.cleanup"},
+    {"grading.records", "grading.cleanup", "grading.kernel_log"},
     # 2: judging values, sweeping folders
     {"grading.compare", "grading.derive", "grading.leftovers"},
-    # 3: the typed spec (grading.toml)
-    {"grading.spec"},
+    # 3: the typed spec (grading.toml); a kernel's own folder (sockets, connection file, log)
+    {"grading.spec", "grading.kernel_folder"},
     # 4: running notebooks, stored reference values, the CLI's typed config
     {"grading.runner", "grading.sandbox", "grading.reference_store", "config", "data.download"},
     # 5: the pipeline of steps; nbgrader's release (a converter the grader reads released notebooks from)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -42,6 +43,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from autograder import course
 from autograder.errors import AutograderError
 from autograder.grading import cleanup, leftovers
+from autograder.grading.kernel_folder import KernelFolderMixin
 from autograder.grading.limits import Limits
 from autograder.grading.result import Why
 
@@ -185,23 +187,41 @@ def _size(msg) -> int:
         return 1 << 40  # unmeasurable: treat as too large
 
 
-def local_kernel_manager(workdir: Path, data_dir: Path | None, limits: Limits):
-    """A plain (unsandboxed) kernel manager: the Python of this environment, started in ``workdir``."""
-    import subprocess
+class LocalKernelManager(KernelFolderMixin, AsyncKernelManager):
+    """A plain (unsandboxed) kernel: the Python of this environment, on unix sockets in a folder of its own;
+    its stdout/stderr (start-up warnings, why it died) go to its log, not into the grader's output."""
 
-    from jupyter_client.manager import AsyncKernelManager
+    async def _async_pre_start_kernel(self, **kw):
+        self._open_folder()
+        try:
+            return await super()._async_pre_start_kernel(**kw)
+        except BaseException:
+            self._close_folder()
+            raise
 
-    class QuietKernelManager(AsyncKernelManager):
-        # The kernel process's own stdout/stderr (start-up warnings) must not mix into the grader's output;
-        # what cells print still arrives through the kernel protocol.
-        async def _async_start_kernel(self, **kw):
-            kw.setdefault("stdout", subprocess.DEVNULL)
-            kw.setdefault("stderr", subprocess.DEVNULL)
-            return await super()._async_start_kernel(**kw)
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        self._output_to_log(kw)
+        return await super()._async_launch_kernel(kernel_cmd, **kw)
 
-        start_kernel = _async_start_kernel
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        try:
+            await super()._async_cleanup_resources(restart=restart)
+        finally:
+            if not restart:
+                self._close_folder()
 
-    return QuietKernelManager(kernel_name="python3")
+    pre_start_kernel = _async_pre_start_kernel
+    _launch_kernel = _async_launch_kernel
+    cleanup_resources = _async_cleanup_resources
+
+    def __del__(self) -> None:
+        self._close_folder()
+        super().__del__()
+
+
+def local_kernel_manager(workdir: Path, data_dir: Path | None, limits: Limits) -> LocalKernelManager:
+    """A plain (unsandboxed) kernel manager, not started; nbclient starts it in ``workdir``."""
+    return LocalKernelManager()
 
 
 def kernel_env(data_dir: Path | None) -> dict[str, str]:

@@ -421,7 +421,9 @@ WAIT_S = 90
 
 def test_interrupt_stops_a_cell_and_keeps_the_kernel(workdir):
     with sandboxed(workdir) as k:
-        msg_id = k.kc.execute("import time\nprint('sleeping', flush=True)\ntime.sleep(60)")
+        # stop_on_error=False, as the grader runs cells: otherwise the kernel aborts requests that arrive soon
+        # after the error, and on a loaded machine the next one can be among them (a reply "aborted").
+        msg_id = k.kc.execute("import time\nprint('sleeping', flush=True)\ntime.sleep(60)", stop_on_error=False)
         while True:  # interrupt only once the cell is really running
             msg = k.kc.get_iopub_msg(timeout=WAIT_S)
             if msg["msg_type"] == "stream" and "sleeping" in msg["content"]["text"]:
@@ -438,7 +440,8 @@ def test_interrupt_stops_a_cell_and_keeps_the_kernel(workdir):
         reply = k.kc.get_shell_msg(timeout=WAIT_S)
         while reply["parent_header"]["msg_id"] != msg_id:
             reply = k.kc.get_shell_msg(timeout=WAIT_S)
-        assert reply["content"]["user_expressions"]["v"]["data"]["text/plain"] == "42"
+        value = reply["content"].get("user_expressions", {}).get("v", {})
+        assert value.get("data", {}).get("text/plain") == "42", reply["content"]
 
 
 def test_two_sandboxes_at_once_are_apart(tmp_path, workdir):

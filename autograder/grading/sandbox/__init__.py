@@ -27,7 +27,7 @@ charges the tmpfs folders and several processes together.
 Modules: ``probe`` (can a sandbox run here: ``check``, ``available``), ``folders`` (what may be shown:
 ``python_roots``, refused folders), ``command`` (the bwrap/setpriv/prlimit command line), ``uids`` (the
 pool of sandbox uids), ``cgroups`` (the cgroup of one sandbox), ``processes`` (find and kill by uid),
-``kernel_log`` (the kernel's stdout/stderr and its tail), ``kernel`` (the kernel managers), ``errors``.
+``kernel`` (the kernel managers, over ``grading.kernel_folder``), ``errors``.
 """
 
 from __future__ import annotations

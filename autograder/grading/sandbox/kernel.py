@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,49 +18,24 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 from jupyter_core.utils import run_sync
 
-from autograder.grading import cleanup, leftovers
+from autograder.grading import cleanup
+from autograder.grading.kernel_folder import KernelFolderMixin
 from autograder.grading.limits import Limits
 from autograder.grading.sandbox import processes
 from autograder.grading.sandbox.cgroups import Cgroup
 from autograder.grading.sandbox.command import sandbox_command
-from autograder.grading.sandbox.errors import SandboxError
 from autograder.grading.sandbox.folders import checked_folders
-from autograder.grading.sandbox.kernel_log import TAIL_BYTES, KernelLog
 from autograder.grading.sandbox.probe import check
 from autograder.grading.sandbox.uids import UidSlot, is_root
 
 log = logging.getLogger(__name__)
 
-# A unix socket's path holds at most 107 bytes (sun_path is 108 with its NUL). The kernel's five sockets are
-# "<runtime dir>/k-<n>", n from 1 up; a path too long fails deep inside zmq with a bare ZMQError.
-SOCKET_PATH_MAX = 107
-_SOCKET_BASE = "k"
 
-
-def make_runtime_dir() -> Path:
-    """A kernel folder whose socket paths fit: in the temporary directory, else in ``leftovers.SHORT_ROOT``."""
-    tried = []
-    for root in (None, leftovers.SHORT_ROOT):
-        try:
-            folder = leftovers.make_folder("kernel", root)
-        except OSError as exc:  # e.g. no /tmp: try the next, or say why below
-            tried.append(f"{root}: {exc.strerror}")
-            continue
-        if len(os.fsencode(folder / f"{_SOCKET_BASE}-99")) <= SOCKET_PATH_MAX:
-            return folder
-        folder.rmdir()
-        tried.append(f"{folder.parent}: too long")
-    log.error("no folder for a kernel's sockets: %s", "; ".join(tried))
-    raise SandboxError(
-        f"the kernel's socket paths must fit in {SOCKET_PATH_MAX} bytes and no folder was short enough: set TMPDIR to a shorter folder"
-    )
-
-
-class _SandboxMixin:
+class _SandboxMixin(KernelFolderMixin):
     """Overrides of jupyter_client's kernel-launch steps; shared by the blocking and asyncio managers."""
 
     def __init__(self, *, workdir: Path, data_dir: Path | None, limits: Limits, **kw) -> None:
-        super().__init__(transport="ipc", kernel_name="python3", **kw)
+        super().__init__(**kw)
         # Our own spec: argv is always this environment's Python, interrupts go over the control channel
         # (a SIGINT to bwrap would end the sandbox instead of interrupting the cell).
         self._kernel_spec = KernelSpec(
@@ -75,11 +49,9 @@ class _SandboxMixin:
         self.limits = limits
         self.sandbox_uid: int | None = None
         self.memory_mechanism = "rlimit"
-        self.runtime_dir: Path | None = None
         self._slot: UidSlot | None = None
         self._cgroup: Cgroup | None = None
         self._owner: tuple[int, int] | None = None
-        self._kernel_log = KernelLog()
 
     # -- start ------------------------------------------------------------------------------------
 
@@ -100,20 +72,17 @@ class _SandboxMixin:
             st = self.workdir.stat()
             self._owner = (st.st_uid, st.st_gid)
             cleanup.chown_tree(self.workdir, self.sandbox_uid, self.sandbox_uid)
-        self.runtime_dir = make_runtime_dir()
+        self._open_folder()
         if self.sandbox_uid is not None:
             os.chown(self.runtime_dir, self.sandbox_uid, self.sandbox_uid)
-        # The sockets ("<ip>-<port>") and the connection file live here, at the same path inside and out.
-        self.connection_file = str(self.runtime_dir / "kernel.json")
-        self.ip = str(self.runtime_dir / _SOCKET_BASE)
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         try:
             cmd = self._sandbox_cmd(kernel_cmd, kw.get("env") or os.environ)
             if self.sandbox_uid is not None:
                 os.chown(self.connection_file, self.sandbox_uid, self.sandbox_uid)
-            out = self._kernel_log.open(self.runtime_dir)
-            kw.update(stdin=subprocess.DEVNULL, stdout=out, stderr=out, cwd=str(self.workdir))
+            self._output_to_log(kw)
+            kw["cwd"] = str(self.workdir)
             # bwrap itself needs only PATH; the kernel's environment is set by --setenv.
             kw["env"] = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
             await super()._async_launch_kernel(cmd, **kw)
@@ -140,11 +109,6 @@ class _SandboxMixin:
     def memory_peak(self) -> int | None:
         """Peak memory of the whole sandbox in bytes, when a cgroup measures it (else None)."""
         return self._cgroup.memory_peak() if self._cgroup is not None else None
-
-    def log_tail(self, max_bytes: int = TAIL_BYTES) -> str:
-        """The end of the kernel's stdout/stderr (bwrap errors, crashes), also after cleanup. It is what the
-        kernel printed: for the grader's log, never for feedback."""
-        return self._kernel_log.tail(max_bytes)
 
     # -- stop -------------------------------------------------------------------------------------
 
@@ -190,13 +154,10 @@ class _SandboxMixin:
     def _release(self) -> None:
         """Kill what is left and give back the uid, cgroup, folders and ownership (idempotent)."""
         self._kill_sandbox()
-        self._kernel_log.close()  # keeps its tail: the runtime folder goes next
         if self._cgroup is not None:
             self._cgroup.remove()
             self._cgroup = None
-        if self.runtime_dir is not None:
-            cleanup.remove_tree(self.runtime_dir)
-            self.runtime_dir = None
+        self._close_folder()
         if self._owner is not None and self.workdir.exists():
             # Files the kernel made belong to the grader again; links are changed, never followed.
             cleanup.chown_tree(self.workdir, *self._owner)

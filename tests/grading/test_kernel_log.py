@@ -1,8 +1,8 @@
-"""The kernel's own stdout/stderr file (``sandbox/kernel_log.py``): its tail is printable and outlives the file."""
+"""The kernel's own stdout/stderr file (``grading/kernel_log.py``): its tail is printable and outlives the file."""
 
 from __future__ import annotations
 
-from autograder.grading.sandbox.kernel_log import KernelLog
+from autograder.grading.kernel_log import KernelLog
 
 
 def test_tail_is_the_end_and_is_kept_after_the_folder_is_gone(tmp_path):
