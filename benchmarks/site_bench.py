@@ -6,6 +6,7 @@ signed-in HTTP clients, percentiles. Loopback only: the server listens on 127.0.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -126,6 +127,12 @@ def upload_form(client, assignment: str, data: bytes, filename: str):
     start = time.perf_counter()
     r = client.post(f"/assignments/{assignment}/submit?csrf={csrf}", files={"notebook": (filename, data, "application/octet-stream")})
     return r, time.perf_counter() - start
+
+
+def server_seconds(response) -> float | None:
+    """The server's own time for a response, from its ``Server-Timing: app;dur=<ms>`` header."""
+    found = re.search(r"app;dur=([0-9.]+)", response.headers.get("server-timing", ""))
+    return float(found.group(1)) / 1000 if found else None
 
 
 def pct(values: list[float], q: float) -> float:

@@ -35,6 +35,7 @@ import dataclasses
 import inspect
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import sessionmaker
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -141,6 +143,29 @@ class Ctx:
 
 SIGNS_FILES = (TRAIN_FILE, TEST_FILE)
 REGRADE_SCOPES = {"counted": "the counted submission of every student", "all": "every graded submission"}
+
+
+class ServerTiming:
+    """ASGI middleware: every response carries ``Server-Timing: app;dur=<ms>``, the time from the request's
+    arrival in the application to its response headers. Browsers' developer tools show it, and the load
+    benchmarks tell the server's share of a slow answer from the network's and their own."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+
+        async def timed(message):
+            if message["type"] == "http.response.start":
+                ms = (time.perf_counter() - start) * 1000
+                message = {**message, "headers": [*message.get("headers", []), (b"server-timing", f"app;dur={ms:.1f}".encode())]}
+            await send(message)
+
+        await self.app(scope, receive, timed)
 
 
 class BookFiles:
@@ -1004,7 +1029,7 @@ class Site:
                 await run_in_threadpool(self.grading.stop)
                 await run_in_threadpool(self.gradebook.stop)
 
-        return Starlette(routes=routes, lifespan=lifespan)
+        return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(ServerTiming)])
 
 
 def create_app(settings: SiteSettings, executor: Executor | None = None) -> Starlette:

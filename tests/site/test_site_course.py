@@ -395,6 +395,10 @@ def test_the_book_is_served_read_only_at_the_root(tmp_path):
         assert anonymous.get("/../source_solutions/toy/grading.toml").status_code == 404
         assert anonymous.post("/index.html").status_code == 405
         assert anonymous.get("/signin").status_code == 200  # the site's own pages come first
+        # every answer says how long the server took, book files and refusals too (load benchmarks read it)
+        for url in ("/", "/signin", "/leak.html", "/assignments"):
+            timing = anonymous.get(url, follow_redirects=False).headers["server-timing"]
+            assert re.fullmatch(r"app;dur=\d+\.\d", timing), (url, timing)
     with pytest.raises(rules.RulesError, match="overlaps the source folder"):
         create_app(
             SiteSettings(data_dir=tmp_path / "site2", source_dir=source, release_dir=release, sandbox=False, book_dir=tmp_path),
