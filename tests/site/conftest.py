@@ -8,15 +8,27 @@ import subprocess
 import urllib.request
 from pathlib import Path
 
+import argon2
 import pytest
 
-from autograder.site import accounts  # noqa: E402
+from autograder.site import accounts, security  # noqa: E402
 from tests import toy_course
 from tests.browser import chromium
 from tests.site import pg_server  # noqa: E402
 
 # The course setup lives in toy_site (the benchmarks use it too); the tests import it from here.
 from tests.site.toy_site import PASSWORD, csrf_of, free_port, make_course, notebook_bytes, wrong  # noqa: F401
+
+# argon2 at its real cost takes 0.2-0.3 s of CPU per hash or check, and the site's tests sign in some 150
+# times. They hash with the same argon2id at the lowest cost; test_site_accounts checks the real one.
+REAL_HASHER, REAL_DUMMY_HASH = security._hasher, security._DUMMY_HASH
+CHEAP_HASHER = argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashes(monkeypatch):
+    monkeypatch.setattr(security, "_hasher", CHEAP_HASHER)
+    monkeypatch.setattr(security, "_DUMMY_HASH", CHEAP_HASHER.hash("a password nobody has"))
 
 
 @pytest.fixture(scope="session")
