@@ -125,6 +125,9 @@ class Grade:
     A folder holding another assignment's results is refused."""
     workers: int = dataclasses.field(default_factory=lambda: os.cpu_count() or 1)
     """Parallel workers. Default: the number of cores."""
+    kernels_ahead: int = 0
+    """Kernels each local worker keeps started for its next submissions (each fresh, for exactly one); 0 for
+    none."""
     force: bool = False
     """Regrade every submission, also those whose result is up to date (same file, course files and grader)."""
     worker_memory_mb: int = 4096

@@ -1,11 +1,12 @@
 """Grade the same class of tf_basics submissions with plain ``nbgrader autograde`` and with ``autograder grade``.
 
-Usage: ``.venv/bin/python benchmarks/bench_batch_vs_nbgrader.py [--students 20] [--workers N] [--profile]``
+Usage: ``.venv/bin/python benchmarks/bench_batch_vs_nbgrader.py [--students 20] [--workers N] [--kernels-ahead 0 1] [--profile]``
 
 Both graders get the same notebooks (variants of the released notebook: the solution, the blank, the
 hard-coded one and wrong answers, cycled over the students) in an nbgrader ``submitted/`` tree of a
 temporary course directory whose ``source/`` is a copy of ``source_solutions/``. nbgrader grades them one
-after another; ``autograder grade`` runs ``--workers`` sandboxed workers (default: the number of cores).
+after another; ``autograder grade`` runs ``--workers`` sandboxed workers (default: the number of cores), once
+for each ``--kernels-ahead`` count.
 Prints both wall times, the ratio and, per variant, the scores both graders gave. ``--profile`` also
 measures where one submission's time goes (Python start, ``import tensorflow``, plain and sandboxed
 kernel start).
@@ -170,6 +171,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=20)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--kernels-ahead", type=int, nargs="+", default=[0, 1], help="run ours once with each")
     parser.add_argument("--profile", action="store_true", help="also measure where one submission's time goes")
     parser.add_argument("--keep", type=Path, help="build the course here and keep it (default: a temporary folder)")
     args = parser.parse_args()
@@ -190,15 +192,17 @@ def main() -> None:
             fail("nbgrader autograde", proc)
         print(f"nbgrader autograde:       {t_nbg:7.1f} s  ({t_nbg / args.students:.1f} s per submission, one at a time)")
 
-        out = root / "autograder-out"
-        t_ours, proc = run(
-            [str(BIN / "autograder"), "grade", ASSIGNMENT, str(root / "submitted"), "--out", str(out), "--workers", str(args.workers)],
-            env=env,
-        )
-        if proc.returncode != 0:
-            fail("autograder grade", proc)
-        print(f"autograder grade:         {t_ours:7.1f} s  ({args.workers} workers, sandboxed)")
-        print(f"ratio (nbgrader / ours):  {t_nbg / t_ours:7.2f}x")
+        for ahead in args.kernels_ahead:
+            out = root / f"autograder-out-{ahead}"
+            t_ours, proc = run(
+                [str(BIN / "autograder"), "grade", ASSIGNMENT, str(root / "submitted"), "--out", str(out)]
+                + ["--workers", str(args.workers), "--kernels-ahead", str(ahead)],
+                env=env,
+            )
+            if proc.returncode != 0:
+                fail("autograder grade", proc)
+            print(f"autograder grade:         {t_ours:7.1f} s  ({args.workers} workers, sandboxed, {ahead} kernels ahead each)")
+            print(f"ratio (nbgrader / ours):  {t_nbg / t_ours:7.2f}x")
 
         theirs = nbgrader_scores(root)
         ours, steps = our_scores(out)

@@ -275,8 +275,10 @@ def grade_all(
     worker_memory_mb: int | None = None,
     progress: bool = True,
     executor: Executor | None = None,
+    kernels_ahead: int = 0,
 ) -> list[Refused]:
-    """Grade ``todo`` through an executor (default: ``workers`` local processes); every item ends with a record.
+    """Grade ``todo`` through an executor (default: ``workers`` local processes, each keeping
+    ``kernels_ahead`` kernels started); every item ends with a record.
 
     Records are written here, by this one process, as results come back: whatever the executor, the
     results folder has a single writer. The exception: a job no worker would grade with this course version
@@ -285,7 +287,7 @@ def grade_all(
     # The folder, not the name: workers must find an assignment given by path (e.g. a test fixture) too.
     assignment = str(spec.folder.resolve())  # absolute: a relative one would read as a name
     own = executor is None
-    executor = executor or LocalExecutor(workers)
+    executor = executor or LocalExecutor(workers, kernels_ahead=kernels_ahead)
     bar = tqdm(total=len(todo), desc=f"grading {spec.name}", unit="nb", disable=not progress, file=sys.stderr)
     refused: list[Refused] = []
     try:
@@ -550,6 +552,7 @@ def run(cfg: config.Grade) -> int:
             todo.todo,
             key=key,
             workers=cfg.workers,
+            kernels_ahead=cfg.kernels_ahead,
             limits=cfg.limits,
             sandbox=not cfg.unsafe,
             worker_memory_mb=cfg.worker_memory_mb,

@@ -46,11 +46,15 @@ def verify_password(stored: str | None, password: str) -> bool:
         return False
 
 
-# A hash to verify against when the login is unknown, so that an unknown login takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+# A hash to verify against when the login is unknown, so that an unknown login takes as long as a wrong
+# password. Made on first use: every process that imports this module would otherwise pay for one hash.
+_DUMMY_HASH: str | None = None
 
 
 def burn_time(password: str) -> None:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
     verify_password(_DUMMY_HASH, password)
 
 

@@ -21,7 +21,7 @@ from tests.site.toy_site import PASSWORD, csrf_of, free_port, make_course, noteb
 
 # argon2 at its real cost takes 0.2-0.3 s of CPU per hash or check, and the site's tests sign in some 150
 # times. They hash with the same argon2id at the lowest cost; test_site_accounts checks the real one.
-REAL_HASHER, REAL_DUMMY_HASH = security._hasher, security._DUMMY_HASH
+REAL_HASHER = security._hasher
 CHEAP_HASHER = argon2.PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
