@@ -215,7 +215,9 @@ class Site:
         self.executor = executor or LocalExecutor(
             settings.grading_workers, kernels_ahead=settings.kernels_ahead, nice=settings.grading_nice
         )
-        self.gradebook = GradebookSync(settings.data_dir / GRADEBOOK_FILE, self.factory, lambda: self.course, self.offered)
+        self.gradebook = GradebookSync(
+            settings.data_dir / GRADEBOOK_FILE, self.factory, lambda: self.course, self.offered, settings.gradebook_interval_s
+        )
         self.grading = GradingLoop(
             self.factory,
             self.executor,

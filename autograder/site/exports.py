@@ -72,10 +72,20 @@ def grades_csv(factory: sessionmaker, course: CourseRules, offered: Offered) -> 
 
 
 class GradebookSync:
-    """Keeps ``gradebook.db`` in step with the counted grades: ``mark(assignment)`` after a change; a thread writes."""
+    """Keeps ``gradebook.db`` in step with the counted grades: ``mark(assignment)`` after a change; a thread
+    writes what was marked, at most once every ``interval_s`` (``flush()`` writes at once; ``stop()`` writes
+    what is left)."""
 
-    def __init__(self, path: Path, factory: sessionmaker, course: Callable[[], CourseRules], offered: dict[str, Offered]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        factory: sessionmaker,
+        course: Callable[[], CourseRules],
+        offered: dict[str, Offered],
+        interval_s: float,
+    ) -> None:
         self.path = path
+        self.interval_s = interval_s
         self.url = f"sqlite:///{path.resolve()}"
         self.factory = factory
         self.course = course
@@ -98,6 +108,7 @@ class GradebookSync:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        self.flush()  # what was marked during the last interval
 
     def mark(self, *assignments: str) -> None:
         with self._lock:
@@ -107,8 +118,11 @@ class GradebookSync:
     def _loop(self) -> None:
         while not self._stopping.is_set():
             self._wake.wait()
+            if self._stopping.is_set():
+                return
             self._wake.clear()
             self.flush()
+            self._stopping.wait(self.interval_s)  # marks meanwhile are written together, next time
 
     def flush(self) -> None:
         """Write every assignment marked since the last write (the caller waits)."""

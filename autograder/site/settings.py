@@ -30,6 +30,10 @@ class SiteSettings:
     signin_window_s: float = 300.0  # ... within this many seconds
     poll_s: float = 2.0  # how often the grading loop looks for work it was not told about
     retry_s: float = 10.0  # the first wait before a Result that could not be stored is stored again (then doubling)
+    # nbgrader's gradebook.db is written at most this often. A write rewrites every student of the assignment
+    # through nbgrader's ORM, seconds of CPU in the web process for a large class: written after every grade,
+    # it kept the process busy through a deadline spike and every page slow. A download writes first.
+    gradebook_interval_s: float = 30.0
     datasets_dir: Path | None = dataclasses.field(default_factory=course.datasets_dir)  # the SIGNS files offered for download
 
     @property
