@@ -39,7 +39,6 @@ import dataclasses
 import logging
 import shutil
 import socket
-import tempfile
 import threading
 import time
 import uuid
@@ -55,6 +54,7 @@ from autograder.errors import UsageError
 from autograder.executor.job import WORKER_GRACE_S, Job, JobState, Refused, State, failure_result
 from autograder.executor.local import run_in_worker_process, set_default_kernels_ahead
 from autograder.grading import fingerprint as fp_mod
+from autograder.grading import leftovers
 from autograder.grading import spec as spec_mod
 from autograder.grading.result import INCOMPLETE, REJECTED, Reason, Result, Why
 
@@ -180,7 +180,7 @@ def grade_wire(wire: dict, course_dir: Path, worker: str, refusal_pause: float =
             differences = mine.differences(theirs)
             log.warning("refusing %s of %s: %s", wire.get("job_id"), name, ", ".join(differences))
             return _refusal(worker, differences, refusal_pause)
-    folder = Path(tempfile.mkdtemp(prefix="ag-celery-"))
+    folder = leftovers.make_folder("job")
     try:
         job = Job.from_wire({**wire, "assignment": str(assignment.resolve())}, folder)
         return run_in_worker_process(job).to_dict()

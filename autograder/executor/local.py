@@ -28,6 +28,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from autograder.executor.job import OUT_OF_MEMORY, Job, JobState, State, failure_result
+from autograder.grading import leftovers
 from autograder.grading.result import INCOMPLETE, REJECTED, Reason, Result, Status, Why
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ class WorkerProcess:
 
     def warm(self, job: Job, timeout: float = 120) -> bool:
         """Ask it to start a kernel ahead for jobs like ``job``; False when it did not answer in time."""
-        folder = Path(tempfile.mkdtemp(prefix="ag-job-"))
+        folder = leftovers.make_folder("job")
         try:
             job_file = folder / "job.json"
             job_file.write_text(json.dumps(job.to_dict()))
@@ -245,7 +246,7 @@ def run_in_worker_process(
     if stopped():
         return failure_result(job, REJECTED, Reason(Why.INTERRUPTED, "the batch was interrupted"))
     pool = pool or default_pool()
-    folder = Path(tempfile.mkdtemp(prefix="ag-job-"))
+    folder = leftovers.make_folder("job")
     worker = pool.take()
     healthy = False
     try:

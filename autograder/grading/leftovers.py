@@ -2,8 +2,9 @@
 
 A grader removes its folders when a grade ends, after errors and timeouts too; SIGKILL, or a machine going
 down, gives it no chance. So every folder's name carries the id of the process that made it
-(``ag-run-<pid>.<start>-...`` for the notebook, ``ag-kernel-<pid>.<start>-...`` for a sandboxed kernel's
-sockets), and the next grader removes the folders whose maker no longer exists. The names are chosen outside
+(``ag-run-<pid>.<start>-...`` for the notebook, ``ag-kernel-<pid>.<start>-...`` for a kernel's sockets,
+``ag-job-<pid>.<start>-...`` for a job handed to a worker process), and the next grader removes the folders
+whose maker no longer exists. The names are chosen outside
 the sandbox; student code neither sees the temporary directory nor names anything in it.
 
 "No longer exists" is judged by the process table, which a pid alone does not answer well:
@@ -31,7 +32,7 @@ from pathlib import Path
 from autograder.grading import cleanup
 
 SHORT_ROOT = Path("/tmp")
-_NAME = re.compile(r"^ag-(?:run|kernel)-(\d+)(?:\.(\d+))?-")
+_NAME = re.compile(r"^ag-(?:run|kernel|job)-(\d+)(?:\.(\d+))?-")
 _swept = False
 
 
@@ -48,7 +49,7 @@ def _stat(pid: int | str) -> tuple[str, int] | None:
 
 def make_folder(kind: str, root: Path | None = None) -> Path:
     """A new, empty working folder of this process in ``root`` (the temporary directory when None);
-    ``kind`` is "run" or "kernel"."""
+    ``kind`` is "run", "kernel" or "job"."""
     me = _stat("self")
     stamp = f"{os.getpid()}.{me[1]}" if me else str(os.getpid())
     return Path(tempfile.mkdtemp(prefix=f"ag-{kind}-{stamp}-", dir=root))

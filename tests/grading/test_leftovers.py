@@ -31,16 +31,17 @@ def test_sweep_removes_only_the_folders_of_processes_that_are_gone(tmp_path):
     dead = _dead_pid()
     gone_run = _folder(tmp_path, f"ag-run-{dead}-x1")
     gone_kernel = _folder(tmp_path, f"ag-kernel-{dead}-x2")
+    gone_job = _folder(tmp_path, f"ag-job-{dead}.123-x7")  # a job's folder, made by a killed coordinator
     mine = _folder(tmp_path, f"ag-run-{os.getpid()}-x3")
     parent = _folder(tmp_path, f"ag-run-{os.getppid()}-x4")  # a live process
-    unrelated = [_folder(tmp_path, name) for name in ("ag-run-nopid-x5", f"other-{dead}-x6", "ag-runner")]
+    unrelated = [_folder(tmp_path, name) for name in ("ag-run-nopid-x5", f"other-{dead}-x6", "ag-runner", f"ag-jobs-{dead}-x8")]
     target = _folder(tmp_path, "target")
     (tmp_path / f"ag-run-{dead}-link").symlink_to(target)  # a link is not a folder of ours: left as it is
 
     removed = leftovers.sweep(tmp_path)
 
-    assert sorted(removed) == sorted([gone_run, gone_kernel])
-    assert not gone_run.exists() and not gone_kernel.exists()
+    assert sorted(removed) == sorted([gone_run, gone_kernel, gone_job])
+    assert not gone_run.exists() and not gone_kernel.exists() and not gone_job.exists()
     for kept in [mine, parent, *unrelated, target]:
         assert (kept / "deep" / "submission.ipynb").is_file(), kept
     assert (tmp_path / f"ag-run-{dead}-link").is_symlink()
