@@ -62,15 +62,14 @@ class KernelFolderMixin:
         self.runtime_dir: Path | None = None
         self._kernel_log = KernelLog()
 
-    def _open_folder(self) -> bool:
-        """Make the folder and point the connection at it; False when it exists already (a restart)."""
+    def _open_folder(self) -> None:
+        """Make the folder and point the connection at it (a restart keeps the one it has)."""
         if self.runtime_dir is not None:
-            return False
+            return
         self.runtime_dir = make()
         # The sockets ("<ip>-<n>") and the connection file live here (for a sandbox: at the same path inside).
         self.connection_file = str(self.runtime_dir / "kernel.json")
         self.ip = str(self.runtime_dir / _SOCKET_BASE)
-        return True
 
     def _output_to_log(self, kw: dict) -> None:
         """Send the kernel process's stdin, stdout and stderr where they belong: nothing in, the log out."""
