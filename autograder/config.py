@@ -186,9 +186,13 @@ class Serve:
     kernels_ahead: int = 2
     """Kernels each grading worker keeps started (TensorFlow imported, each for one submission) so feedback
     does not wait for one; 0 for none (less memory: about 0.6 GiB per kernel with TensorFlow)."""
-    grading_nice: int = 10
-    """How many steps of CPU priority (nice) the grading workers and their kernels run below the web server,
-    so that pages answer quickly while a deep queue is graded; 0 for the same priority."""
+    grading_priority: Literal["low", "idle", "normal"] = "low"
+    """How the grading workers and their kernels share the CPU with the web server: low (10 steps of nice
+    below, so pages answer quickly while a deep queue is graded), idle (Linux's SCHED_IDLE: only CPU time
+    nothing else on the machine wants; grading stops while anything else is busy) or normal (the same)."""
+    page_threads: int = 8
+    """Threads that run pages at once; requests beyond them wait in arrival order (more threads only take
+    turns at Python's interpreter lock, and every page gets slower)."""
     book: Optional[Path] = dataclasses.field(default_factory=lambda: course.ROOT / "_build" / "html")
     """The built book, served at / when it exists."""
     source_dir: Path = course.SOURCE_DIR

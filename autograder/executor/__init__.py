@@ -7,7 +7,7 @@ machine; ``autograder.executor.celery.CeleryExecutor`` sends the jobs to Celery 
 never has one submission's failure stop the others.
 """
 
-from autograder.executor.job import Executor, Job, JobState, Refused, State, failure_result
+from autograder.executor.job import Executor, Job, JobState, Priority, Refused, State, failure_result
 from autograder.executor.local import LocalExecutor, run_in_worker_process
 
-__all__ = ["Executor", "Job", "JobState", "Refused", "State", "LocalExecutor", "failure_result", "run_in_worker_process"]
+__all__ = ["Executor", "Job", "JobState", "Priority", "Refused", "State", "LocalExecutor", "failure_result", "run_in_worker_process"]

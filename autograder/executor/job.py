@@ -27,6 +27,14 @@ OUT_OF_MEMORY = 3
 WORKER_GRACE_S = 120
 
 
+class Priority(enum.StrEnum):
+    """How grading workers and their kernels share the CPU with the process that started them."""
+
+    NORMAL = "normal"  # the same: a batch, where grading is all the machine does
+    LOW = "low"  # ten steps of nice below
+    IDLE = "idle"  # Linux's SCHED_IDLE: only CPU time nothing else wants (a site's pages come first)
+
+
 @dataclasses.dataclass(frozen=True)
 class Job:
     """One submission to grade.

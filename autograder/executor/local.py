@@ -27,7 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from autograder.executor.job import OUT_OF_MEMORY, Job, JobState, State, failure_result
+from autograder.executor.job import OUT_OF_MEMORY, Job, JobState, Priority, State, failure_result
 from autograder.grading import leftovers
 from autograder.grading.result import INCOMPLETE, REJECTED, Reason, Result, Status, Why
 
@@ -56,10 +56,10 @@ def death_reason(returncode: int, err: bytes, memory_mb: int | None) -> tuple[St
 class WorkerProcess:
     """One long-lived worker process (a session of its own), handed one job at a time."""
 
-    def __init__(self, ahead: int = 0, nice: int = 0) -> None:
+    def __init__(self, ahead: int = 0, priority: Priority = Priority.NORMAL) -> None:
         self.errors = tempfile.TemporaryFile()  # its stderr: a pipe nobody reads between jobs would fill up
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "autograder.executor.worker", "--serve", "--ahead", str(ahead), "--nice", str(nice)],
+            [sys.executable, "-m", "autograder.executor.worker", "--serve", "--ahead", str(ahead), "--priority", priority.value],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.errors,
@@ -156,12 +156,12 @@ class WorkerProcess:
 class WorkerPool:
     """Idle long-lived workers, up to ``size`` of them; a worker is taken for one job and given back. Each
     keeps ``ahead`` kernels started for its next jobs (0: none; see ``autograder.executor.worker``) and runs
-    ``nice`` steps below this process's CPU priority, its kernels with it."""
+    runs at ``priority`` for the CPU, its kernels with it."""
 
-    def __init__(self, size: int, ahead: int = 0, nice: int = 0) -> None:
+    def __init__(self, size: int, ahead: int = 0, priority: Priority = Priority.NORMAL) -> None:
         self.size = max(1, size)
         self.ahead = ahead
-        self.nice = nice
+        self.priority = priority
         self._idle: list[WorkerProcess] = []
         self._lock = threading.Lock()
         self._closed = False
@@ -173,7 +173,7 @@ class WorkerPool:
                 if worker.alive():
                     return worker
                 worker.close(wait=0)
-        return WorkerProcess(self.ahead, self.nice)
+        return WorkerProcess(self.ahead, self.priority)
 
     def give_back(self, worker: WorkerProcess) -> None:
         with self._lock:
@@ -192,7 +192,7 @@ class WorkerPool:
             with self._lock:
                 if self._closed or len(self._idle) >= self.size:
                     return
-            worker = WorkerProcess(self.ahead, self.nice)
+            worker = WorkerProcess(self.ahead, self.priority)
             if not worker.warm(job):
                 self.discard(worker)
                 return
@@ -280,16 +280,16 @@ def run_in_worker_process(
 
 class LocalExecutor:
     """Up to ``workers`` submissions graded at once, each in a worker process of its own (kept from job to
-    job until ``close``). ``nice``: how far below this process the workers and their kernels run for the
-    CPU (the site's web pages then answer while the queue is deep; a batch keeps 0)."""
+    job until ``close``). ``priority``: how the workers and their kernels share the CPU with this process
+    (a site's ``IDLE``: its pages answer while the queue is deep; a batch keeps ``NORMAL``)."""
 
     name = "local"
 
-    def __init__(self, workers: int = 1, kernels_ahead: int = 0, nice: int = 0) -> None:
+    def __init__(self, workers: int = 1, kernels_ahead: int = 0, priority: Priority = Priority.NORMAL) -> None:
         self.workers = max(1, workers)
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="grader")
         self._lock = threading.Lock()
-        self._workers = WorkerPool(self.workers, kernels_ahead, nice)
+        self._workers = WorkerPool(self.workers, kernels_ahead, Priority(priority))
         self._live: set[WorkerProcess] = set()
         self._states: dict[str, JobState] = {}
         self._stop = threading.Event()

@@ -8,7 +8,7 @@ in a kernel of its own (sandboxed), started for that job alone.
 Usage (internal):
 
 * ``python -m autograder.executor.worker JOB.json RESULT.json`` grades one job and exits;
-* ``python -m autograder.executor.worker --serve [--ahead N]`` is a long-lived worker: it reads one request per line on
+* ``python -m autograder.executor.worker --serve [--ahead N] [--priority P]`` is a long-lived worker: it reads one request per line on
   stdin, ``{"job": "JOB.json", "result": "RESULT.json"}``, grades it and answers with one line on stdout,
   ``{"job_id": ..., "retire": bool}``; a request with ``"warm": true`` grades nothing and only starts a
   kernel ahead for jobs like that one; it ends at EOF, or after a job when it says ``retire`` (its memory
@@ -33,7 +33,7 @@ import resource
 import sys
 from pathlib import Path
 
-from autograder.executor.job import OUT_OF_MEMORY, Job
+from autograder.executor.job import OUT_OF_MEMORY, Job, Priority
 from autograder.files import atomic_write_json
 from autograder.grading.result import Reason, Why
 
@@ -162,12 +162,21 @@ def serve(requests, answers, ahead: int = 0) -> int:
     return 0
 
 
+def lower_priority(priority: Priority) -> None:
+    """Run this process (and what it starts) below its parent for the CPU."""
+    if priority == Priority.IDLE:
+        # Not nice 19: weights add up, and a few runnable kernels at nice 19 together still take a share of a
+        # core from a web server that wants it; SCHED_IDLE ones take next to nothing.
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    elif priority == Priority.LOW:
+        os.nice(10)
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["--serve"]:
-        options = dict(zip(argv[1::2], argv[2::2]))  # --ahead N --nice K
-        ahead, nice = int(options.get("--ahead", 0)), int(options.get("--nice", 0))
-        if nice > 0:
-            os.nice(nice)  # below the coordinator for the CPU; the kernels it starts inherit it
+        options = dict(zip(argv[1::2], argv[2::2]))  # --ahead N --priority P
+        ahead = int(options.get("--ahead", 0))
+        lower_priority(Priority(options.get("--priority", Priority.NORMAL)))  # the kernels it starts inherit it
         # The answers get stdout to themselves: whatever else writes to fd 1 goes to stderr instead.
         answers = os.fdopen(os.dup(1), "w")
         os.dup2(2, 1)

@@ -39,6 +39,7 @@ _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # package files: not stat()ed on every render
 )
 _ENV.filters["score"] = fmt
 

@@ -39,9 +39,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import jinja2
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import load_only, sessionmaker
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
@@ -91,6 +93,7 @@ _ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,  # the templates are package files: no stat() of each one on every page
 )
 _ENV.filters["score"] = fmt
 
@@ -208,15 +211,21 @@ class Site:
         self.course = rules.load(settings.source_dir, known={p.parent.name for p in settings.source_dir.glob("*/grading.toml")})
         self.now = utcnow  # the clock the rules are applied with (tests set it)
         self.max_bytes = settings.max_upload_mb * 2**20
+        self._upload_threads = anyio.CapacityLimiter(settings.upload_threads)
         book = settings.book_dir
         for name, secret in (("source", settings.source_dir), ("data", settings.data_dir)):
             if book is not None and (_inside(secret, book) or _inside(book, secret)):
                 raise rules.RulesError(f"the book folder {book} overlaps the {name} folder {secret}: it would be served")
         self.executor = executor or LocalExecutor(
-            settings.grading_workers, kernels_ahead=settings.kernels_ahead, nice=settings.grading_nice
+            settings.grading_workers, kernels_ahead=settings.kernels_ahead, priority=settings.grading_priority
         )
         self.gradebook = GradebookSync(
-            settings.data_dir / GRADEBOOK_FILE, self.factory, lambda: self.course, self.offered, settings.gradebook_interval_s
+            settings.data_dir / GRADEBOOK_FILE,
+            self.factory,
+            lambda: self.course,
+            self.offered,
+            settings.gradebook_interval_s,
+            db_url=settings.url if settings.gradebook_process else None,
         )
         self.grading = GradingLoop(
             self.factory,
@@ -278,7 +287,23 @@ class Site:
     def page(self, handler, *, csrf: bool = False):
         """An endpoint: context, CSRF check on POST, the handler (sync ones in a thread), headers, cookie."""
 
+        def denied(ctx: Ctx, deny: Deny) -> Response:
+            if deny.status == 401:
+                return RedirectResponse("/signin", status_code=303)
+            return self.render(ctx, "message.html.j2", deny.status, title=deny.title, message=deny.message, kind="error", back="")
+
+        def context_and_page(request: Request) -> tuple[Ctx, Response]:
+            # A sync GET page runs with its context in one trip to a thread: under load every trip waits its turn.
+            ctx = self.context(request)
+            try:
+                return ctx, handler(request, ctx)
+            except Deny as deny:
+                return ctx, denied(ctx, deny)
+
         async def endpoint(request: Request) -> Response:
+            if not csrf and not inspect.iscoroutinefunction(handler):
+                ctx, response = await run_in_threadpool(context_and_page, request)
+                return self._finish(ctx, response)
             ctx = await run_in_threadpool(self.context, request)
             try:
                 if csrf:
@@ -288,12 +313,7 @@ class Site:
                 else:
                     response = await run_in_threadpool(handler, request, ctx)
             except Deny as deny:
-                if deny.status == 401:
-                    response = RedirectResponse("/signin", status_code=303)
-                else:
-                    response = self.render(
-                        ctx, "message.html.j2", deny.status, title=deny.title, message=deny.message, kind="error", back=""
-                    )
+                response = denied(ctx, deny)
             return self._finish(ctx, response)
 
         return endpoint
@@ -566,6 +586,11 @@ class Site:
             raise storage.too_large(self.max_bytes)
         return upload.filename, data
 
+    async def _store_upload(self, user: User, offered: catalog.Offered, filename: str | None, data: bytes) -> storage.Stored:
+        # Threads of their own: a store waits mostly for the disk (three fsyncs and a commit), and in the pages'
+        # threads it kept them from pages; under a deadline spike, uploads waited behind pages the same way.
+        return await anyio.to_thread.run_sync(self._store, user, offered, filename, data, limiter=self._upload_threads)
+
     def _store(self, user: User, offered: catalog.Offered, filename: str | None, data: bytes) -> storage.Stored:
         now = self.now()
 
@@ -595,7 +620,7 @@ class Site:
         offered = self.assignment(request.path_params["name"])
         try:
             filename, data = await self._read_upload(request)
-            stored = await run_in_threadpool(self._store, user, offered, filename, data)
+            stored = await self._store_upload(user, offered, filename, data)
         except storage.UploadRefused as refused:
             response = await run_in_threadpool(self._assignment_page, ctx, offered, refused.message, refused.status)
             if refused.status == 413:
@@ -607,7 +632,8 @@ class Site:
     def submission_page(self, request: Request, ctx: Ctx) -> Response:
         with self.factory() as db:
             sub = self.visible_submission(db, ctx, request.path_params["id"])
-            grade = db.get(Grade, sub.id)
+            # the score only: the stored Result and feedback page are large and not shown here
+            grade = db.get(Grade, sub.id, options=[load_only(Grade.score, Grade.max_score)])
             owner = db.get(User, sub.user_id).login
             state = self.grading.state_of(sub)
             view = {
@@ -950,7 +976,7 @@ class Site:
             except ClientDisconnect:
                 return Response(status_code=400)
             filename = request.headers.get("x-filename")
-            stored = await run_in_threadpool(self._store, user, offered, filename, b"".join(chunks))
+            stored = await self._store_upload(user, offered, filename, b"".join(chunks))
         except Deny as deny:
             return self._finish(None, JSONResponse({"error": deny.title}, status_code=deny.status))
         except storage.UploadRefused as refused:
@@ -1023,6 +1049,9 @@ class Site:
 
         @contextlib.asynccontextmanager
         async def lifespan(_app):
+            # Pages run in this many threads at most; more only take turns at the interpreter lock and make
+            # every page wait longer (the rest wait in order for a free thread).
+            anyio.to_thread.current_default_thread_limiter().total_tokens = self.settings.page_threads
             self.gradebook.start()
             self.grading.start()
             try:

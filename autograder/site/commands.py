@@ -19,6 +19,7 @@ def _factory(site: config.SiteFiles):
 
 
 def settings_of(cmd: config.Serve):
+    from autograder.executor.job import Priority
     from autograder.site.settings import SiteSettings
 
     book = cmd.book if cmd.book is not None and (cmd.book / "index.html").is_file() else None
@@ -32,7 +33,8 @@ def settings_of(cmd: config.Serve):
         max_upload_mb=cmd.max_upload_mb,
         grading_workers=cmd.workers,
         kernels_ahead=cmd.kernels_ahead,
-        grading_nice=cmd.grading_nice,
+        grading_priority=Priority(cmd.grading_priority),
+        page_threads=cmd.page_threads,
         sandbox=not cmd.unsafe,
         limits=cmd.limits,
         worker_memory_mb=cmd.worker_memory_mb or None,

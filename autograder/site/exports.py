@@ -4,7 +4,8 @@ The gradebook (``<data dir>/gradebook.db``, course id ``course``) is written by 
 ``write_gradebook`` (the batch's own writer, idempotent), plus what only the site knows: the assignment's
 due date and each submission's late penalty (``SubmittedNotebook.late_submission_penalty``, the raw score
 minus the counted one), so ``nbgrader export`` prints the counted score. A background thread rewrites an
-assignment's part after each stored grade (many grades in a burst: one write), so it stays in sync.
+assignment's part after each stored grade (many grades in a burst: one write), so it stays in sync; the
+site has it do so in a process of its own.
 """
 
 from __future__ import annotations
@@ -13,10 +14,14 @@ import csv
 import io
 import json
 import logging
+import multiprocessing
+import os
 import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from sqlalchemy import select
@@ -24,11 +29,12 @@ from sqlalchemy.orm import sessionmaker
 
 from autograder import gradebook_schema
 from autograder.grading.result import Result
+from autograder.grading.spec import Assignment
 from autograder.report import csv_export
 from autograder.report import gradebook as gradebook_mod
 from autograder.report.common import ReportError, fmt
 from autograder.site.catalog import Offered
-from autograder.site.models import Grade
+from autograder.site.models import Grade, make_engine
 from autograder.site.rules import CourseRules
 from autograder.site.standing import Graded, standings
 
@@ -71,10 +77,53 @@ def grades_csv(factory: sessionmaker, course: CourseRules, offered: Offered) -> 
     return out.getvalue()
 
 
+def write_assignment(factory: sessionmaker, gradebook_url: str, spec: Assignment, course: CourseRules, name: str) -> None:
+    """Write one assignment's part of the gradebook at ``gradebook_url`` from the counted submissions."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    results, how = counted_results(factory, course, name)
+    if not results:
+        return
+    gradebook_mod.write_gradebook(gradebook_url, spec, results, COURSE_ID, timestamps={login: g.created_at for login, g in how.items()})
+    gb = Gradebook(gradebook_url, course_id=COURSE_ID)
+    try:
+        gb.update_or_create_assignment(name, duedate=course.of(name).deadline)
+        nb_name = gradebook_mod.notebook_name(spec)
+        for login, g in how.items():
+            try:
+                nb = gb.find_submission_notebook(nb_name, name, login)
+            except MissingEntry:
+                continue
+            nb.late_submission_penalty = g.raw - g.score if g.late else None
+        gb.db.commit()
+    finally:
+        gb.close()
+        gb.engine.dispose()
+
+
+_child_factories: dict[str, sessionmaker] = {}  # in the writer process: one engine per site database
+
+
+def _child_start() -> None:
+    os.nice(10)  # below the pages; not idle: a download waits for this write
+
+
+def _write_in_child(db_url: str, gradebook_url: str, spec: Assignment, course: CourseRules, name: str) -> None:
+    factory = _child_factories.get(db_url)
+    if factory is None:
+        factory = _child_factories[db_url] = sessionmaker(make_engine(db_url), expire_on_commit=False)
+    write_assignment(factory, gradebook_url, spec, course, name)
+
+
 class GradebookSync:
     """Keeps ``gradebook.db`` in step with the counted grades: ``mark(assignment)`` after a change; a thread
     writes what was marked, at most once every ``interval_s`` (``flush()`` writes at once; ``stop()`` writes
-    what is left)."""
+    what is left).
+
+    Given ``db_url`` (the site database's), the writes run in a process of their own, started at the first
+    write and kept: a write goes through nbgrader's ORM for every student of the assignment, seconds of
+    Python for a large class, and in the web process it would hold the interpreter lock the pages need.
+    """
 
     def __init__(
         self,
@@ -83,8 +132,11 @@ class GradebookSync:
         course: Callable[[], CourseRules],
         offered: dict[str, Offered],
         interval_s: float,
+        db_url: str | None = None,
     ) -> None:
         self.path = path
+        self.db_url = db_url
+        self._pool: ProcessPoolExecutor | None = None
         self.interval_s = interval_s
         self.url = f"sqlite:///{path.resolve()}"
         self.factory = factory
@@ -109,6 +161,9 @@ class GradebookSync:
         if self._thread is not None:
             self._thread.join(timeout=30)
         self.flush()  # what was marked during the last interval
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def mark(self, *assignments: str) -> None:
         with self._lock:
@@ -134,39 +189,30 @@ class GradebookSync:
                     self._write(name)
 
     def _write(self, name: str) -> None:
-        from nbgrader.api import Gradebook, MissingEntry
-
         offered = self.offered[name]
-        course = self.course()
+        args = (self.url, offered.spec, self.course(), name)
         try:
-            results, how = counted_results(self.factory, course, name)
-            if not results:
-                self.errors.pop(name, None)
-                return
-            gradebook_mod.write_gradebook(
-                self.url, offered.spec, results, COURSE_ID, timestamps={login: g.created_at for login, g in how.items()}
-            )
-            gb = Gradebook(self.url, course_id=COURSE_ID)
-            try:
-                gb.update_or_create_assignment(name, duedate=course.of(name).deadline)
-                nb_name = gradebook_mod.notebook_name(offered.spec)
-                for login, g in how.items():
-                    try:
-                        nb = gb.find_submission_notebook(nb_name, name, login)
-                    except MissingEntry:
-                        continue
-                    nb.late_submission_penalty = g.raw - g.score if g.late else None
-                gb.db.commit()
-            finally:
-                gb.close()
-                gb.engine.dispose()
+            if self.db_url is None:
+                write_assignment(self.factory, *args)
+            else:
+                self._child().submit(_write_in_child, self.db_url, *args).result()
             self.errors.pop(name, None)
         except ReportError as exc:
             self.errors[name] = str(exc)
             log.error("the gradebook of %s was not written: %s", name, exc)
+        except BrokenProcessPool as exc:  # the writer process died (killed, out of memory): a new one next time
+            self._pool = None
+            self.errors[name] = f"the gradebook's writer process ended: {exc}"
+            log.error("the gradebook of %s was not written: its writer process ended", name)
         except Exception as exc:  # the thread must live on; the page shows the error
             self.errors[name] = f"{type(exc).__name__}: {exc}"
             log.exception("the gradebook of %s was not written", name)
+
+    def _child(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: this process has threads (a fork copies their locks in whatever state they are)
+            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_child_start)
+        return self._pool
 
     def snapshot(self) -> bytes:
         """The gradebook as one consistent SQLite file (written first, so it holds every stored grade)."""

@@ -218,7 +218,9 @@ def normalize_url(url: str) -> str:
 def make_engine(url: str) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # Connections enough for the page threads, the grading loop and its callbacks and the gradebook, kept
+        # open: a connection made past the pool is closed after use, and opening one runs the pragmas again.
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20, max_overflow=20)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # Pages run in Starlette's thread pool (40 threads): enough connections that a busy minute does not

@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from autograder import course
+from autograder.executor.job import Priority
 from autograder.grading.limits import Limits
 from autograder.site.models import default_url
 from autograder.site.storage import DEFAULT_MAX_UPLOAD_MB
@@ -22,7 +23,12 @@ class SiteSettings:
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
     grading_workers: int = 1
     kernels_ahead: int = 2  # kernels each grading worker keeps started for the next uploads
-    grading_nice: int = 10  # the grading workers' CPU priority below the web server's: pages answer under load
+    grading_priority: Priority = Priority.LOW  # grading gets less of the CPU than the pages: they answer under load
+    # Threads that run pages at once (Starlette's default is 40). One process serves every page under one
+    # interpreter lock: past a few threads, more only queue at the lock, and each SQLite call that lets the
+    # lock go waits its turn to take it back; requests beyond these wait in arrival order instead.
+    page_threads: int = 8
+    upload_threads: int = 4  # stores of uploads, apart from the pages: they wait for the disk, not the lock
     sandbox: bool = True
     limits: Limits = dataclasses.field(default_factory=Limits)
     worker_memory_mb: int | None = 4096
@@ -34,6 +40,7 @@ class SiteSettings:
     # through nbgrader's ORM, seconds of CPU in the web process for a large class: written after every grade,
     # it kept the process busy through a deadline spike and every page slow. A download writes first.
     gradebook_interval_s: float = 30.0
+    gradebook_process: bool = True  # ... in a process of its own, not holding the pages' interpreter lock
     datasets_dir: Path | None = dataclasses.field(default_factory=course.datasets_dir)  # the SIGNS files offered for download
 
     @property

@@ -11,7 +11,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from autograder.executor import Job, LocalExecutor, State
+from autograder.executor import Job, LocalExecutor, Priority, State
 from autograder.grading.limits import Limits
 from tests.processes import children, descendants
 from tests.toy_course import make_toy, replaced, solved
@@ -180,12 +180,13 @@ def _kernels_below_us() -> dict[int, bool]:
     return found
 
 
-def test_workers_and_their_kernels_run_below_us_when_asked(toy, tmp_path):
+@pytest.mark.parametrize("priority", [Priority.IDLE, pytest.param(Priority.LOW, marks=pytest.mark.slow)])
+def test_workers_and_their_kernels_run_below_us_when_asked(toy, tmp_path, priority):
     path = tmp_path / "a.ipynb"
     nbformat.write(solved(toy), path)
     before = frozenset(_workers_below_us())
     ours = os.getpriority(os.PRIO_PROCESS, 0)
-    with LocalExecutor(workers=1, kernels_ahead=1, nice=7) as ex:
+    with LocalExecutor(workers=1, kernels_ahead=1, priority=priority) as ex:
         ex.warm_up(_job(toy, path, "warm"))
         deadline = time.time() + 60
         while not (_workers_below_us(before) and _kernels_below_us()) and time.time() < deadline:
@@ -193,6 +194,10 @@ def test_workers_and_their_kernels_run_below_us_when_asked(toy, tmp_path):
         [worker] = _workers_below_us(before)
         kernels = list(_kernels_below_us())
         assert kernels
-        assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in [worker, *kernels]} == {min(ours + 7, 19)}
+        if priority == Priority.IDLE:  # the scheduling class, inherited by the kernels; nice unchanged
+            assert {os.sched_getscheduler(pid) for pid in [worker, *kernels]} == {os.SCHED_IDLE}
+        else:
+            assert {os.sched_getscheduler(pid) for pid in [worker, *kernels]} == {os.SCHED_OTHER}
+            assert {os.getpriority(os.PRIO_PROCESS, pid) for pid in [worker, *kernels]} == {min(ours + 10, 19)}
         result = ex.submit(_job(toy, path, "first")).result(timeout=120)
     assert result.score == result.max_score

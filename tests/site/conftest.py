@@ -138,6 +138,7 @@ def site_settings(tmp_path, toy_course_root, db_url):
         sandbox=False,
         poll_s=0.2,
         max_upload_mb=2,
+        gradebook_process=False,  # the writer process costs two seconds to start; test_site_course starts one
     )
 
 

@@ -60,7 +60,7 @@ class Clock:
 
 
 @pytest.fixture
-def ruled(tmp_path, course_root):
+def ruled(request, tmp_path, course_root):
     executor = HeldExecutor()
     settings = SiteSettings(
         data_dir=tmp_path / "site",
@@ -68,8 +68,9 @@ def ruled(tmp_path, course_root):
         release_dir=course_root / "assignments",
         sandbox=False,
         poll_s=0.1,
-        grading_workers=2,
-    )  # two regrade jobs at once
+        grading_workers=2,  # two regrade jobs at once
+        gradebook_process=getattr(request, "param", False),  # the served default; two seconds to start
+    )
     app = create_app(settings, executor)
     clients = []
     with TestClient(app) as anonymous:
@@ -243,6 +244,7 @@ def test_late_penalty_extensions_and_which_submission_counts(ruled, capsys):
     assert cell(prof) == ["8", "(3)", "ext."]  # 8 points, within the two-day extension: no penalty
 
 
+@pytest.mark.parametrize("ruled", [True], indirect=True, ids=["written-by-its-own-process"])
 def test_gradebook_has_the_counted_scores_for_nbgrader_export(ruled, tmp_path):
     from nbgrader.api import Gradebook
     from nbgrader.plugins.export import CsvExportPlugin

@@ -58,3 +58,31 @@ def test_a_stop_writes_what_was_marked_during_the_last_interval():
     sync.stop()
     assert time.monotonic() - started < 5  # the thread's wait is cut short
     assert [name for _, name in sync.writes][2:] == ["toy"]
+
+
+def test_a_writer_process_that_died_is_reported_and_replaced(toy_course_root, tmp_path):
+    from autograder.site import catalog, rules
+    from autograder.site.models import default_url, open_db
+
+    url = default_url(tmp_path)
+    offered = catalog.load(toy_course_root / "source_solutions", toy_course_root / "assignments")
+    course = rules.load(toy_course_root / "source_solutions", known=set(offered))
+    sync = GradebookSync(tmp_path / "gradebook.db", open_db(url), lambda: course, offered, 60.0, db_url=url)
+    try:
+        sync.mark("toy")
+        sync.flush()  # no grade yet: nothing to write, but the writer process is started
+        assert sync.errors == {}
+        [child] = sync._pool._processes.values()
+        child.kill()
+        child.join(10)
+        sync.mark("toy")
+        sync.flush()
+        assert "writer process ended" in sync.errors["toy"]  # shown on the instructor's page
+        sync.mark("toy")
+        sync.flush()  # a new writer
+        assert sync.errors == {}
+        [again] = sync._pool._processes.values()
+        assert again.pid != child.pid and again.is_alive()
+    finally:
+        sync.stop()
+    assert sync._pool is None
