@@ -194,6 +194,17 @@ class BookFiles:
         await self.files(scope, receive, with_headers)
 
 
+def submission_id(text: str) -> int:
+    """A submission's id from a URL, or the page is not found (a number too large for the database too)."""
+    try:
+        sid = int(text)
+    except (TypeError, ValueError):
+        raise not_found() from None
+    if not 0 < sid < 2**63:
+        raise not_found()
+    return sid
+
+
 def _inside(a: Path, b: Path) -> bool:
     a, b = a.resolve(), b.resolve()
     return a == b or b in a.parents
@@ -352,10 +363,7 @@ class Site:
 
     def visible_submission(self, db, ctx: Ctx, sid: str) -> Submission:
         user = self.need_user(ctx)
-        try:
-            sub = db.get(Submission, int(sid))
-        except (TypeError, ValueError, OverflowError):
-            sub = None
+        sub = db.get(Submission, submission_id(sid))
         if sub is None or (sub.user_id != user.id and user.role != INSTRUCTOR):
             raise not_found()
         return sub
@@ -630,11 +638,21 @@ class Site:
         return RedirectResponse(f"/submissions/{stored.submission.id}{note}", status_code=303)
 
     def submission_page(self, request: Request, ctx: Ctx) -> Response:
+        # The page every waiting student reloads every few seconds: one query, the score only (the stored
+        # Result and feedback page are large and not shown here), the extension only under a deadline.
+        user = self.need_user(ctx)
+        sid = submission_id(request.path_params["id"])
         with self.factory() as db:
-            sub = self.visible_submission(db, ctx, request.path_params["id"])
-            # the score only: the stored Result and feedback page are large and not shown here
-            grade = db.get(Grade, sub.id, options=[load_only(Grade.score, Grade.max_score)])
-            owner = db.get(User, sub.user_id).login
+            row = db.execute(
+                select(Submission, Grade, User.login)
+                .join(User, User.id == Submission.user_id)
+                .outerjoin(Grade, Grade.submission_id == Submission.id)
+                .options(load_only(Grade.score, Grade.max_score))
+                .where(Submission.id == sid)
+            ).first()
+            if row is None or (row[0].user_id != user.id and user.role != INSTRUCTOR):
+                raise not_found()
+            sub, grade, owner = row
             state = self.grading.state_of(sub)
             view = {
                 "id": sub.id,
@@ -644,7 +662,8 @@ class Site:
                 "error": sub.error if grade is None else None,
             }
             r = self.course.of(sub.assignment)
-            days = r.late_days(sub.created_at, standing.extensions(db, sub.assignment, sub.user_id).get((sub.user_id, sub.assignment)))
+            extension = standing.extensions(db, sub.assignment, sub.user_id).get((sub.user_id, sub.assignment)) if r.deadline else None
+            days = r.late_days(sub.created_at, extension)
             view.update(late_days=days, factor=r.factor(days))
         note = "You had already submitted this very file; it is graded once." if request.query_params.get("again") else ""
         return self.render(
@@ -993,14 +1012,15 @@ class Site:
     def api_status(self, request: Request) -> Response:
         try:
             user = self._api_user(request)
+            try:
+                sid = submission_id(request.path_params["id"])
+            except Deny:
+                sid = None
             with self.factory() as db:
-                try:
-                    sub = db.get(Submission, int(request.path_params["id"]))
-                except ValueError:
-                    sub = None
+                sub = db.get(Submission, sid) if sid is not None else None
                 if sub is None or sub.user_id != user.id:
                     raise Deny(404, "no such submission of yours")
-                grade = db.get(Grade, sub.id)
+                grade = db.get(Grade, sub.id, options=[load_only(Grade.score, Grade.max_score, Grade.status)])
                 body = {"id": sub.id, "assignment": sub.assignment, "state": self.grading.state_of(sub)}
                 if grade is not None:
                     body.update(score=grade.score, max_score=grade.max_score, status=grade.status)

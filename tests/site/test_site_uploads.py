@@ -168,3 +168,18 @@ def test_api_upload_edge_cases(alice):
     assert again.status_code == 200 and again.json()["id"] == good.json()["id"] and again.json()["new"] is False
     status = client.get(f"/api/submissions/{good.json()['id']}", headers=headers).json()
     assert status["state"] in ("queued", "running")
+
+
+def test_a_submission_id_that_is_no_row_is_not_found_in_every_form(alice):
+    app, client, _ = alice
+    page = client.post("/account/token", data={"csrf": csrf_of(client.get("/account").text)})
+    token = page.text.split('<pre id="token">')[1].split("<")[0]
+    good = upload(client, "toy", solved_bytes(app))
+    sid = good.headers["location"].rsplit("/", 1)[-1]
+    assert client.get(f"/submissions/{sid}").status_code == 200
+    # past SQLite's and PostgreSQL's integers, negative, zero, not a number
+    for bad in ("9" * 30, str(2**63), "-1", "0", "1e3", "x"):
+        assert client.get(f"/submissions/{bad}").status_code == 404, bad
+        assert client.get(f"/submissions/{bad}/feedback").status_code == 404, bad
+        r = client.get(f"/api/submissions/{bad}", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 404 and r.json()["error"] == "no such submission of yours", bad
