@@ -134,3 +134,20 @@ def test_each_assignment_links_to_its_page_on_the_course_site(site, tmp_path):
         for name, page in zip(ASSIGNMENTS, pages):
             r = student.get(page)
             assert r.status_code == 200 and f'action="/assignments/{name}/submit' in r.text, page
+
+
+def test_the_tensorflow_chapter_shows_keras_3_failing_minimize_and_the_way_that_works(site):
+    html = (site / "book" / "tensorflow.html").read_text()
+    section = html[html.index('id="keras-3-minimize"') :]
+    assert "has no attribute" in section and "minimize" in section  # the executed error, as students meet it
+    assert "apply_gradients" in section and "GradientTape" in section
+
+
+def test_sums_over_classes_run_over_the_class_numbers_the_chapter_uses():
+    """A chapter that numbers classes 0..C-1 must not sum over 1..C (and the other way round)."""
+    for md in sorted((ROOT / "book").glob("*.md")):
+        text = md.read_text()
+        if r"0, \dots, C-1" in text:
+            assert not re.findall(r"\\sum_\{[a-z]=1\}\^\{C\}", text), f"{md.name}: classes are 0..C-1, a sum runs 1..C"
+        if r"1, \dots, C" in text:
+            assert not re.findall(r"\\sum_\{[a-z]=0\}\^\{C-1\}", text), f"{md.name}: classes are 1..C, a sum runs 0..C-1"
