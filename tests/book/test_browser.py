@@ -138,3 +138,73 @@ def test_page_reads_well(page_path, site, server, browser):
     page.screenshot(path=str(shot), full_page=True)
     page.close()
     assert not problems, f"{page_path}:\n" + "\n".join(problems)
+
+
+BOX = """sel => { const e = document.querySelector(sel); if (!e) return null;
+  const r = e.getBoundingClientRect(), s = getComputedStyle(e);
+  return {left: r.left, right: r.right, width: r.width, visible: s.visibility !== 'hidden' && s.display !== 'none'}; }"""
+
+
+def _shown(page, selector: str) -> bool:
+    """The element is drawn and lies within the window (a drawer pushed off-screen is not shown)."""
+    box = page.evaluate(BOX, selector)
+    width = page.evaluate("innerWidth")
+    return bool(box) and box["visible"] and box["width"] > 100 and box["left"] >= -1 and box["right"] <= width + 1
+
+
+def _click_until(page, button: str, selector: str, shown: bool) -> bool:
+    page.locator(f"{button}:visible").first.click()
+    for _ in range(20):  # the drawers slide in and out
+        if _shown(page, selector) == shown:
+            return True
+        page.wait_for_timeout(100)
+    return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [390, 800])
+def test_the_menu_and_the_page_contents_open_on_phones_and_tablets(width, site, server, browser):
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    page.goto(f"{server}/book/softmax.html", wait_until="load")
+    assert not _shown(page, ".bd-sidebar-primary"), "the chapter list covers the page before it is asked for"
+    assert _click_until(page, ".primary-toggle", ".bd-sidebar-primary", True), "the menu button does not open the chapter list"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"nav_menu_{width}px.png"))
+    page.locator(".bd-sidebar-primary a", has_text="Batch Normalization").first.click()
+    page.wait_for_url("**/book/batch_norm.html")
+    assert not _shown(page, ".bd-sidebar-primary")
+    assert _click_until(page, ".secondary-toggle", ".bd-sidebar-secondary", True), "the page-contents button does not open them"
+    page.close()
+
+
+@pytest.mark.slow
+def test_the_menu_button_collapses_and_restores_the_sidebar_on_a_desktop(site, server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server}/book/softmax.html", wait_until="load")
+    assert _shown(page, ".bd-sidebar-primary")
+    assert _click_until(page, ".primary-toggle", ".bd-sidebar-primary", False), "the menu button does not collapse the sidebar"
+    assert _click_until(page, ".primary-toggle", ".bd-sidebar-primary", True), "the menu button does not bring it back"
+    searches = page.locator("form.bd-search:visible, .search-button:visible, .search-button-field:visible").count()
+    assert searches <= 1, f"{searches} search boxes on one page"
+    page.close()
+
+
+@pytest.mark.slow
+def test_nothing_sticks_out_of_a_phone_screen(site, server, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    problems = []
+    for path in PAGES:
+        page.goto(f"{server}/{path}", wait_until="load")
+        wide, window = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+        if wide > window:
+            problems.append(f"{path}: {wide} px wide in a {window} px window")
+        # Prev/Next: the link and everything in it (its title and arrow may overflow the link itself)
+        cut = page.evaluate("""() => [...document.querySelectorAll('.prev-next-area a')].filter(a =>
+            [a, ...a.querySelectorAll('*')].some(e => { const r = e.getBoundingClientRect();
+              return r.width > 0 && (r.left < 0 || r.right > innerWidth + 1); })).map(a => a.innerText.trim())""")
+        problems += [f"{path}: the link {text!r} is cut off at the edge" for text in cut]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(f"{server}/book/intro.html", wait_until="load")
+    page.screenshot(path=str(SCREENSHOTS / "intro_390px.png"), full_page=True)
+    page.close()
+    assert not problems, "\n".join(problems)
