@@ -208,3 +208,21 @@ def test_nothing_sticks_out_of_a_phone_screen(site, server, browser):
     page.screenshot(path=str(SCREENSHOTS / "intro_390px.png"), full_page=True)
     page.close()
     assert not problems, "\n".join(problems)
+
+
+# A code block scrolls when its longest line is wider than the text column; a cell tagged `wide-code` may.
+SCROLLING_CODE = """() => [...document.querySelectorAll('div.highlight pre')]
+  .filter(e => !e.closest('.tag_wide-code') && e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.textContent.split('\\n').reduce((a, l) => l.length > a.length ? l : a, '').trim().slice(0, 60))"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [390, 1280])
+def test_no_code_block_scrolls_sideways(width, site, server, browser):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    problems = []
+    for path in PAGES:
+        page.goto(f"{server}/{path}", wait_until="load")
+        problems += [f"{path}: {line!r}" for line in page.evaluate(SCROLLING_CODE)]
+    page.close()
+    assert not problems, f"code blocks that scroll at {width} px (their longest line):\n" + "\n".join(problems)
