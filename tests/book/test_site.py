@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_mod
 import io
 import re
 import tomllib
@@ -42,7 +43,7 @@ def all_site_texts(site: Path):
 
 def test_site_has_every_chapter(site):
     names = {p.stem for p in site_pages()}
-    expected = {"intro", "hyperparameter_tuning", "batch_norm", "softmax", "frameworks", "tensorflow", "assignments", "glossary"}
+    expected = {"intro", "hyperparameter_tuning", "batch_norm", "softmax", "frameworks", "tensorflow", "setup", "assignments", "glossary"}
     assert expected <= names, f"missing pages: {sorted(expected - names)}"
 
 
@@ -151,3 +152,14 @@ def test_sums_over_classes_run_over_the_class_numbers_the_chapter_uses():
             assert not re.findall(r"\\sum_\{[a-z]=1\}\^\{C\}", text), f"{md.name}: classes are 0..C-1, a sum runs 1..C"
         if r"1, \dots, C" in text:
             assert not re.findall(r"\\sum_\{[a-z]=0\}\^\{C-1\}", text), f"{md.name}: classes are 1..C, a sum runs 0..C-1"
+
+
+def test_the_set_up_page_is_linked_from_the_intro_the_assignments_and_every_assignment_box(site):
+    for page in ["intro", "assignments", "hyperparameter_tuning", "batch_norm", "softmax", "frameworks", "tensorflow"]:
+        html = (site / "book" / f"{page}.html").read_text()
+        if page not in ("intro", "assignments"):
+            html = html[html.index(">Practice</p>") :]  # inside the chapter's assignment box
+        assert 'href="setup.html"' in html, f"{page} does not link to the set-up page"
+    setup = html_mod.unescape(re.sub(r"<[^>]+>", "", (site / "book" / "setup.html").read_text()))  # the text a reader sees
+    for needed in ("python3.11 -m venv", "py -3.11 -m venv", "conda create", "jupyter lab", "Run All Above Selected Cell"):
+        assert needed in setup, f"the set-up page lacks {needed!r}"
