@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html as html_mod
 import io
+import json
 import re
 import tomllib
 import zipfile
@@ -142,6 +143,10 @@ def test_the_tensorflow_chapter_shows_keras_3_failing_minimize_and_the_way_that_
     section = html[html.index('id="keras-3-minimize"') :]
     assert "has no attribute" in section and "minimize" in section  # the executed error, as students meet it
     assert "apply_gradients" in section and "GradientTape" in section
+    # and the notebook students work in says the same where they write the optimizer step
+    released = json.loads((ROOT / "assignments" / "tf_basics" / "tf_basics.ipynb").read_text())
+    prose = "".join("".join(c["source"]) for c in released["cells"] if c["cell_type"] == "markdown")
+    assert "has no attribute 'minimize'" in prose and "apply_gradients" in prose
 
 
 def test_sums_over_classes_run_over_the_class_numbers_the_chapter_uses():
