@@ -29,8 +29,13 @@ def _assignment_page_role(role, rawtext, text, lineno, inliner, options=None, co
     env = inliner.document.settings.env
     name = text.strip()
     if not (Path(env.srcdir) / "assignments" / name / f"{name}.ipynb").is_file():
-        logger.warning("assignment-page: %r is not a released assignment (no assignments/%s/%s.ipynb)", name, name, name,
-                       location=(env.docname, lineno))
+        logger.warning(
+            "assignment-page: %r is not a released assignment (no assignments/%s/%s.ipynb)",
+            name,
+            name,
+            name,
+            location=(env.docname, lineno),
+        )
     uri = assignment_page_uri(env.docname, name, env.config.course_site_url)
     node = nodes.reference(rawtext, f"the {name} page of the course site", refuri=uri, classes=["assignment-page"])
     return [node], []

@@ -6,6 +6,7 @@ book ships the single-file MathJax 3 build ``tex-svg-full.js`` from the ``django
 (a plain copy of MathJax; Django itself is not needed). SVG output draws glyphs as paths, so no font
 files have to be served beside it.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,9 +24,7 @@ def mathjax_source() -> Path:
     try:
         import mathjax  # the package of django-static-mathjax
     except ImportError as exc:
-        raise ExtensionError(
-            "MathJax is not installed: run `pip install -e .` (it installs django-static-mathjax)"
-        ) from exc
+        raise ExtensionError("MathJax is not installed: run `pip install -e .` (it installs django-static-mathjax)") from exc
     path = Path(mathjax.__file__).parent / "static" / "mathjax" / "es5" / MATHJAX_FILE
     if not path.is_file():
         raise ExtensionError(f"MathJax file not found at {path}; reinstall django-static-mathjax")

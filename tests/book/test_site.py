@@ -168,3 +168,36 @@ def test_the_set_up_page_is_linked_from_the_intro_the_assignments_and_every_assi
     setup = html_mod.unescape(re.sub(r"<[^>]+>", "", (site / "book" / "setup.html").read_text()))  # the text a reader sees
     for needed in ("python3.11 -m venv", "py -3.11 -m venv", "conda create", "jupyter lab", "Run All Above Selected Cell"):
         assert needed in setup, f"the set-up page lacks {needed!r}"
+
+
+CHAPTERS = ["hyperparameter_tuning", "batch_norm", "softmax", "frameworks", "tensorflow"]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_downloads_as_a_notebook_that_runs_without_the_book_tools(site, chapter):
+    import nbformat
+
+    page = (site / "book" / f"{chapter}.html").read_text()
+    assert f'href="{chapter}.ipynb"' in page
+    nb = nbformat.read(site / "book" / f"{chapter}.ipynb", as_version=4)
+    nbformat.validate(nb)
+    source = (ROOT / "book" / f"{chapter}.md").read_text()
+    assert sum(c.cell_type == "code" for c in nb.cells) == source.count("```{code-cell}")
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "myst_nb" not in code  # a student's Python has no myst-nb
+    for myst in ("{glue", "{term}", "{doc}", "{ref}", ":::", ")=\n"):
+        assert myst not in text, f"{chapter}.ipynb shows MyST markup {myst!r} to the reader"
+    if "{glue:text}" in source:
+        assert re.search(r"\d\.\d", text)  # the computed values, not their names
+
+
+@pytest.mark.slow
+def test_a_downloaded_chapter_runs_top_to_bottom(site, tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(site / "book" / "softmax.ipynb", as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert outputs and not [o for o in outputs if o.output_type == "error"]

@@ -1,0 +1,127 @@
+"""Sphinx extension of the course book: every executed chapter can be downloaded as a Jupyter notebook.
+
+Each chapter is a MyST notebook. At the end of the build it is written beside the chapter's page as
+``<chapter>.ipynb`` (from its MyST source, without outputs: students run it), and the page links to it under
+its title; the values the build glued come from myst-nb's ``_build/jupyter_execute/<chapter>.glue.json``. The copy must run where a student runs it,
+with only the packages of the Set up page, and read well in JupyterLab, which knows no MyST:
+
+* ``from myst_nb import glue`` becomes a no-op ``glue`` (the book shows those values in its text);
+* ``{glue:text}`name:spec``` in the text becomes the value the build computed, formatted as in the book;
+* ``{term}``, ``{doc}``, ``{ref}`` roles become their text; an admonition becomes a bold heading; the
+  ``(target)=`` lines go;
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+GLUE_IMPORT = re.compile(r"^from myst_nb import glue\s*$", re.M)
+NO_OP_GLUE = "def glue(name, value, display=True):  # the book shows these values in its text\n    return None"
+ROLE = re.compile(r"\{(?:term|doc|ref|numref)\}`([^`]*)`")
+GLUE_TEXT = re.compile(r"\{glue:text\}`([^`:]+)(?::([^`]*))?`")
+ADMONITION = re.compile(r"^:{3,}\{admonition\}\s*(.*)$")
+FENCE_END = re.compile(r"^:{3,}\s*$")
+OPTION = re.compile(r"^:[\w-]+:.*$")
+LABEL = re.compile(r"^\([\w-]+\)=\s*$")  # (target)= before a heading
+
+
+def _is_notebook(app: Sphinx, docname: str) -> bool:
+    return "kernelspec" in app.env.metadata.get(docname, {})
+
+
+def _role_text(match: re.Match) -> str:
+    inner = match.group(1)
+    titled = re.match(r"(.*?)\s*<[^>]*>$", inner)  # {term}`text <target>`
+    return titled.group(1) if titled else inner
+
+
+def _glued_values(glue_file: Path) -> dict[str, str]:
+    if not glue_file.is_file():
+        return {}
+    return {name: out.get("data", {}).get("text/plain", "") for name, out in json.loads(glue_file.read_text()).items()}
+
+
+def _formatted(text: str, spec: str | None) -> str:
+    if not spec:
+        return text
+    try:
+        return format(float(text), spec)
+    except ValueError:
+        return text
+
+
+def _markdown(source: str, values: dict[str, str]) -> str:
+    lines = []
+    for line in source.split("\n"):
+        heading = ADMONITION.match(line)
+        if heading:
+            lines.append(f"**{heading.group(1)}**" if heading.group(1) else "")
+        elif FENCE_END.match(line) or OPTION.match(line) or LABEL.match(line):
+            continue
+        else:
+            lines.append(line)
+    text = "\n".join(lines)
+    text = GLUE_TEXT.sub(lambda m: _formatted(values.get(m.group(1), m.group(1)), m.group(2)), text)
+    return ROLE.sub(_role_text, text)
+
+
+def student_notebook(myst_source: str, values: dict[str, str]) -> nbformat.NotebookNode:
+    """The chapter as students download it (see the module's docstring)."""
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    nb = read_myst_markdown_notebook(myst_source)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = _markdown(cell.source, values)
+        elif cell.cell_type == "code":
+            cell.source = GLUE_IMPORT.sub(NO_OP_GLUE, cell.source)
+    nb.metadata.pop("jupytext", None)
+    return nb
+
+
+def _add_link(app: Sphinx, doctree: nodes.document) -> None:
+    docname = app.env.docname
+    if not _is_notebook(app, docname):
+        return
+    name = Path(docname).name
+    link = nodes.raw(
+        "",
+        f'<p class="chapter-notebook"><a href="{name}.ipynb" download>Download this chapter as a notebook</a> '
+        f'(.ipynb) to run and change its code in JupyterLab; <a href="setup.html">Set up</a> says how.</p>',
+        format="html",
+    )
+    title = next(iter(doctree.findall(nodes.title)), None)
+    section = title.parent if title is not None else doctree
+    section.insert(section.index(title) + 1 if title is not None else 0, link)
+
+
+def _write_notebooks(app: Sphinx, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    executed_dir = Path(app.outdir).parent / "jupyter_execute"
+    for docname in sorted(app.env.found_docs):
+        if not _is_notebook(app, docname):
+            continue
+        source = Path(app.env.doc2path(docname)).read_text()
+        values = _glued_values(executed_dir / f"{docname}.glue.json")
+        missing = sorted({m.group(1) for m in GLUE_TEXT.finditer(source)} - set(values))
+        if missing:
+            logger.warning("chapter-notebooks: %s glues %s, but the build recorded no such value", docname, ", ".join(missing))
+        target = Path(app.outdir) / f"{docname}.ipynb"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(student_notebook(source, values), target)
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("doctree-read", _add_link)
+    app.connect("build-finished", _write_notebooks)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
