@@ -52,8 +52,8 @@ serve: $(STAMP) data
 	$(BIN)/autograder serve --demo --data-dir grading/site-demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check autograder tests benchmarks demo
-	$(BIN)/ruff format --check autograder tests benchmarks demo
+	$(BIN)/ruff check autograder tests benchmarks demo book/_ext
+	$(BIN)/ruff format --check autograder tests benchmarks demo book/_ext
 
 # Everyday work: lint and the fast tier (no TensorFlow notebooks, no book build, no staged faults), on every
 # core (pytest-xdist; --dist loadscope keeps a module's tests, and so its fixtures, on one worker).
