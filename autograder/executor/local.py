@@ -156,7 +156,7 @@ class WorkerProcess:
 class WorkerPool:
     """Idle long-lived workers, up to ``size`` of them; a worker is taken for one job and given back. Each
     keeps ``ahead`` kernels started for its next jobs (0: none; see ``autograder.executor.worker``) and runs
-    runs at ``priority`` for the CPU, its kernels with it."""
+    at ``priority`` for the CPU, its kernels with it."""
 
     def __init__(self, size: int, ahead: int = 0, priority: Priority = Priority.NORMAL) -> None:
         self.size = max(1, size)
@@ -281,7 +281,7 @@ def run_in_worker_process(
 class LocalExecutor:
     """Up to ``workers`` submissions graded at once, each in a worker process of its own (kept from job to
     job until ``close``). ``priority``: how the workers and their kernels share the CPU with this process
-    (a site's ``IDLE``: its pages answer while the queue is deep; a batch keeps ``NORMAL``)."""
+    (a site's ``LOW``: its pages answer while the queue is deep; a batch keeps ``NORMAL``)."""
 
     name = "local"
 
@@ -289,7 +289,7 @@ class LocalExecutor:
         self.workers = max(1, workers)
         self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="grader")
         self._lock = threading.Lock()
-        self._workers = WorkerPool(self.workers, kernels_ahead, Priority(priority))
+        self._workers = WorkerPool(self.workers, kernels_ahead, priority)
         self._live: set[WorkerProcess] = set()
         self._states: dict[str, JobState] = {}
         self._stop = threading.Event()

@@ -15,7 +15,6 @@ import io
 import json
 import logging
 import multiprocessing
-import os
 import sqlite3
 import tempfile
 import threading
@@ -28,6 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from autograder import gradebook_schema
+from autograder.executor.job import Priority
+from autograder.executor.worker import lower_priority
 from autograder.grading.result import Result
 from autograder.grading.spec import Assignment
 from autograder.report import csv_export
@@ -102,10 +103,6 @@ def write_assignment(factory: sessionmaker, gradebook_url: str, spec: Assignment
 
 
 _child_factories: dict[str, sessionmaker] = {}  # in the writer process: one engine per site database
-
-
-def _child_start() -> None:
-    os.nice(10)  # below the pages; not idle: a download waits for this write
 
 
 def _write_in_child(db_url: str, gradebook_url: str, spec: Assignment, course: CourseRules, name: str) -> None:
@@ -211,7 +208,10 @@ class GradebookSync:
     def _child(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # spawn, not fork: this process has threads (a fork copies their locks in whatever state they are)
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_child_start)
+            # Below the pages for the CPU; not idle: a download waits for this write.
+            self._pool = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"), initializer=lower_priority, initargs=(Priority.LOW,)
+            )
         return self._pool
 
     def snapshot(self) -> bytes:

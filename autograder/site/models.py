@@ -223,8 +223,9 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=20, max_overflow=20)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # Pages run in Starlette's thread pool (40 threads): enough connections that a busy minute does not
-    # queue requests behind the pool, few enough for PostgreSQL's default of 100 with a second process.
+    # Pages and uploads run in their thread pools (``page_threads``, ``upload_threads``), the grading loop and
+    # the gradebook beside them: enough connections that a busy minute does not queue requests behind the
+    # pool, few enough for PostgreSQL's default of 100 with a second process.
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, pool_timeout=30)
 
 
