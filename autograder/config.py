@@ -69,6 +69,13 @@ class Release:
     """Assignments to release. Default: all in source_solutions/."""
     check: bool = False
     """Do not write; exit 1 if the committed release is out of date."""
+    data_url: Optional[str] = dataclasses.field(default_factory=lambda: os.environ.get("AUTOGRADER_DATA_URL") or None)
+    """Where students' notebooks download the SIGNS files they do not have: the published book's data/ folder
+    (e.g. https://course.example.org/data/), written into course_data.json. Default: $AUTOGRADER_DATA_URL,
+    else none (no download offered). --check needs the same value as the release it checks."""
+    data_dir: Path = dataclasses.field(default_factory=course.datasets_dir)
+    """The built SIGNS files, the ones the book publishes, whose SHA-256 go into course_data.json. Default:
+    $COURSE_DATA_DIR, else datasets/ in the repository."""
 
 
 @dataclasses.dataclass

@@ -1,23 +1,36 @@
 """Release: the student version of each source notebook, made by nbgrader.
 
-``autograder release`` writes ``assignments/<name>/<name>.ipynb`` plus copies of the student helper modules;
-``--check`` compares instead of writing. ``released_notebook`` gives the released version in memory (the
-grader's restore step compares submissions with it to note tampering).
+``autograder release`` writes ``assignments/<name>/<name>.ipynb`` plus copies of the student helper modules
+and the students' ``requirements.txt`` (all from ``autograder/student/``), and, for a notebook that loads the
+SIGNS data, ``course_data.json``: the address students' notebooks download the data from (``--data-url``;
+none when unset) and the SHA-256 of each file, taken from the built files in the data folder, which the book
+publishes as they are (``autograder/data/published.py``). ``--check`` compares instead of writing.
+``released_notebook`` gives the released version in memory (the grader's restore step compares submissions
+with it to note tampering).
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import json
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 
 import nbformat
 
 from autograder import config, course, errors, gradebook_schema
+from autograder.data import published
 from autograder.files import atomic_write
+
+# What students get beside each notebook from autograder/student/: the helper modules and the packages to install.
+REQUIREMENTS = "requirements.txt"
+# Names release owns in a release folder: it removes them when a fresh release no longer has them.
+_OWNED_SUFFIXES = (".py", ".ipynb")
+_OWNED_NAMES = (REQUIREMENTS, published.COURSE_DATA)
 
 
 class ReleaseError(errors.AutograderError, RuntimeError):
@@ -101,19 +114,58 @@ def released_notebook(source_path: Path, name: str | None = None):
     return nbformat.reads(released_text(source_path, name), as_version=4)
 
 
-def expected_files(name: str, source_dir: Path = course.SOURCE_DIR) -> dict[str, bytes]:
-    """File name -> content of a complete release of ``name``."""
-    files = {f"{name}.ipynb": released_text(source_dir / name / f"{name}.ipynb", name).encode("utf-8")}
-    for helper in sorted(course.STUDENT_HELPERS.glob("*.py")):
+_LOADS_DATA = re.compile(r"\bload_dataset\s*\(")
+
+
+def loads_data(nb: dict) -> bool:
+    """Whether a code cell of the notebook calls ``load_dataset(...)`` (it then needs the SIGNS files).
+
+    The one rule for it: release writes ``course_data.json`` for these notebooks, the site serves them the data.
+    """
+    for cell in nb.get("cells") or []:
+        if isinstance(cell, dict) and cell.get("cell_type") == "code":
+            source = cell.get("source")
+            text = "".join(source) if isinstance(source, list) else str(source or "")
+            if _LOADS_DATA.search(text):
+                return True
+    return False
+
+
+def expected_files(
+    name: str,
+    source_dir: Path = course.SOURCE_DIR,
+    *,
+    data_dir: Path | None = None,
+    data_url: str | None = None,
+    helpers: Path = course.STUDENT_HELPERS,
+) -> dict[str, bytes]:
+    """File name -> content of a complete release of ``name``.
+
+    ``data_dir`` (default: ``course.datasets_dir()``) holds the built SIGNS files, hashed for
+    ``course_data.json`` when the notebook loads them; ``DataNotBuilt`` when they are missing.
+    """
+    text = released_text(source_dir / name / f"{name}.ipynb", name)
+    files = {f"{name}.ipynb": text.encode("utf-8")}
+    for helper in sorted(helpers.glob("*.py")):
         files[helper.name] = helper.read_bytes()
+    files[REQUIREMENTS] = (helpers / REQUIREMENTS).read_bytes()
+    if loads_data(json.loads(text)):
+        files[published.COURSE_DATA] = published.course_data_bytes(data_url, data_dir or course.datasets_dir())
     return files
 
 
-def compare(name: str, source_dir: Path = course.SOURCE_DIR, release_dir: Path = course.RELEASE_DIR) -> list[str]:
+def compare(
+    name: str,
+    source_dir: Path = course.SOURCE_DIR,
+    release_dir: Path = course.RELEASE_DIR,
+    *,
+    data_dir: Path | None = None,
+    data_url: str | None = None,
+) -> list[str]:
     """What is out of date in ``release_dir/name`` (empty when the release is current)."""
     target = release_dir / name
     problems = []
-    want = expected_files(name, source_dir)
+    want = expected_files(name, source_dir, data_dir=data_dir, data_url=data_url)
     for fname, content in want.items():
         path = target / fname
         if not path.is_file():
@@ -127,15 +179,23 @@ def compare(name: str, source_dir: Path = course.SOURCE_DIR, release_dir: Path =
     return problems
 
 
-def write(name: str, source_dir: Path = course.SOURCE_DIR, release_dir: Path = course.RELEASE_DIR) -> Path:
+def write(
+    name: str,
+    source_dir: Path = course.SOURCE_DIR,
+    release_dir: Path = course.RELEASE_DIR,
+    *,
+    data_dir: Path | None = None,
+    data_url: str | None = None,
+) -> Path:
     """Write the release of ``name``; files are replaced whole (``files.atomic_write``), readable by all."""
-    want = expected_files(name, source_dir)
+    want = expected_files(name, source_dir, data_dir=data_dir, data_url=data_url)
     target = release_dir / name
     target.mkdir(parents=True, exist_ok=True)
     for fname, content in want.items():
         atomic_write(target / fname, content, mode=0o644)
-    for path in target.iterdir():  # helpers that no longer exist would mislead students
-        if path.is_file() and path.name not in want and path.suffix in (".py", ".ipynb"):
+    for path in target.iterdir():  # helpers (or a data file) that no longer belong would mislead students
+        owned = path.suffix in _OWNED_SUFFIXES or path.name in _OWNED_NAMES
+        if path.is_file() and path.name not in want and owned:
             path.unlink()
     return target
 
@@ -150,14 +210,24 @@ def run(cfg: config.Release) -> int:
     stale = []
     for name in names:
         if cfg.check:
-            problems = compare(name)
+            problems = compare(name, data_dir=cfg.data_dir, data_url=cfg.data_url)
             stale.extend(problems)
             print(f"{name}: {'out of date' if problems else 'up to date'}")
         else:
-            print(f"{name}: released to {write(name)}")
+            print(f"{name}: released to {write(name, data_dir=cfg.data_dir, data_url=cfg.data_url)}")
     if stale:
         raise errors.CheckFailed("out of date (run `autograder release`):\n  " + "\n  ".join(stale))
     return 0
 
 
-__all__ = ["ReleaseError", "released_notebook", "released_text", "expected_files", "compare", "write", "run"]
+__all__ = [
+    "ReleaseError",
+    "REQUIREMENTS",
+    "loads_data",
+    "released_notebook",
+    "released_text",
+    "expected_files",
+    "compare",
+    "write",
+    "run",
+]

@@ -26,8 +26,8 @@ LAYERS: list[set[str]] = [
         "gradebook_schema",
         "_startup",  # run by the package itself, before anything imports nbformat
     },
-    # 1: reading and cleaning up
-    {"grading.records", "grading.cleanup", "grading.kernel_log"},
+    # 1: reading and cleaning up; the digests of the SIGNS files students download
+    {"grading.records", "grading.cleanup", "grading.kernel_log", "data.published"},
     # 2: judging values, sweeping folders
     {"grading.compare", "grading.derive", "grading.leftovers"},
     # 3: the typed spec (grading.toml); a kernel's own folder (sockets, connection file, log)

@@ -1,8 +1,8 @@
 """The assignments a site serves: what students may download, and what an upload must look like.
 
 An assignment is served when ``<source dir>/<name>/grading.toml`` loads and ``<release dir>/<name>/`` holds
-its released notebook. Students get only the release folder (the notebook and the helper modules that
-``autograder release`` put beside it), zipped; nothing of the source folder (solutions, hidden tests,
+its released notebook. Students get only the release folder (the notebook, the helper modules, requirements.txt
+and course_data.json that ``autograder release`` put beside it), zipped; nothing of the source folder (solutions, hidden tests,
 reference values) is ever read into a response.
 """
 
@@ -12,11 +12,11 @@ import dataclasses
 import io
 import json
 import logging
-import re
 import zipfile
 from pathlib import Path
 
 from autograder.grading import spec as spec_mod
+from autograder.release import loads_data  # one rule: the notebooks release writes course_data.json for
 
 log = logging.getLogger(__name__)
 
@@ -72,20 +72,6 @@ def notebook_grade_ids(nb: dict) -> set[str]:
         if isinstance(gid, str) and (nbg.get("grade") or nbg.get("solution")):
             ids.add(gid)
     return ids
-
-
-_LOADS_DATA = re.compile(r"\bload_dataset\s*\(")
-
-
-def loads_data(nb: dict) -> bool:
-    """Whether a code cell of the notebook calls ``load_dataset(...)`` (it then needs the SIGNS files)."""
-    for cell in nb.get("cells") or []:
-        if isinstance(cell, dict) and cell.get("cell_type") == "code":
-            source = cell.get("source")
-            text = "".join(source) if isinstance(source, list) else str(source or "")
-            if _LOADS_DATA.search(text):
-                return True
-    return False
 
 
 def load_one(source_folder: Path, release_dir: Path) -> Offered:

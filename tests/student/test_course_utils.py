@@ -117,12 +117,15 @@ def test_nearest_datasets_folder_wins(cu, tmp_path, monkeypatch, no_env):
     assert_loaded(cu.load_dataset(), near)
 
 
-def test_missing_data_says_how_to_build_it(cu, tmp_path, monkeypatch, no_env):
+def test_missing_data_says_where_to_put_it(cu, tmp_path, monkeypatch, no_env):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(FileNotFoundError) as info:
         cu.load_dataset()
     message = str(info.value)
-    assert "autograder data build" in message and "COURSE_DATA_DIR" in message and str(tmp_path) in message
+    assert "folder named datasets beside the notebook" in message and "COURSE_DATA_DIR" in message
+    assert str(tmp_path) in message
+    # Students never have the course repository (it holds the solutions): no message may send them there.
+    assert "repository" not in message and "autograder" not in message
 
 
 def test_env_pointing_at_an_empty_folder(cu, tmp_path, monkeypatch):
@@ -130,7 +133,7 @@ def test_env_pointing_at_an_empty_folder(cu, tmp_path, monkeypatch):
     (tmp_path / "empty").mkdir()
     monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "empty"))
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(FileNotFoundError, match=r"COURSE_DATA_DIR=.*empty.*autograder data build"):
+    with pytest.raises(FileNotFoundError, match=r"COURSE_DATA_DIR=.*empty.*folder named datasets"):
         cu.load_dataset()
 
 
