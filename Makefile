@@ -30,13 +30,15 @@ venv: $(STAMP)
 data: $(STAMP)
 	$(BIN)/autograder data build
 
-release: $(STAMP)
+# Release records the SHA-256 of the built SIGNS files in course_data.json: build them first.
+release: $(STAMP) data
 	$(BIN)/autograder release
 
 references: $(STAMP) data
 	$(BIN)/autograder reference build
 
-book: $(STAMP)
+# The book publishes the SIGNS files for students' notebooks (book/_ext/signs_data.py): build them first.
+book: $(STAMP) data
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 # Grades every demo/<assignment>/ folder into grading/<assignment>/ (the default output folder: gradebook.db,
