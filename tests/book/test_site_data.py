@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import http.server
+import importlib.util
 import json
 import re
+import threading
 
 import pytest
 from booksite import ASSIGNMENTS, ROOT
+
+from autograder import release
 
 NAMES = ("train_signs.h5", "test_signs.h5")
 
@@ -48,3 +54,38 @@ def test_the_data_page_credits_the_photos_and_is_linked_from_set_up(site, data):
     setup = (site / "book" / "setup.html").read_text()
     links = re.findall(r'href="([^"]*data/index\.html)"', setup)
     assert links and all((site / "book" / link).resolve() == data / "index.html" for link in links)
+
+
+@pytest.fixture
+def served_book(site, monkeypatch):
+    """The built book on a loopback port, as a course would publish it; yields its address."""
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+def test_a_bundle_released_with_the_books_address_loads_the_data_from_it(served_book, tmp_path, monkeypatch):
+    # The whole path a student's machine takes: release with --data-url, unpack, load_dataset() with no data.
+    target = release.write("signs_model", release_dir=tmp_path / "bundle", data_url=f"{served_book}/data/")
+    monkeypatch.delenv("COURSE_DATA_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    spec = importlib.util.spec_from_file_location("course_utils_released", target / "course_utils.py")
+    cu = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cu)
+    X_train, Y_train, X_test, Y_test, classes = cu.load_dataset()
+    assert X_train.shape == (1080, 64, 64, 3) and Y_test.shape == (1, 120) and classes.tolist() == [0, 1, 2, 3, 4, 5]
+    assert sorted(p.name for p in (tmp_path / "cache" / "course-signs").iterdir()) == sorted(NAMES)
