@@ -171,7 +171,7 @@ def download_signs(info, cache=None) -> Path:
 
 def _download(url: str, target: Path, sha256: str, size: int, base: str) -> None:
     by_hand = (
-        f"Without a connection, download {TRAIN_FILE} and {TEST_FILE} by hand from {base} and put them in "
+        f"You can also download {TRAIN_FILE} and {TEST_FILE} by hand from {base} and put them in "
         f"{target.parent} (or in a folder named datasets beside the notebook, or set COURSE_DATA_DIR to their folder)."
     )
     print(f"Downloading {target.name} ({size / 1e6:.1f} MB) from {url} into {target.parent} ...")
