@@ -2,9 +2,10 @@
 
 ``autograder release`` writes ``assignments/<name>/<name>.ipynb`` plus copies of the student helper modules
 and the students' ``requirements.txt`` (all from ``autograder/student/``), and, for a notebook that loads the
-SIGNS data, ``course_data.json``: the address students' notebooks download the data from (``--data-url``;
-none when unset) and the SHA-256 of each file, taken from the built files in the data folder, which the book
-publishes as they are (``autograder/data/published.py``). ``--check`` compares instead of writing.
+SIGNS data when the course's data address is set (``--data-url``), ``course_data.json``: that address and the
+SHA-256 of each file, taken from the built files in the data folder, which the book publishes as they are
+(``autograder/data/published.py``). Without an address there is nothing to download, so no ``course_data.json``:
+the committed release then depends on no built file's bytes (another Pillow may decode a photo differently). ``--check`` compares instead of writing.
 ``released_notebook`` gives the released version in memory (the grader's restore step compares submissions
 with it to note tampering).
 """
@@ -142,14 +143,15 @@ def expected_files(
     """File name -> content of a complete release of ``name``.
 
     ``data_dir`` (default: ``course.datasets_dir()``) holds the built SIGNS files, hashed for
-    ``course_data.json`` when the notebook loads them; ``DataNotBuilt`` when they are missing.
+    ``course_data.json`` when the notebook loads them and ``data_url`` is set; ``DataNotBuilt`` when they are
+    missing then.
     """
     text = released_text(source_dir / name / f"{name}.ipynb", name)
     files = {f"{name}.ipynb": text.encode("utf-8")}
     for helper in sorted(helpers.glob("*.py")):
         files[helper.name] = helper.read_bytes()
     files[REQUIREMENTS] = (helpers / REQUIREMENTS).read_bytes()
-    if loads_data(json.loads(text)):
+    if data_url is not None and loads_data(json.loads(text)):
         files[published.COURSE_DATA] = published.course_data_bytes(data_url, data_dir or course.datasets_dir())
     return files
 

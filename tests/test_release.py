@@ -140,19 +140,23 @@ def test_check_notices_rebuilt_data_and_another_url(data_source_dir, built_data,
     url = "https://course.example.org/data/"
     target = release.write("toy", data_source_dir, out, data_dir=built_data, data_url=url)
     stale = [f"{target / 'course_data.json'}: differs from a fresh release"]
-    assert release.compare("toy", data_source_dir, out, data_dir=built_data, data_url=None) == stale
+    assert release.compare("toy", data_source_dir, out, data_dir=built_data, data_url=url + "v2/") == stale
+    assert release.compare("toy", data_source_dir, out, data_dir=built_data) == [f"{target / 'course_data.json'}: not part of the release"]
     (built_data / "test_signs.h5").write_bytes(b"rebuilt, one byte differs")
     assert release.compare("toy", data_source_dir, out, data_dir=built_data, data_url=url) == stale
 
 
-def test_without_url_course_data_offers_no_download(data_source_dir, built_data, tmp_path):
-    target = release.write("toy", data_source_dir, tmp_path / "assignments", data_dir=built_data)
-    assert json.loads((target / "course_data.json").read_text())["base_url"] is None
+def test_without_url_there_is_no_course_data_and_no_need_for_built_data(data_source_dir, tmp_path):
+    # Nothing to download from, so nothing to check against: the release needs no built file.
+    target = release.write("toy", data_source_dir, tmp_path / "assignments", data_dir=tmp_path / "nothing")
+    assert not (target / "course_data.json").exists()
+    assert release.compare("toy", data_source_dir, tmp_path / "assignments", data_dir=tmp_path / "nothing") == []
 
 
-def test_release_needs_the_built_data_and_says_so(data_source_dir, tmp_path):
+def test_release_with_an_address_needs_the_built_data_and_says_so(data_source_dir, tmp_path):
+    url = "https://course.example.org/data/"
     with pytest.raises(published.DataNotBuilt, match=r"autograder data build"):
-        release.write("toy", data_source_dir, tmp_path / "assignments", data_dir=tmp_path / "nothing")
+        release.write("toy", data_source_dir, tmp_path / "assignments", data_dir=tmp_path / "nothing", data_url=url)
     with pytest.raises(release.errors.UsageError, match="https://"):
         release.write("toy", data_source_dir, tmp_path / "assignments", data_dir=tmp_path, data_url="ftp://x/")
 
@@ -168,6 +172,8 @@ def test_a_course_data_file_that_no_longer_belongs_is_removed(source_dir, tmp_pa
 
 
 def test_cli_check_reads_the_data_folder_and_url(built_data, capsys):
-    # The committed signs_model release was made from the real build: other files make it stale.
-    assert cli.main(["release", "--check", "--assignments", "signs_model", "--data-dir", str(built_data)]) == 1
-    assert re.search(r"signs_model/course_data.json: differs from a fresh release", capsys.readouterr().err)
+    # The committed signs_model release has no address, so no course_data.json: a check with one asks for it.
+    args = ["release", "--check", "--assignments", "signs_model", "--data-dir", str(built_data)]
+    assert cli.main(args) == 0
+    assert cli.main([*args, "--data-url", "https://course.example.org/data/"]) == 1
+    assert re.search(r"signs_model/course_data.json: missing", capsys.readouterr().err)
