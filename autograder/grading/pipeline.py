@@ -631,8 +631,13 @@ def explain(state: State) -> State:
     # After the graded run, not beside it: TensorFlow spreads one run over every core already (two at once
     # on 2 cores took longer than one after the other), and this run is needed only when there is something
     # to show.
-    limits = dataclasses.replace(state.limits, cell_timeout=min(state.limits.cell_timeout, state.spec.cell_timeout))
-    executed, _ = runner.run(
+    # One notebook timeout bounds a submission's runs together: a notebook that spent the graded run's time
+    # (an endless loop, a sleep just short of the limit) gets no second full run, only what is left.
+    left = int(state.limits.notebook_timeout - state.timings.get("execute", 0.0))
+    if left < 1:
+        return state
+    limits = dataclasses.replace(state.limits, cell_timeout=min(state.limits.cell_timeout, state.spec.cell_timeout), notebook_timeout=left)
+    executed, outcome = runner.run(
         state.visible_nb,
         limits=limits,
         kernel_manager_factory=state.kernel_manager_factory,
@@ -650,6 +655,8 @@ def explain(state: State) -> State:
                 state.series[check.name] = series
         if graded is None or graded.passed:
             continue
+        if outcome.status != "ok" and check.name not in collected:
+            continue  # this run stopped before the check: the graded run's fixed words stay
         if shown.passed:
             state.shown[check.name] = (
                 "this check passed when the visible tests ran alone, but failed in the graded run: "

@@ -295,8 +295,12 @@ class Site:
         headers.setdefault("Cache-Control", "no-store")
         return response
 
-    def page(self, handler, *, csrf: bool = False):
-        """An endpoint: context, CSRF check on POST, the handler (sync ones in a thread), headers, cookie."""
+    def page(self, handler, *, csrf: bool = False, threads: anyio.CapacityLimiter | None = None):
+        """An endpoint: context, CSRF check on POST, the handler (sync ones in a thread), headers, cookie.
+
+        ``threads``: where the context is looked up (default: the pages' threads). Uploads take their own, so
+        that under a deadline spike a submission never queues behind the status pages of the class.
+        """
 
         def denied(ctx: Ctx, deny: Deny) -> Response:
             if deny.status == 401:
@@ -315,7 +319,7 @@ class Site:
             if not csrf and not inspect.iscoroutinefunction(handler):
                 ctx, response = await run_in_threadpool(context_and_page, request)
                 return self._finish(ctx, response)
-            ctx = await run_in_threadpool(self.context, request)
+            ctx = await anyio.to_thread.run_sync(self.context, request, limiter=threads)
             try:
                 if csrf:
                     await self._check_csrf(request, ctx)
@@ -978,7 +982,7 @@ class Site:
 
     async def api_submit(self, request: Request) -> Response:
         try:
-            user = await run_in_threadpool(self._api_user, request)
+            user = await anyio.to_thread.run_sync(self._api_user, request, limiter=self._upload_threads)
             offered = self.offered.get(request.path_params["name"])
             if offered is None:
                 raise Deny(404, f"no assignment {request.path_params['name']!r} (there are: {', '.join(sorted(self.offered))})")
@@ -1044,7 +1048,7 @@ class Site:
             Route("/assignments/{name}", p(self.assignment_page), methods=["GET"]),
             Route("/assignments/{name}/download", p(self.download), methods=["GET"]),
             Route("/assignments/{name}/data/{file}", p(self.data_file), methods=["GET"]),
-            Route("/assignments/{name}/submit", p(self.submit, csrf=True), methods=["POST"]),
+            Route("/assignments/{name}/submit", p(self.submit, csrf=True, threads=self._upload_threads), methods=["POST"]),
             Route("/submissions/{id}", p(self.submission_page), methods=["GET"]),
             Route("/submissions/{id}/feedback", p(self.feedback_page), methods=["GET"]),
             Route("/account", p(self.account), methods=["GET"]),

@@ -250,6 +250,8 @@ def test_the_notebook_timeout_stops_the_run(grade, solved):
     assert scores(result) == {"scale_tests": 3, "draw_rates_tests": 0, "count_positive_tests": 0}
     assert "stopped before" in result.check("count_positive.hidden").message
     assert result.timings["execute"] < 30
+    # One timeout bounds the submission: no second run (to explain the failed visible checks) after it.
+    assert result.timings["explain"] < 1
 
 
 def test_an_output_flood_is_cut_while_running(toy, solved):
