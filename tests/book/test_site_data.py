@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import importlib.util
 import re
-import threading
 
 import pytest
 
@@ -44,27 +41,6 @@ def test_the_data_page_credits_the_photos_and_is_linked_from_set_up(site, data):
     setup = (site / "book" / "setup.html").read_text()
     links = re.findall(r'href="([^"]*data/index\.html)"', setup)
     assert links and all((site / "book" / link).resolve() == data / "index.html" for link in links)
-
-
-@pytest.fixture
-def served_book(site, monkeypatch):
-    """The built book on a loopback port, as a course would publish it; yields its address."""
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
 
 
 def test_a_bundle_released_with_the_books_address_loads_the_data_from_it(served_book, tmp_path, monkeypatch):
