@@ -14,7 +14,7 @@ unexport PYTHONDONTWRITEBYTECODE
 # The fast tier's processes: one more than the cores, since its tests often wait on a kernel or a server.
 FAST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
 
-.PHONY: all test check lint venv data release references book demo serve clean
+.PHONY: all test check lint linkcheck venv data release references book demo serve clean
 
 all: data release book demo
 
@@ -52,6 +52,10 @@ demo: $(STAMP) data
 # their submissions (graded as the server starts) and an instructor; prints their one-time sign-in links.
 serve: $(STAMP) data
 	$(BIN)/autograder serve --demo --data-dir grading/site-demo
+
+# Before publishing the book (needs the internet; CI checks the book's internal links in tests/book/test_links.py).
+linkcheck: $(STAMP)
+	$(BIN)/jupyter-book build . --builder linkcheck
 
 lint: $(STAMP)
 	$(BIN)/ruff check autograder tests benchmarks demo book/_ext
