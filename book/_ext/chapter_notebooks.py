@@ -9,6 +9,10 @@ with only the packages of the Set up page, and read well in JupyterLab, which kn
 * ``{glue:text}`name:spec``` in the text becomes the value the build computed, formatted as in the book;
 * ``{term}``, ``{doc}``, ``{ref}`` roles become their text; an admonition becomes a bold heading; the
   ``(target)=`` lines go;
+* a sphinx-exercise ``{exercise}`` becomes a heading ``### Exercise N: title``, numbered as on the page, and
+  its ``{solution}`` (or the gated ``{solution-start}`` ... ``{solution-end}``, whose code cells stay code
+  cells) a heading ``#### Solution to Exercise N`` under it, so JupyterLab can fold the solution away.
+  Only colon fences (``:::``) are understood there, as in the rest of the book.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ ADMONITION = re.compile(r"^:{3,}\{admonition\}\s*(.*)$")
 FENCE_END = re.compile(r"^:{3,}\s*$")
 OPTION = re.compile(r"^:[\w-]+:.*$")
 LABEL = re.compile(r"^\([\w-]+\)=\s*$")  # (target)= before a heading
+# sphinx-exercise's directives: {exercise} and {solution}, and their gated -start/-end forms
+EXERCISE = re.compile(r"^:{3,}\{exercise(?:-start)?\}\s*(.*)$")
+SOLUTION = re.compile(r"^:{3,}\{solution(?:-start)?\}\s*(\S*)\s*$")
+GATE_END = re.compile(r"^:{3,}\{(?:exercise|solution)-end\}\s*$")
 
 
 def _is_notebook(app: Sphinx, docname: str) -> bool:
@@ -59,13 +67,59 @@ def _formatted(text: str, spec: str | None) -> str:
         return text
 
 
-def _markdown(source: str, values: dict[str, str]) -> str:
+class _Exercises:
+    """The exercise numbers of one chapter: the page's own (Sphinx numbers them across the book, by
+    label), or, when none are given, counted from 1 in the chapter's order."""
+
+    def __init__(self, numbers: dict[str, str] | None = None) -> None:
+        self.numbers = numbers
+        self.count = 0
+        self.by_label: dict[str, str] = {}
+
+    def heading(self, title: str, options: list[str]) -> str:
+        label = next((o.removeprefix(":label:").strip() for o in options if o.startswith(":label:")), "")
+        number = None
+        if ":nonumber:" not in (o.split()[0] for o in options):
+            if self.numbers is None:
+                self.count += 1
+                number = str(self.count)
+            else:  # an exercise without a label has a number we cannot look up
+                number = self.numbers.get(label)
+        if number and label:
+            self.by_label[label] = number
+        name = f"Exercise {number}" if number else "Exercise"
+        return f"### {name}: {title}" if title else f"### {name}"
+
+    def solution_heading(self, label: str) -> str:
+        number = self.by_label.get(label)
+        return f"#### Solution to Exercise {number}" if number else "#### Solution"
+
+
+def _options(lines: list[str], start: int) -> list[str]:
+    """The ``:name: value`` lines right after a directive's first line."""
+    options = []
+    for line in lines[start:]:
+        if not OPTION.match(line):
+            break
+        options.append(line)
+    return options
+
+
+def _markdown(source: str, values: dict[str, str], exercises: _Exercises | None = None) -> str:
+    exercises = exercises if exercises is not None else _Exercises()
     lines = []
-    for line in source.split("\n"):
+    source_lines = source.split("\n")
+    for i, line in enumerate(source_lines):
         heading = ADMONITION.match(line)
+        exercise = EXERCISE.match(line)
+        solution = SOLUTION.match(line)
         if heading:
             lines.append(f"**{heading.group(1)}**" if heading.group(1) else "")
-        elif FENCE_END.match(line) or OPTION.match(line) or LABEL.match(line):
+        elif exercise:
+            lines.append(exercises.heading(exercise.group(1).strip(), _options(source_lines, i + 1)))
+        elif solution:
+            lines.append(exercises.solution_heading(solution.group(1)))
+        elif GATE_END.match(line) or FENCE_END.match(line) or OPTION.match(line) or LABEL.match(line):
             continue
         else:
             lines.append(line)
@@ -74,16 +128,20 @@ def _markdown(source: str, values: dict[str, str]) -> str:
     return ROLE.sub(_role_text, text)
 
 
-def student_notebook(myst_source: str, values: dict[str, str]) -> nbformat.NotebookNode:
-    """The chapter as students download it (see the module's docstring)."""
+def student_notebook(myst_source: str, values: dict[str, str], exercise_numbers: dict[str, str] | None = None) -> nbformat.NotebookNode:
+    """The chapter as students download it (see the module's docstring); ``exercise_numbers`` maps an
+    exercise's label to its number on the page."""
     from myst_nb.core.read import read_myst_markdown_notebook
 
     nb = read_myst_markdown_notebook(myst_source)
+    exercises = _Exercises(exercise_numbers)  # one numbering across the chapter's cells
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            cell.source = _markdown(cell.source, values)
+            cell.source = _markdown(cell.source, values, exercises).strip("\n")
         elif cell.cell_type == "code":
             cell.source = GLUE_IMPORT.sub(NO_OP_GLUE, cell.source)
+    # a cell that held only the end of a gated solution
+    nb.cells = [c for c in nb.cells if c.cell_type != "markdown" or c.source.strip()]
     nb.metadata.pop("jupytext", None)
     return nb
 
@@ -118,7 +176,9 @@ def _write_notebooks(app: Sphinx, exception) -> None:
             logger.warning("chapter-notebooks: %s glues %s, but the build recorded no such value", docname, ", ".join(missing))
         target = Path(app.outdir) / f"{docname}.ipynb"
         target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(student_notebook(source, values), target)
+        fignumbers = getattr(app.env, "toc_fignumbers", {}).get(docname, {}).get("exercise", {})
+        numbers = {label: ".".join(map(str, number)) for label, number in fignumbers.items()}
+        nbformat.write(student_notebook(source, values, numbers), target)
 
 
 def setup(app: Sphinx) -> dict:
