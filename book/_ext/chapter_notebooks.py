@@ -181,7 +181,28 @@ def _write_notebooks(app: Sphinx, exception) -> None:
         nbformat.write(student_notebook(source, values, numbers), target)
 
 
+def _add_to_download_menu(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """The theme's download menu offers the page's ``.md`` source; a chapter's menu offers its notebook first."""
+    if not _is_notebook(app, pagename):
+        return
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "download-buttons":
+            group["buttons"].insert(
+                0,
+                {
+                    "type": "link",
+                    "url": f"{Path(pagename).name}.ipynb",
+                    "text": ".ipynb",
+                    "icon": "fas fa-code",
+                    "tooltip": "Download this chapter as a notebook",
+                    "label": "download-notebook-button",
+                },
+            )
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("doctree-read", _add_link)
+    # After the theme's handler, which makes the header's buttons.
+    app.connect("html-page-context", _add_to_download_menu, priority=900)
     app.connect("build-finished", _write_notebooks)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -192,6 +192,27 @@ def test_every_chapter_downloads_as_a_notebook_that_runs_without_the_book_tools(
         assert re.search(r"\d\.\d", text)  # the computed values, not their names
 
 
+def download_menu(page: str) -> list[tuple[str, str]]:
+    """(address or action, label) of each entry of the page's download menu."""
+    menu = re.search(r'<div class="dropdown dropdown-download-buttons">(.*?)</ul>', page, re.S)
+    if menu is None:
+        return []
+    entries = re.findall(r'(?:href|onclick)="([^"]+)".*?<span class="btn__text-container">([^<]+)</span>', menu.group(1), re.S)
+    return [(target, label.strip()) for target, label in entries]
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_a_chapters_download_menu_offers_its_notebook_first(site, chapter):
+    menu = download_menu((site / "book" / f"{chapter}.html").read_text())
+    assert menu[0] == (f"{chapter}.ipynb", ".ipynb")
+    assert [label for _, label in menu] == [".ipynb", ".md", ".pdf"]
+
+
+def test_pages_that_are_not_chapters_offer_no_notebook(site):
+    for name in ("setup", "assignments", "glossary"):
+        assert ".ipynb" not in [label for _, label in download_menu((site / "book" / f"{name}.html").read_text())]
+
+
 @pytest.mark.slow
 def test_a_downloaded_chapter_runs_top_to_bottom(site, tmp_path):
     import nbformat
