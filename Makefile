@@ -38,8 +38,11 @@ references: $(STAMP) data
 	$(BIN)/autograder reference build
 
 # The book publishes the SIGNS files for students' notebooks (book/_ext/signs_data.py): build them first.
+# Then the Chinese edition (book/zh/, a book of its own), copied into the site as _build/html/zh/.
 book: $(STAMP) data
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/jupyter-book build book/zh -W -n --keep-going
+	rm -rf _build/html/zh && cp -r book/zh/_build/html _build/html/zh
 
 # Grades every demo/<assignment>/ folder into grading/<assignment>/ (the default output folder: gradebook.db,
 # autograder-grades.csv, autograder-feedback/, autograder-summary.html; names nbgrader's tools never write).

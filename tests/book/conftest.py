@@ -14,7 +14,7 @@ from booksite import SITE
 @pytest.fixture(scope="session")
 def site() -> Path:
     if not (SITE / "index.html").is_file():
-        pytest.skip("the book is not built: run `.venv/bin/jupyter-book build . -W -n --keep-going` first")
+        pytest.skip("the book is not built: run `make book` first")
     return SITE
 
 

@@ -15,7 +15,7 @@ import urllib.request
 from urllib.parse import unquote, urldefrag, urlsplit
 
 import pytest
-from booksite import BOOK_TITLE, SITE, site_pages
+from booksite import SITE, site_pages, title_of, zh_pages
 
 from tests.browser import SCREENSHOTS, chromium
 
@@ -92,7 +92,7 @@ def test_page_reads_well(page_path, site, server, browser):
     url = f"{server}/{page_path}"
     page.goto(url, wait_until="load")
 
-    assert BOOK_TITLE in page.title(), f"{page_path}: title is {page.title()!r}"
+    assert title_of(page_path) in page.title(), f"{page_path}: title is {page.title()!r}"
     assert page.locator("h1").count() >= 1, f"{page_path}: no heading"
 
     # Math: MathJax typeset every math span, and no raw TeX delimiters are left in the prose.
@@ -226,3 +226,79 @@ def test_no_code_block_scrolls_sideways(width, site, server, browser):
         problems += [f"{path}: {line!r}" for line in page.evaluate(SCROLLING_CODE)]
     page.close()
     assert not problems, f"code blocks that scroll at {width} px (their longest line):\n" + "\n".join(problems)
+
+
+# ------------------------------------------------------------------------------ the Chinese edition
+
+ZH_PAGES = zh_pages() or ["(book not built)"]
+
+
+@functools.cache
+def _installed_characters() -> frozenset[int]:
+    """Every character some installed font (fontconfig's list: fonts-noto-cjk, DejaVu, ...) has a glyph for."""
+    import subprocess
+
+    from fontTools.ttLib import TTCollection, TTFont
+
+    files = subprocess.run(["fc-list", "--format", "%{file}\\n"], capture_output=True, text=True, check=True).stdout.split()
+    covered: set[int] = set()
+    for file in sorted(set(files)):
+        try:
+            fonts = TTCollection(file, lazy=True).fonts if file.lower().endswith(".ttc") else [TTFont(file, lazy=True)]
+        except Exception:
+            continue  # a bitmap or Type 1 font: not one Chromium draws text with here
+        for font in fonts:
+            cmap = font.getBestCmap() or {}
+            covered.update(cmap)
+    return frozenset(covered)
+
+
+MARK_CHINESE_TEXT = """() => {
+  const main = document.querySelector('main') || document.body;
+  for (const el of main.querySelectorAll('*')) {
+    if (!el.offsetParent) continue;
+    const own = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent).join('');
+    if (/[\\u4e00-\\u9fff]/.test(own)) { el.setAttribute('data-cjk-probe', ''); return own.trim().slice(0, 30); }
+  }
+  return null;
+}"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [390, 1280])
+def test_chinese_pages_typeset_their_formulas_and_have_a_glyph_for_every_character(width, site, server, browser):
+    covered = _installed_characters()
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    problems = []
+    for path in ZH_PAGES:
+        page.goto(f"{server}/{path}", wait_until="load")
+        n_math = page.locator(".math").count()
+        if n_math:
+            state = page.evaluate(WAIT_FOR_MATH)
+            typeset = page.locator(".math mjx-container, mjx-container.MathJax").count()
+            if state != "done" or typeset < n_math:
+                problems.append(f"{path}: {n_math} formulas, {typeset} typeset")
+        text = page.evaluate("document.body.innerText")
+        missing = sorted({ch for ch in text if not ch.isspace() and ord(ch) not in covered})
+        if missing:
+            problems.append(f"{path}: no installed font has {''.join(missing[:20])!r}")
+        # The Chinese text is drawn with a CJK font, not a fallback that happens to cover a few characters:
+        # the fonts Chromium used for the first element of the page whose own text is Chinese.
+        found = page.evaluate(MARK_CHINESE_TEXT)
+        fonts = []
+        if found:
+            root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+            node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "[data-cjk-probe]"})["nodeId"]
+            fonts = [f["familyName"] for f in cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]]
+        if not any("CJK" in name for name in fonts):
+            problems.append(f"{path}: its Chinese text ({found!r}) is drawn with {fonts}, no CJK font")
+        if width == 390:
+            wide, window = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+            if wide > window:
+                problems.append(f"{path}: {wide} px wide in a {window} px window")
+    page.close()
+    assert ZH_PAGES != ["(book not built)"]
+    assert not problems, f"at {width} px:\n" + "\n".join(problems)
