@@ -4,7 +4,9 @@
 and the students' ``requirements.txt`` (all from ``autograder/student/``), and, for a notebook that loads the
 SIGNS data when the course's data address is set (``--data-url``), ``course_data.json``: that address and the
 SHA-256 of each file, taken from the built files in the data folder, which the book publishes as they are
-(``autograder/data/published.py``). Without an address there is nothing to download, so no ``course_data.json``:
+(``autograder/data/published.py``); and for each translation of the assignment (``source_solutions/<name>/
+<language>.toml``, ``autograder/grading/translation.py``) the notebook in that language, ``<name>.<language>.ipynb``:
+the same cells with their Markdown translated. Without an address there is nothing to download, so no ``course_data.json``:
 the committed release then depends on no built file's bytes (another Pillow may decode a photo differently). ``--check`` compares instead of writing.
 ``released_notebook`` gives the released version in memory (the grader's restore step compares submissions
 with it to note tampering).
@@ -26,6 +28,8 @@ import nbformat
 from autograder import config, course, errors, gradebook_schema
 from autograder.data import published
 from autograder.files import atomic_write
+from autograder.grading import spec as spec_mod
+from autograder.grading import translation
 
 # What students get beside each notebook from autograder/student/: the helper modules and the packages to install.
 REQUIREMENTS = "requirements.txt"
@@ -148,11 +152,34 @@ def expected_files(
     """
     text = released_text(source_dir / name / f"{name}.ipynb", name)
     files = {f"{name}.ipynb": text.encode("utf-8")}
+    files.update(translated_files(name, text, source_dir))
     for helper in sorted(helpers.glob("*.py")):
         files[helper.name] = helper.read_bytes()
     files[REQUIREMENTS] = (helpers / REQUIREMENTS).read_bytes()
     if data_url is not None and loads_data(json.loads(text)):
         files[published.COURSE_DATA] = published.course_data_bytes(data_url, data_dir or course.datasets_dir())
+    return files
+
+
+def translated_files(name: str, released: str, source_dir: Path = course.SOURCE_DIR) -> dict[str, bytes]:
+    """``<name>.<language>.ipynb`` -> content, for each translation of the assignment; ``TranslationError``
+    (naming every cell and hint to bring up to date) when one no longer matches the English text."""
+    folder = source_dir / name
+    if not any((folder / f"{lang}.toml").is_file() for lang in translation.TRANSLATED):
+        return {}
+    try:
+        spec = spec_mod.load(folder)
+    except spec_mod.SpecError as exc:
+        raise translation.TranslationError(str(exc)) from None
+    nb = nbformat.reads(released, as_version=4)
+    files = {}
+    for language, mine in spec.translations.items():
+        problems = spec_mod.translation_problems(spec, language, nb)
+        if problems:
+            raise translation.TranslationError(
+                f"the {translation.LANGUAGES[language]} text of '{name}' is out of date:\n  " + "\n  ".join(problems)
+            )
+        files[translation.notebook_name(f"{name}.ipynb", language)] = _serialize(translation.translated(nb, mine)).encode("utf-8")
     return files
 
 

@@ -29,7 +29,7 @@ LAYERS: list[set[str]] = [
     # 1: reading and cleaning up; the digests of the SIGNS files students download
     {"grading.records", "grading.cleanup", "grading.kernel_log", "data.published"},
     # 2: judging values, sweeping folders
-    {"grading.compare", "grading.derive", "grading.leftovers"},
+    {"grading.compare", "grading.derive", "grading.leftovers", "grading.translation"},
     # 3: the typed spec (grading.toml); a kernel's own folder (sockets, connection file, log)
     {"grading.spec", "grading.kernel_folder"},
     # 4: running notebooks, stored reference values, the CLI's typed config
@@ -38,8 +38,9 @@ LAYERS: list[set[str]] = [
     {"grading.pipeline", "release", "data.signs"},
     # 6: grade(): the one runner contract
     {"grading.core", "grading.fingerprint"},
-    # 7, 8, 9: reports built from Results: shared helpers, the reports, the package's re-exports
-    {"report.common"},
+    # 7, 8, 9: reports built from Results: shared helpers and a page's words in each language, the reports,
+    # the package's re-exports
+    {"report.common", "report.words"},
     {"report.csv_export", "report.feedback", "report.gradebook", "report.nbgrader_course"},
     {"report"},
     # 10: applications over grade(): reference build, what an executor runs, a batch's uploads

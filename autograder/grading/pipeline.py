@@ -23,7 +23,7 @@ from typing import Any
 
 import nbformat
 
-from autograder.grading import cells, derive, records, runner
+from autograder.grading import cells, derive, records, runner, translation
 from autograder.grading import compare as comparators
 from autograder.grading.cells import nbgrader_meta
 from autograder.grading.compare import Verdict
@@ -78,6 +78,7 @@ class State:
     reasons: list[Reason] = dataclasses.field(default_factory=list)
     tampering: list[str] = dataclasses.field(default_factory=list)
     timings: dict[str, float] = dataclasses.field(default_factory=dict)
+    language: str = translation.DEFAULT  # read: the language the notebook says it is in (its feedback's)
     stopped: bool = False
     result: Result | None = None
 
@@ -265,6 +266,7 @@ def read(state: State) -> State:
         data = sub
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         return state.reject(Why.NOT_NOTEBOOK, "not a notebook: no list of cells")
+    state.language = translation.notebook_language(data)
     if data.get("nbformat") != 4:
         return state.reject(Why.NOT_NOTEBOOK, f"not an nbformat 4 notebook (nbformat = {data.get('nbformat')!r})")
     cells = []
@@ -727,5 +729,6 @@ def result(state: State) -> State:
         reasons=list(state.reasons),
         tampering=list(state.tampering),
         timings=dict(state.timings),
+        language=state.language,
     )
     return state

@@ -202,6 +202,7 @@ class Result:
     reasons: list[Reason] = dataclasses.field(default_factory=list)  # why the run or the input was not clean
     tampering: list[str] = dataclasses.field(default_factory=list)  # for the instructor only
     timings: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per pipeline step
+    language: str = "en"  # the notebook's language (grading/translation.py): the words of its feedback
 
     @property
     def checks(self) -> list[CheckResult]:

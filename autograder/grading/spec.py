@@ -18,9 +18,10 @@ import nbformat
 from autograder import course
 from autograder.errors import AutograderError
 from autograder.grading import compare as comparators
+from autograder.grading import translation
 from autograder.grading.cells import nbgrader_meta
 
-__all__ = ["Assignment", "Group", "Check", "SpecError", "load", "parse", "read_source", "nbgrader_meta"]
+__all__ = ["Assignment", "Group", "Check", "SpecError", "load", "parse", "read_source", "nbgrader_meta", "translation_problems"]
 
 
 class SpecError(AutograderError, ValueError):
@@ -86,6 +87,21 @@ class Assignment:
     cell_timeout: int
     skip_tag: str
     groups: tuple[Group, ...]
+    # The assignment in other languages (``<language>.toml`` beside grading.toml; grading/translation.py)
+    translations: dict[str, translation.Translation] = dataclasses.field(default_factory=dict, compare=False)
+
+    def english_hints(self) -> dict[str, str]:
+        """Every hint of grading.toml by its key: a group's grade_id, a check's name."""
+        hints = {g.grade_id: g.hint for g in self.groups if g.hint}
+        hints.update({c.name: c.hint for c in self.checks() if c.hint})
+        return hints
+
+    def hint(self, key: str, language: str = translation.DEFAULT) -> str:
+        """The hint of a group (by grade_id) or a check (by name) in ``language``; English when it has no
+        current translation there."""
+        english = self.english_hints().get(key, "")
+        mine = self.translations.get(language)
+        return mine.hint(key, english) if mine is not None else english
 
     @property
     def notebook_path(self) -> Path:
@@ -304,7 +320,19 @@ def load(assignment: str | Path) -> Assignment:
     if not spec.notebook_path.is_file():
         raise SpecError(f"{path} [assignment]: notebook '{spec.notebook}' not found in {folder}")
     validate_notebook(spec, read_source(spec))
-    return spec
+    try:
+        translations = translation.load_all(folder)
+    except translation.TranslationError as exc:
+        raise SpecError(str(exc)) from None
+    return dataclasses.replace(spec, translations=translations)
+
+
+def translation_problems(spec: Assignment, language: str, nb=None) -> list[str]:
+    """What the ``language`` translation lacks against the notebook (default: the source) and the hints."""
+    mine = spec.translations.get(language)
+    if mine is None:
+        return [f"{spec.folder / (language + '.toml')}: no translation"]
+    return translation.problems(mine, nb if nb is not None else read_source(spec), spec.english_hints())
 
 
 def _validate_derivations(spec: Assignment, path: Path) -> None:

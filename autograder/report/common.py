@@ -8,7 +8,7 @@ from pathlib import Path
 
 from autograder import files
 from autograder.errors import AutograderError
-from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, GroupResult, Result
+from autograder.grading.result import GroupResult, Result
 from autograder.grading.spec import Assignment
 
 
@@ -57,10 +57,3 @@ def group_scores(spec: Assignment, result: Result) -> dict[str, GroupResult | No
     """grade_id -> the result's group (None when the result lacks it), in the spec's order."""
     have = {g.grade_id: g for g in result.groups}
     return {g.grade_id: have.get(g.grade_id) for g in spec.groups}
-
-
-STATUS_WORDS = {
-    GRADED: "graded",
-    INCOMPLETE: "incomplete",
-    REJECTED: "not gradable",
-}

@@ -24,10 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
-from autograder.grading.result import GRADED, INCOMPLETE, REJECTED, CheckResult, Code, Reason, Result, Why, hidden_message
-from autograder.grading.spec import Assignment, Check
-from autograder.report.common import STATUS_WORDS, ReportError, UploadNote, atomic_write, check_results, fmt, group_scores
+from autograder.grading.result import REJECTED, CheckResult, Code, Reason, Result
+from autograder.grading.spec import Assignment
+from autograder.report import words
+from autograder.report.common import ReportError, UploadNote, atomic_write, check_results, fmt, group_scores
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_CURVE_POINTS = 5000  # more points than pixels only makes the PNG bigger
@@ -43,55 +45,15 @@ _ENV = jinja2.Environment(
 )
 _ENV.filters["score"] = fmt
 
-STATUS_TEXT = {
-    GRADED: "Every cell of your notebook ran, so these scores are final.",
-    INCOMPLETE: (
-        "Your notebook stopped before the end. Checks in cells that never ran score zero. "
-        "Fix the cause below, run the whole notebook from the top (Kernel \u2192 Restart & Run All) and submit again."
-    ),
-    REJECTED: "Your file could not be graded, so it scores zero. The reason is below.",
-}
-
-# Plain words for each kind of reason (``Why``), chosen by its code, never by its text.
-REASON_HELP: dict[Why, str] = {
-    Why.NOTEBOOK_TIMEOUT: (
-        "The whole notebook has a time limit. The usual causes are an endless loop or training for far more "
-        "iterations than asked. Cells tagged skip-grading (long training runs) are not run by the grader."
-    ),
-    Why.CELL_TIMEOUT: (
-        "This cell hit the time limit for one cell and was interrupted. Look for an endless loop or a "
-        "loop that runs many more times than needed."
-    ),
-    Why.KERNEL_DIED: (
-        "Python stopped in the middle of your notebook. This usually means it ran out of memory (a very "
-        "large array) or the code called exit() or quit(). Nothing after that point was graded."
-    ),
-    Why.OUTPUT_CUT: "This cell printed a lot of text and the rest was cut. Remove print calls inside loops.",
-    Why.GRADER_MEMORY: (
-        "Your notebook printed or displayed so much that the grader ran out of memory reading it. Remove "
-        "large prints and displays (for example inside loops) and submit again."
-    ),
-    Why.OTHER_ASSIGNMENT: (
-        "This looks like a notebook of another assignment, or its graded cells were deleted. "
-        "Submit the notebook you downloaded for this assignment."
-    ),
-    Why.NOT_NOTEBOOK: (
-        "The file is not a Jupyter notebook that can be read. Submit the .ipynb file saved from Jupyter, not an export or a renamed file."
-    ),
-    Why.NO_FILE: "The submitted file was missing.",
-    Why.NO_KERNEL: ("The grader could not start Python for your notebook. This is not caused by your code: please tell your instructor."),
-    Why.WORKER_LOST: (
-        "The grader stopped before it finished with your notebook. If this happens again, tell your "
-        "instructor; a notebook that needs far more memory or time than asked can also cause it."
-    ),
-    Why.EXECUTION: "Running your notebook failed in an unexpected way. Check that it runs from the top in a fresh kernel.",
-    Why.INTERRUPTED: "Grading was interrupted before your notebook's turn; it will be graded again.",
-}
+# The English words (the instructor's pages and older callers use them); every language's are in words.py.
+STATUS_WORDS = words.STATUS_WORDS["en"]
+STATUS_TEXT = words.STATUS_TEXT["en"]
+REASON_HELP = words.REASON_HELP["en"]
 
 
-def explain_reason(reason: Reason) -> str:
-    """A plain-words explanation of one reason of a Result ('' when there is none)."""
-    return REASON_HELP.get(Reason.of(reason).code, "")
+def explain_reason(reason: Reason, language: str = "en") -> str:
+    """A plain-words explanation of one reason of a Result ('' when there is none), in ``language``."""
+    return words.REASON_HELP[words.language_of(language)].get(Reason.of(reason).code, "")
 
 
 def _cut(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -117,8 +79,10 @@ def _describe(value: Any) -> str:
 _SHOWS_EXPECTED = frozenset({Code.WRONG_VALUES, Code.WRONG_SHAPE, Code.WRONG_TYPE})
 
 
-def _check_view(check: CheckResult, spec_check: Check | None, reference_values: dict[str, Any] | None) -> dict:
-    hint = spec_check.hint if spec_check is not None else check.hint  # the spec at hand decides, as for visibility
+def _check_view(check: CheckResult, spec: Assignment, reference_values: dict[str, Any] | None, language: str) -> dict:
+    spec_check = next((c for c in spec.checks() if c.name == check.name), None)
+    # The spec at hand decides the hint, as it decides visibility; in the page's language when translated.
+    hint = spec.hint(check.name, language) if spec_check is not None else check.hint
     # The spec decides what is hidden; a Result cannot make a hidden check visible.
     visible = check.visible and (spec_check is None or spec_check.visible)
     view = {
@@ -129,6 +93,7 @@ def _check_view(check: CheckResult, spec_check: Check | None, reference_values: 
         "passed": check.passed,
         "visible": visible,
         "detail": "",
+        "why": "",
         "expected": "",
         "hint": "",
     }
@@ -136,6 +101,9 @@ def _check_view(check: CheckResult, spec_check: Check | None, reference_values: 
         return view
     if visible:
         view["detail"] = _cut(check.message.strip().rstrip("."))
+        if language != "en":
+            # The grader's own line (expected ..., got ...) stays as written, under the code in the page's words.
+            view["why"] = words.code_message(check.code, check.exception, language)
         ref = (reference_values or {}).get(check.name)
         derived = spec_check is not None and bool(spec_check.derive)
         if ref is not None and not derived and check.code not in _SHOWS_EXPECTED:
@@ -143,16 +111,15 @@ def _check_view(check: CheckResult, spec_check: Check | None, reference_values: 
         view["hint"] = hint
     else:
         # Fixed words from the grader's code: nothing a hidden test's run produced reaches the page.
-        view["detail"] = hidden_message(check.code, check.exception)
-        view["hint"] = hint or (
-            "This hidden check calls your function on inputs you have not seen. "
-            "Test your function on a few inputs of your own, including edge cases."
-        )
+        view["detail"] = words.code_message(check.code, check.exception, language)
+        view["hint"] = hint or words.PAGE[language]["hidden_hint"]
     return view
 
 
 def plot_curves(spec: Assignment, result: Result, reference_values: dict[str, Any] | None) -> dict[str, list[float]]:
-    """Label -> values for the feedback plot: each plotted check's series beside its reference values."""
+    """Label -> values for the feedback plot: each plotted check's series beside its reference values
+    (labelled in the result's language)."""
+    page = words.PAGE[words.language_of(result.language)]
     curves: dict[str, list[float]] = {}
     for check in spec.checks():
         if not check.plot or not check.visible:
@@ -163,11 +130,11 @@ def plot_curves(spec: Assignment, result: Result, reference_values: dict[str, An
             continue
         if got.series is None:
             continue
-        curves[f"your {check.plot}"] = list(got.series)
+        curves[page["yours"].format(what=check.plot)] = list(got.series)
         ref = (reference_values or {}).get(check.name)
         array = getattr(ref, "array", None)
         if array is not None:
-            curves[f"reference {check.plot}"] = [float(x) for x in array.ravel()]
+            curves[page["reference"].format(what=check.plot)] = [float(x) for x in array.ravel()]
     return curves
 
 
@@ -186,8 +153,10 @@ def _finite_points(values: Any) -> tuple[list[float], int]:
     return out, bad
 
 
-def curve_png(curves: dict[str, list[float]], *, title: str = "Cost during training") -> tuple[bytes, list[str]]:
-    """A PNG of the curves (label -> values, one point per recorded step) and notes about odd values."""
+def curve_png(curves: dict[str, list[float]], *, title: str | None = None, language: str = "en") -> tuple[bytes, list[str]]:
+    """A PNG of the curves (label -> values, one point per recorded step) and notes about odd values, with
+    the axes and notes in ``language``."""
+    page = words.PAGE[words.language_of(language)]
     import matplotlib
 
     # A Figure with its own Agg canvas: no pyplot, so no global backend or figure state is touched.
@@ -196,7 +165,9 @@ def curve_png(curves: dict[str, list[float]], *, title: str = "Cost during train
 
     notes: list[str] = []
     # Labels are plain text: '$' must not switch matplotlib to math mode (a bad formula fails to draw).
-    with matplotlib.rc_context({"text.parse_math": False, "font.size": 10}):
+    # Chinese labels need a CJK font (Debian's fonts-noto-cjk); Latin text and digits look the same in it.
+    fonts = {"font.family": "sans-serif", "font.sans-serif": ["Noto Sans CJK SC", "DejaVu Sans"]} if language == "zh" else {}
+    with matplotlib.rc_context({"text.parse_math": False, "font.size": 10, **fonts}):
         fig = Figure(figsize=(7.2, 3.4), dpi=110)
         FigureCanvasAgg(fig)
         ax = fig.add_subplot(1, 1, 1)
@@ -205,19 +176,19 @@ def curve_png(curves: dict[str, list[float]], *, title: str = "Cost during train
         for i, (label, values) in enumerate(curves.items()):
             ys, bad = _finite_points(values)
             if bad:
-                notes.append(f"{label}: {bad} value(s) were not finite numbers (NaN or infinite) and are left out.")
+                notes.append(page["not_finite"].format(label=label, count=bad))
             step = max(1, math.ceil(len(ys) / MAX_CURVE_POINTS))
             xs = list(range(0, len(ys), step))
             ys = ys[::step]
             if not any(math.isfinite(y) for y in ys):
-                notes.append(f"{label}: no value to draw.")
+                notes.append(page["nothing_to_draw"].format(label=label))
                 continue
             color, dash = styles[i % len(styles)]
             ax.plot(xs, ys, dash, color=color, linewidth=2 if i == 0 else 1.6, label=str(label))
             drawn += 1
-        ax.set_title(title)
-        ax.set_xlabel("recorded step")
-        ax.set_ylabel("cost")
+        ax.set_title(title or page["plot_title"])
+        ax.set_xlabel(page["plot_x"])
+        ax.set_ylabel(page["plot_y"])
         ax.grid(True, alpha=0.3)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
@@ -237,14 +208,15 @@ def render_feedback(
     *,
     student: str | None = None,
 ) -> str:
-    """The HTML text of a student's feedback page (see ``write_feedback``)."""
+    """The HTML text of a student's feedback page (see ``write_feedback``), in the result's language."""
     if result.assignment != spec.name:
         raise ReportError(f"the result is for assignment '{result.assignment}', not '{spec.name}'")
-    spec_checks = {c.name: c for c in spec.checks()}
+    language = words.language_of(result.language)
+    page = words.PAGE[language]
     groups = []
     for group_spec in spec.groups:
         group = group_scores(spec, result)[group_spec.grade_id]
-        checks = [_check_view(c, spec_checks.get(c.name), reference_values) for c in (group.checks if group else [])]
+        checks = [_check_view(c, spec, reference_values, language) for c in (group.checks if group else [])]
         score = group.score if group else 0.0
         groups.append(
             {
@@ -252,24 +224,29 @@ def render_feedback(
                 "score": score,
                 "max": group_spec.max_points,
                 "full": score >= group_spec.max_points,
-                "hint": group_spec.hint if score < group_spec.max_points else "",
+                "hint": spec.hint(group_spec.grade_id, language) if score < group_spec.max_points else "",
                 "checks": checks,
-                "blocked_by": list(group.blocked_by) if group else [],
+                "blocked_by": [
+                    markupsafe.Markup(page["blocked"]).format(used=used, title=group_spec.title)
+                    for used in (group.blocked_by if group else [])
+                ],
             }
         )
     plot, plot_notes = ("", [])
     if curves is None:
         curves = plot_curves(spec, result, reference_values)
     if curves:
-        png, plot_notes = curve_png(curves)
+        png, plot_notes = curve_png(curves, language=language)
         plot = base64.b64encode(png).decode("ascii")
-    reasons = [{"text": _cut(r), "help": explain_reason(r)} for r in result.reasons]
+    reasons = [{"text": _cut(r), "help": explain_reason(r, language)} for r in result.reasons]
     return _ENV.get_template("feedback.html.j2").render(
         spec=spec,
         result=result,
+        w=page,
+        title=page["title"].format(name=spec.name, student=student or result.submission),
         student=student or result.submission,
-        status_word=STATUS_WORDS.get(result.status, result.status),
-        status_text=STATUS_TEXT.get(result.status, ""),
+        status_word=words.STATUS_WORDS[language].get(result.status, result.status),
+        status_text=words.STATUS_TEXT[language].get(result.status, ""),
         reasons=reasons,
         groups=groups,
         percent=_percent(result.score, spec.max_score),
