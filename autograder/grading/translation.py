@@ -156,6 +156,34 @@ def translated(nb: Any, translation: Translation) -> Any:
     return out
 
 
+_QUOTES = "'" * 3  # TOML's literal strings: no escapes, so TeX's backslashes stay as written
+
+
+def skeleton(nb: Mapping[str, Any], hints: Mapping[str, str], language: str, old: Translation | None = None) -> str:
+    """The text of a ``<language>.toml`` to translate: every Markdown cell and hint with its hash, the English
+    as comments above it, and the text of ``old`` where it still translates the same English (else the
+    English, marked ``TODO``). A start for a new language, or a list of the work after English changes."""
+    kept = {c.source_hash: c.text for c in (old.cells if old else ())}
+    kept_hints = {k: h for k, h in (old.hints.items() if old else ())}
+    out = [f'language = "{language}"', "", "[hints]"]
+
+    def block(english: str, mine: str | None) -> list[str]:
+        lines = [f"# {line}".rstrip() for line in english.strip().split("\n")]
+        text = mine if mine is not None else "TODO " + english.strip()
+        if _QUOTES in text:
+            raise TranslationError("a text holds three single quotes in a row, which a TOML literal string cannot")
+        return lines, text
+
+    for key, english in hints.items():
+        lines, text = block(english, kept_hints[key].text if key in kept_hints and kept_hints[key].source_hash == text_hash(english) else None)
+        out += lines + [f'"{key}" = {{ from = "{text_hash(english)}", text = {_QUOTES}{text}{_QUOTES} }}', ""]
+    for cell in markdown_cells(nb):
+        english = _source_text(cell)
+        lines, text = block(english, kept.get(text_hash(english)))
+        out += ["[[cell]]"] + lines + [f'from = "{text_hash(english)}"', f"text = {_QUOTES}\n{text}\n{_QUOTES}", ""]
+    return "\n".join(out)
+
+
 def notebook_language(nb: Any) -> str:
     """The language a notebook says it is in; the default for anything else (a submission's metadata is
     untrusted, but it chooses only the words of its own feedback)."""
@@ -192,6 +220,7 @@ __all__ = [
     "translated",
     "notebook_language",
     "notebook_name",
+    "skeleton",
     "text_hash",
     "without_language",
 ]
