@@ -34,6 +34,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 
 from autograder.errors import UsageError
+from autograder.grading import translation
 
 # A zip member bigger than this is not extracted (no honest notebook comes close; the grader reads at
 # most 50 MiB), and a zip stops being extracted after this many bytes in all (a zip bomb must not fill the
@@ -100,8 +101,9 @@ class SubmissionError(UsageError):
 
 
 def _parse_name(file_name: str, assignment: str) -> tuple[str, str | None]:
-    """(student id, the LMS's own user id when the name carries one) from an uploaded file's name."""
-    stem = Path(file_name).stem
+    """(student id, the LMS's own user id when the name carries one) from an uploaded file's name; a
+    translated notebook's language suffix is not part of it (``alice_tf_basics.zh.ipynb`` is alice's)."""
+    stem = translation.without_language(Path(file_name).stem)
     canvas = re.match(r"^([^_]+)_(?:late_)?(\d+)_\d+(?:_|$)", stem)
     if canvas:
         return canvas.group(1), canvas.group(2)
@@ -115,7 +117,8 @@ def _parse_name(file_name: str, assignment: str) -> tuple[str, str | None]:
 def student_id(file_name: str, assignment: str) -> str:
     """A student id from an uploaded file's name.
 
-    ``alice.ipynb`` -> ``alice``; ``alice_tf_basics.ipynb`` and ``tf_basics_alice.ipynb`` -> ``alice``;
+    ``alice.ipynb`` -> ``alice``; ``alice_tf_basics.ipynb``, ``tf_basics_alice.ipynb`` and
+    ``alice_tf_basics.zh.ipynb`` -> ``alice``;
     Canvas-style ``doejane_12345_678901_tf_basics.ipynb`` -> ``doejane`` (name, then numeric ids).
     """
     return _parse_name(file_name, assignment)[0]

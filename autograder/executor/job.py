@@ -11,6 +11,7 @@ import base64
 import dataclasses
 import enum
 import functools
+import json
 import time
 from concurrent.futures import Future
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Protocol
 
 from autograder.errors import AutograderError
 from autograder.grading import spec as spec_mod
+from autograder.grading import translation
 from autograder.grading.limits import Limits
 from autograder.grading.result import Reason, Result, Status
 
@@ -134,8 +136,19 @@ def _name_and_points(assignment: str) -> tuple[str, float]:
     return spec.name, float(spec.max_score)
 
 
+def _language(notebook: Path) -> str:
+    """The language a submitted notebook says it is in, when it can be read cheaply; else the default."""
+    try:
+        if notebook.stat().st_size <= 8 * 2**20:
+            return translation.notebook_language(json.loads(notebook.read_bytes()))
+    except (OSError, ValueError, RecursionError):
+        pass
+    return translation.DEFAULT
+
+
 def failure_result(job: Job, status: Status, reason: Reason) -> Result:
-    """The Result of a job whose worker did not hand one back: score zero and the reason."""
+    """The Result of a job whose worker did not hand one back: score zero and the reason (its page in the
+    notebook's language)."""
     name, max_score = _name_and_points(job.assignment)
     return Result(
         assignment=name,
@@ -144,6 +157,7 @@ def failure_result(job: Job, status: Status, reason: Reason) -> Result:
         max_score=max_score,
         status=status,
         reasons=[reason],
+        language=_language(job.notebook),
     )
 
 

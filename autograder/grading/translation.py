@@ -175,7 +175,9 @@ def skeleton(nb: Mapping[str, Any], hints: Mapping[str, str], language: str, old
         return lines, text
 
     for key, english in hints.items():
-        lines, text = block(english, kept_hints[key].text if key in kept_hints and kept_hints[key].source_hash == text_hash(english) else None)
+        lines, text = block(
+            english, kept_hints[key].text if key in kept_hints and kept_hints[key].source_hash == text_hash(english) else None
+        )
         out += lines + [f'"{key}" = {{ from = "{text_hash(english)}", text = {_QUOTES}{text}{_QUOTES} }}', ""]
     for cell in markdown_cells(nb):
         english = _source_text(cell)

@@ -22,6 +22,9 @@ def skipped(found):
 def test_student_id_from_common_file_names():
     assert student_id("alice.ipynb", "tf_basics") == "alice"
     assert student_id("alice_tf_basics.ipynb", "tf_basics") == "alice"
+    # a translated notebook (grading/translation.py) keeps its language suffix: not part of the name
+    assert student_id("alice_tf_basics.zh.ipynb", "tf_basics") == "alice"
+    assert student_id("tf_basics.zh.ipynb", "tf_basics") == "tf_basics"
     assert student_id("tf_basics-bob.ipynb", "tf_basics") == "bob"
     assert student_id("doejane_12345_678901_tf_basics.ipynb", "tf_basics") == "doejane"
     assert student_id("doejane_late_12345_678901_tf_basics.ipynb", "tf_basics") == "doejane"
