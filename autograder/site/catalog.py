@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 from autograder.grading import spec as spec_mod
+from autograder.grading import translation
 from autograder.release import loads_data  # one rule: the notebooks release writes course_data.json for
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ class Offered:
     grade_ids: frozenset[str]  # of the released notebook's graded cells: how an upload is told to be ours
     zip_bytes: bytes
     needs_data: bool = False  # the released notebook loads the SIGNS files (course_utils.load_dataset)
+    # language -> file name of the notebook in that language, in the zip beside the English one
+    translated: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -82,7 +85,9 @@ def load_one(source_folder: Path, release_dir: Path) -> Offered:
     if not notebook.is_file():
         raise FileNotFoundError(f"no released notebook {notebook} (run `autograder release`)")
     nb = json.loads(notebook.read_text(encoding="utf-8"))
-    return Offered(spec, folder, frozenset(notebook_grade_ids(nb)), _zip(spec.name, _release_files(folder)), loads_data(nb))
+    names = {lang: translation.notebook_name(spec.notebook, lang) for lang in spec.translations}
+    translated = {lang: name for lang, name in names.items() if (folder / name).is_file()}
+    return Offered(spec, folder, frozenset(notebook_grade_ids(nb)), _zip(spec.name, _release_files(folder)), loads_data(nb), translated)
 
 
 def load(source_dir: Path, release_dir: Path) -> dict[str, Offered]:

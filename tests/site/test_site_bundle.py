@@ -26,6 +26,7 @@ def test_a_data_assignment_released_with_an_address_zips_requirements_and_course
             "signs_model/requirements.txt",
             "signs_model/selfcheck.py",
             "signs_model/signs_model.ipynb",
+            "signs_model/signs_model.zh.ipynb",
         ]
         assert zf.read("signs_model/requirements.txt") == (course.STUDENT_HELPERS / "requirements.txt").read_bytes()
         doc = json.loads(zf.read("signs_model/course_data.json"))
@@ -46,4 +47,14 @@ def test_an_assignment_without_data_gets_requirements_only():
             "tf_basics/requirements.txt",
             "tf_basics/selfcheck.py",
             "tf_basics/tf_basics.ipynb",
+            "tf_basics/tf_basics.zh.ipynb",
         ]
+
+
+def test_every_assignment_offers_its_chinese_notebook_beside_the_english_one():
+    for name in course.assignment_names():
+        offered = catalog.load_one(course.SOURCE_DIR / name, course.RELEASE_DIR)
+        assert offered.translated == {"zh": f"{name}.zh.ipynb"}
+        with zipfile.ZipFile(io.BytesIO(offered.zip_bytes)) as zf:
+            chinese = json.loads(zf.read(f"{name}/{name}.zh.ipynb"))
+        assert chinese["metadata"]["autograder"] == {"language": "zh"}

@@ -43,3 +43,29 @@ def test_solution_gets_full_marks_with_one_thread(monkeypatch):
     result = grade(course.SOURCE_DIR / NAME / f"{NAME}.ipynb", NAME)
     failed = [(c.name, c.message) for c in result.checks if not c.passed]
     assert failed == [] and result.score == result.max_score == 23
+
+
+@pytest.mark.slow
+def test_the_chinese_notebook_solved_scores_full_marks_and_a_wrong_one_gets_chinese_feedback(spec):
+    """The released Chinese notebook (tf_basics.zh.ipynb), as a student who reads Chinese hands it in."""
+    import re
+
+    from autograder.grading.core import grade
+    from autograder.report import feedback
+    from tests.toy_course import fill_in, replaced
+
+    chinese = nbformat.read(course.RELEASE_DIR / NAME / f"{NAME}.zh.ipynb", as_version=4)
+    solved = fill_in(chinese, spec_mod.read_source(spec))
+    result = grade(solved, spec)
+    assert [(c.name, c.message) for c in result.checks if not c.passed] == []
+    assert result.score == result.max_score == 23 and result.language == "zh" and result.tampering == []
+    assert '<html lang="zh-CN">' in feedback.render_feedback(spec, result)
+
+    wrong = replaced(solved, "sigmoid", "def sigmoid(z):\n    return 1 / (1 + tf.exp(tf.cast(z, tf.float32)))\n")
+    result = grade(wrong, spec)
+    assert result.language == "zh" and result.group("sigmoid_tests").score == 0
+    page = re.sub(r"<pre>.*?</pre>", "", feedback.render_feedback(spec, result).split("<main>")[1], flags=re.S)
+    assert spec.hint("sigmoid_tests", "zh") in page and re.search(r"[\u4e00-\u9fff]", spec.hint("sigmoid_tests", "zh"))
+    assert "数值不对" in page
+    for english in ("wrong values", "Hint:", "Feedback for", spec.hint("sigmoid_tests")):
+        assert english not in page
