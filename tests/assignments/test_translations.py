@@ -14,7 +14,8 @@ from autograder.grading import translation
 
 NAMES = course.assignment_names()
 CJK = re.compile(r"[\u4e00-\u9fff]")
-MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
+# An inline formula may run over a line break (not over a blank line, which ends a paragraph).
+MATH = re.compile(r"\$\$.*?\$\$|\$(?:[^$\n]|\n(?!\n))+\$", re.S)
 CODE = re.compile(r"`([^`\n]+)`")
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 HEADING = re.compile(r"^(#{1,6})\s", re.M)
