@@ -65,6 +65,15 @@ def test_the_chinese_glossary_has_every_entry_chinese_name_first():
     assert [names[::-1] for names in zh] == en
 
 
+def test_the_chinese_assignments_page_offers_each_chinese_notebook_first():
+    from autograder import course
+
+    text = read(ZH, "assignments")
+    for name in course.assignment_names():
+        chinese = f"../../assignments/{name}/{name}.zh.ipynb"
+        assert chinese in text and text.index(chinese) < text.index(f"../../assignments/{name}/{name}.ipynb"), name
+
+
 def test_the_checks_above_can_fail():
     # A changed number in code, a renamed glue value and a dropped label are each seen.
     cell = 'x = 10 ** rng.uniform(-4, 0, size=n)  # samples\nglue("share", x)\nprint(f"{x:.1%} of the trials")'
