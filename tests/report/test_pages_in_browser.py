@@ -93,3 +93,29 @@ def test_pages_fit_phone_and_desktop_widths(tmp_path, page, toy, result_of, widt
     page.goto(fb.as_uri())
     column = page.locator("table.checks td:nth-child(2)").first.evaluate("td => td.getBoundingClientRect().width")
     assert column > 0.5 * min(width, 900) - 80
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_chinese_feedback_page_reads_in_chinese_and_fits(tmp_path, page, toy, result_of, width):
+    import warnings
+
+    from autograder.report.feedback import curve_png
+
+    r = result_of({"scale.visible": "wrong values: expected [3. 6.], got [4. 7.]", "scale.hidden": "wrong values"})
+    r.language = "zh"
+    r.groups[1].blocked_by = ["scale"]
+    curves = {"你的 cost": [2 * math.exp(-i / 20) for i in range(100)], "参考解的 cost": [2 * math.exp(-i / 18) for i in range(100)]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph in the plot's Chinese labels is a warning of matplotlib's
+        curve_png(curves, language="zh")
+    path = write_feedback(tmp_path / "alice.html", toy, r, curves=curves, student="alice")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(path.as_uri())
+    assert page.title() == "toy：alice 的反馈"
+    body = page.inner_text("body")
+    for words in ("数值不对", "提示：", "请先修正", "隐藏", "你的训练代价"):
+        assert words in body
+    assert "Hint:" not in body and "hidden check" not in body
+    fits = page.evaluate(OVERFLOW_JS)
+    assert fits["page"] <= fits["width"] and not fits["bad"], fits
+    page.screenshot(path=str(tmp_path / f"feedback_zh_{width}.png"), full_page=True)
