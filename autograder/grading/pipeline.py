@@ -73,6 +73,7 @@ class State:
     verdicts: dict[str, Verdict] = dataclasses.field(default_factory=dict)
     exceptions: dict[str, str] = dataclasses.field(default_factory=dict)  # check -> exception type (RAISED)
     shown: dict[str, str] = dataclasses.field(default_factory=dict)  # explain: visible checks' messages
+    shown_got: dict[str, str] = dataclasses.field(default_factory=dict)  # explain: their values, described
     series: dict[str, list[float]] = dataclasses.field(default_factory=dict)  # explain: plotted values
     status: Status = GRADED
     reasons: list[Reason] = dataclasses.field(default_factory=list)
@@ -666,6 +667,10 @@ def explain(state: State) -> State:
             )
         else:
             state.shown[check.name] = shown.detail or hidden_message(shown.code)
+            got = collected.get(check.name)
+            # The value itself, for pages that set it beside the expected one in their own words.
+            if shown.code in _VALUE_CODES and not check.derive and got is not None and got.value is not None:
+                state.shown_got[check.name] = got.value.describe()
     return state
 
 
@@ -679,6 +684,9 @@ def _message(check: Check, verdict: Verdict, state: State) -> str:
         return state.shown[check.name]
     # Hidden checks, and visible ones without a clean run: fixed words from the code, nothing from the kernel.
     return hidden_message(verdict.code, state.exceptions.get(check.name, ""))
+
+
+_VALUE_CODES = frozenset({Code.WRONG_VALUES, Code.WRONG_SHAPE, Code.WRONG_TYPE})
 
 
 @register("result")
@@ -704,6 +712,7 @@ def result(state: State) -> State:
                     hint="" if ok else check.hint,
                     exception=shown_exception(exception) if exception else "",
                     series=state.series.get(check.name),
+                    got=state.shown_got.get(check.name, "") if not ok else "",
                 )
             )
         score = sum(c.points for c in checks)

@@ -177,6 +177,7 @@ class CheckResult:
     hint: str = ""  # the check's hint from grading.toml (shown when it failed)
     exception: str = ""  # RAISED: the exception's type, as ``shown_exception`` allows it
     series: list[float] | None = None  # checks marked ``plot``: the student's values, for the feedback plot
+    got: str = ""  # failed visible checks with a wrong value, shape or type: that value, described (run without hidden tests)
 
 
 @dataclasses.dataclass

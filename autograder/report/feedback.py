@@ -95,17 +95,23 @@ def _check_view(check: CheckResult, spec: Assignment, reference_values: dict[str
         "detail": "",
         "why": "",
         "expected": "",
+        "got": "",
         "hint": "",
     }
     if check.passed:
         return view
     if visible:
         view["detail"] = _cut(check.message.strip().rstrip("."))
-        if language != "en":
-            # The grader's own line (expected ..., got ...) stays as written, under the code in the page's words.
-            view["why"] = words.code_message(check.code, check.exception, language)
         ref = (reference_values or {}).get(check.name)
         derived = spec_check is not None and bool(spec_check.derive)
+        if language != "en":
+            view["why"] = words.code_message(check.code, check.exception, language)
+            if check.got and ref is not None and not derived and check.code in _SHOWS_EXPECTED:
+                # Expected and got in the page's words, instead of the grader's English line.
+                view["detail"], view["expected"], view["got"] = "", _cut(_describe(ref)), _cut(check.got)
+                view["hint"] = hint
+                return view
+            # Otherwise the grader's own line (an exception's text, ...) stays as written, under the code's words.
         if ref is not None and not derived and check.code not in _SHOWS_EXPECTED:
             view["expected"] = _cut(_describe(ref))
         view["hint"] = hint

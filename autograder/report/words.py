@@ -40,6 +40,7 @@ PAGE: dict[str, dict[str, str]] = {
         "visible": "visible",
         "hidden": "hidden",
         "expected": "expected:",
+        "got": "got:",
         "hidden_hint": (
             "This hidden check calls your function on inputs you have not seen. Test your function on a few "
             "inputs of your own, including edge cases."
@@ -75,6 +76,7 @@ PAGE: dict[str, dict[str, str]] = {
         "visible": "可见",
         "hidden": "隐藏",
         "expected": "期望值：",
+        "got": "你的结果：",
         "hidden_hint": "这项隐藏检查用你没见过的输入调用你的函数。请自己挑几组输入（包括边界情况）测试你的函数。",
         "footer": "可见检查就是你笔记本里的那些检查；隐藏检查用其他输入调用你的函数。本页由课程的自动评分器生成。",
     },

@@ -138,6 +138,12 @@ def test_a_wrong_chinese_notebook_gets_chinese_feedback_from_codes_and_chinese_h
     assert "中文：Convert x to a float64 array" in body  # the group's hint
     for english in ("wrong values", "Hint:", "hidden check", "Feedback for", "expected:"):
         assert english not in body
+    # The visible check's values, from the run without hidden tests, under Chinese labels (and no English line).
+    visible = result.check("scale.visible")
+    assert visible.code == Code.WRONG_VALUES and visible.got.startswith("[4. 7.]")
+    with_reference = feedback.render_feedback(spec, result, {"scale.visible": [3.0, 6.0]})
+    assert "期望值：" in with_reference and "你的结果：" in with_reference and "[4. 7.]" in with_reference
+    assert "wrong value" not in with_reference.split("<main>")[1]
     # The same result read back from its JSON (as the site stores it) gives the same page.
     assert feedback.render_feedback(spec, type(result).from_json(result.to_json())) == page
 
