@@ -32,6 +32,7 @@ from autograder.grading.records import Collected, Kind, Value
 from autograder.grading.result import (
     GRADED,
     INCOMPLETE,
+    PASSED_ALONE,
     REJECTED,
     CheckResult,
     Code,
@@ -74,6 +75,7 @@ class State:
     exceptions: dict[str, str] = dataclasses.field(default_factory=dict)  # check -> exception type (RAISED)
     shown: dict[str, str] = dataclasses.field(default_factory=dict)  # explain: visible checks' messages
     shown_got: dict[str, str] = dataclasses.field(default_factory=dict)  # explain: their values, described
+    passed_alone: set[str] = dataclasses.field(default_factory=set)  # explain: visible checks that passed there
     series: dict[str, list[float]] = dataclasses.field(default_factory=dict)  # explain: plotted values
     status: Status = GRADED
     reasons: list[Reason] = dataclasses.field(default_factory=list)
@@ -661,10 +663,8 @@ def explain(state: State) -> State:
         if outcome.status != "ok" and check.name not in collected:
             continue  # this run stopped before the check: the graded run's fixed words stay
         if shown.passed:
-            state.shown[check.name] = (
-                "this check passed when the visible tests ran alone, but failed in the graded run: "
-                "make your function depend on its arguments only"
-            )
+            state.passed_alone.add(check.name)
+            state.shown[check.name] = PASSED_ALONE
         else:
             state.shown[check.name] = shown.detail or hidden_message(shown.code)
             got = collected.get(check.name)
@@ -713,6 +713,7 @@ def result(state: State) -> State:
                     exception=shown_exception(exception) if exception else "",
                     series=state.series.get(check.name),
                     got=state.shown_got.get(check.name, "") if not ok else "",
+                    passed_alone=not ok and check.name in state.passed_alone,
                 )
             )
         score = sum(c.points for c in checks)

@@ -122,6 +122,11 @@ CODE_TEXT: dict[Code, str] = {
     Code.GRADER_ERROR: "could not be compared",
 }
 
+# The message of a visible check that passed when the visible tests ran alone but failed in the graded run.
+PASSED_ALONE = (
+    "this check passed when the visible tests ran alone, but failed in the graded run: make your function depend on its arguments only"
+)
+
 # Exception types whose name a hidden check may show. A submission can name its own exception classes
 # anything (the hidden inputs included), so only these fixed names are ever shown; any other is "an exception".
 SHOWN_EXCEPTIONS = frozenset(
@@ -177,6 +182,7 @@ class CheckResult:
     hint: str = ""  # the check's hint from grading.toml (shown when it failed)
     exception: str = ""  # RAISED: the exception's type, as ``shown_exception`` allows it
     series: list[float] | None = None  # checks marked ``plot``: the student's values, for the feedback plot
+    passed_alone: bool = False  # a failed visible check that passed when the visible tests ran alone
     got: str = ""  # failed visible checks with a wrong value, shape or type: that value, described (run without hidden tests)
 
 

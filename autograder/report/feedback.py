@@ -106,6 +106,8 @@ def _check_view(check: CheckResult, spec: Assignment, reference_values: dict[str
         derived = spec_check is not None and bool(spec_check.derive)
         if language != "en":
             view["why"] = words.code_message(check.code, check.exception, language)
+            if check.passed_alone:
+                view["why"], view["detail"] = words.PAGE[language]["passed_alone"], ""
             if check.got and ref is not None and not derived and check.code in _SHOWS_EXPECTED:
                 # Expected and got in the page's words, instead of the grader's English line.
                 view["detail"], view["expected"], view["got"] = "", _cut(_describe(ref)), _cut(check.got)

@@ -7,7 +7,7 @@ detail) stays as it was written, under words of the page's language that say wha
 
 from __future__ import annotations
 
-from autograder.grading.result import CODE_TEXT, GRADED, INCOMPLETE, REJECTED, Code, Status, Why, shown_exception
+from autograder.grading.result import CODE_TEXT, GRADED, INCOMPLETE, PASSED_ALONE, REJECTED, Code, Status, Why, shown_exception
 from autograder.grading.translation import DEFAULT
 
 # Words of the page itself. Entries with {placeholders} are filled in with escaped values (markupsafe).
@@ -41,6 +41,7 @@ PAGE: dict[str, dict[str, str]] = {
         "hidden": "hidden",
         "expected": "expected:",
         "got": "got:",
+        "passed_alone": PASSED_ALONE,
         "hidden_hint": (
             "This hidden check calls your function on inputs you have not seen. Test your function on a few "
             "inputs of your own, including edge cases."
@@ -77,6 +78,7 @@ PAGE: dict[str, dict[str, str]] = {
         "hidden": "隐藏",
         "expected": "期望值：",
         "got": "你的结果：",
+        "passed_alone": "只运行可见测试时这项检查通过了，但在正式评分时失败了：请让你的函数只依赖于它的参数。",
         "hidden_hint": "这项隐藏检查用你没见过的输入调用你的函数。请自己挑几组输入（包括边界情况）测试你的函数。",
         "footer": "可见检查就是你笔记本里的那些检查；隐藏检查用其他输入调用你的函数。本页由课程的自动评分器生成。",
     },

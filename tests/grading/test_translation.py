@@ -162,3 +162,24 @@ def test_names():
     assert translation.notebook_name("tf_basics.ipynb", "en") == "tf_basics.ipynb"
     assert translation.without_language("alice_tf_basics.zh") == "alice_tf_basics"
     assert translation.without_language("alice.v2") == "alice.v2"
+
+
+# Right when the visible tests run alone, wrong when the cell also holds the hidden tests (it reads the input history).
+SEES_HIDDEN_TESTS = (
+    "def scale(x, a):\n"
+    "    shift = 1.0 if any('scale.' + 'hidden' in s for s in get_ipython().user_ns.get('In', [])) else 0.0\n"
+    "    return a * np.asarray(x, dtype=np.float64) + shift\n"
+)
+
+
+def test_a_check_that_passed_only_without_the_hidden_tests_is_said_so_in_either_language(zh_toy, tmp_path):
+    from autograder.grading.result import PASSED_ALONE
+
+    spec = spec_mod.load(zh_toy)
+    result = core.grade(chinese_submission(zh_toy, tmp_path, SEES_HIDDEN_TESTS), spec, limits=FAST)
+    visible = result.check("scale.visible")
+    assert not visible.passed and visible.passed_alone and visible.message == PASSED_ALONE
+    page = feedback.render_feedback(spec, result)
+    assert "只运行可见测试时这项检查通过了" in page and PASSED_ALONE not in page
+    result.language = "en"
+    assert PASSED_ALONE in feedback.render_feedback(spec, result)
