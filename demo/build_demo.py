@@ -6,7 +6,9 @@ Four students per assignment, made from the released notebook the way students m
 * ``bob``     gets some right and makes classic mistakes in the others;
 * ``carol``   hands in a notebook whose code crashes the kernel halfway (``os._exit``);
 * ``mallory`` tries to cheat: reads the solutions and reference values from disk, patches numpy and the
-  checker, forges records and edits a test cell's points.
+  checker, forges records and edits a test cell's points;
+* ``wei``     works in the Chinese notebook (``<name>.zh.ipynb``) and makes bob's mistakes: her feedback is in
+  Chinese.
 
 Usage: ``.venv/bin/python demo/build_demo.py``.
 """
@@ -112,7 +114,11 @@ def build(name: str) -> None:
             cell.source = "pass\n"
             break
     nbformat.write(mallory, out / "mallory.ipynb")
-    print(f"wrote {out}/{{alice,bob,carol,mallory}}.ipynb")
+    chinese = ROOT / "assignments" / name / f"{name}.zh.ipynb"
+    if chinese.is_file():
+        zh = nbformat.read(chinese, as_version=4)
+        nbformat.write(student(zh, {**correct, **BOB_MISTAKES.get(name, {})}), out / "wei.ipynb")
+    print(f"wrote {out}/{{alice,bob,carol,mallory,wei}}.ipynb")
 
 
 if __name__ == "__main__":
