@@ -64,7 +64,7 @@ def test_the_zip_runs_on_a_machine_with_only_the_students_packages(served_book, 
     zipfile.ZipFile(io.BytesIO(offered.zip_bytes)).extractall(home)
     work = home / NAME
     assert sorted(p.name for p in work.iterdir()) == sorted(
-        ["course_data.json", "course_utils.py", "requirements.txt", "selfcheck.py", f"{NAME}.ipynb"]
+        ["course_data.json", "course_utils.py", "requirements.txt", "selfcheck.py", f"{NAME}.ipynb", f"{NAME}.zh.ipynb"]
     )
     python = student_venv / "bin" / "python"
     for absent in ("autograder", "nbgrader"):
