@@ -17,6 +17,7 @@ with only the packages of the Set up page, and read well in JupyterLab, which kn
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -151,12 +152,12 @@ def _add_link(app: Sphinx, doctree: nodes.document) -> None:
     if not _is_notebook(app, docname):
         return
     name = Path(docname).name
-    link = nodes.raw(
-        "",
-        f'<p class="chapter-notebook"><a href="{name}.ipynb" download>Download this chapter as a notebook</a> '
-        f'(.ipynb) to run and change its code in JupyterLab; <a href="setup.html">Set up</a> says how.</p>',
-        format="html",
+    cfg = app.config
+    sentence = cfg.chapter_notebook_sentence.format(
+        link=f'<a href="{name}.ipynb" download>{html.escape(cfg.chapter_notebook_link_text)}</a>',
+        setup=f'<a href="setup.html">{html.escape(cfg.chapter_notebook_setup_text)}</a>',
     )
+    link = nodes.raw("", f'<p class="chapter-notebook">{sentence}</p>', format="html")
     title = next(iter(doctree.findall(nodes.title)), None)
     section = title.parent if title is not None else doctree
     section.insert(section.index(title) + 1 if title is not None else 0, link)
@@ -194,13 +195,19 @@ def _add_to_download_menu(app: Sphinx, pagename: str, templatename: str, context
                     "url": f"{Path(pagename).name}.ipynb",
                     "text": ".ipynb",
                     "icon": "fas fa-code",
-                    "tooltip": "Download this chapter as a notebook",
+                    "tooltip": app.config.chapter_notebook_link_text,
                     "label": "download-notebook-button",
                 },
             )
 
 
 def setup(app: Sphinx) -> dict:
+    # The words of the link under each chapter's title, in the edition's language ({link}, {setup}: the links).
+    app.add_config_value("chapter_notebook_link_text", "Download this chapter as a notebook", "env", types=[str])
+    app.add_config_value("chapter_notebook_setup_text", "Set up", "env", types=[str])
+    app.add_config_value(
+        "chapter_notebook_sentence", "{link} (.ipynb) to run and change its code in JupyterLab; {setup} says how.", "env", types=[str]
+    )
     app.connect("doctree-read", _add_link)
     # After the theme's handler, which makes the header's buttons.
     app.connect("html-page-context", _add_to_download_menu, priority=900)

@@ -123,3 +123,11 @@ def test_both_editions_computed_the_same_values(site, page):
     zh = glued(ZH / "_build" / "jupyter_execute", page)
     assert en and set(zh) == set(en)
     assert {k: v for k, v in zh.items() if k not in MEASURED} == {k: v for k, v in en.items() if k not in MEASURED}
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if (EN / f"{p}.md").read_text().startswith("---\njupytext")])
+def test_a_chinese_chapter_offers_its_notebook_in_chinese(site, page):
+    html = (site / "zh" / f"{page}.html").read_text()
+    link = re.search(r'<p class="chapter-notebook">(.*?)</p>', html, re.S)
+    assert link and "下载本章的笔记本" in link.group(1) and f'href="{page}.ipynb"' in link.group(1)
+    assert "Download" not in link.group(1)
