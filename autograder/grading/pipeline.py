@@ -34,6 +34,7 @@ from autograder.grading.result import (
     INCOMPLETE,
     PASSED_ALONE,
     REJECTED,
+    VALUE_CODES,
     CheckResult,
     Code,
     GroupResult,
@@ -669,7 +670,7 @@ def explain(state: State) -> State:
             state.shown[check.name] = shown.detail or hidden_message(shown.code)
             got = collected.get(check.name)
             # The value itself, for pages that set it beside the expected one in their own words.
-            if shown.code in _VALUE_CODES and not check.derive and got is not None and got.value is not None:
+            if shown.code in VALUE_CODES and not check.derive and got is not None and got.value is not None:
                 state.shown_got[check.name] = got.value.describe()
     return state
 
@@ -684,9 +685,6 @@ def _message(check: Check, verdict: Verdict, state: State) -> str:
         return state.shown[check.name]
     # Hidden checks, and visible ones without a clean run: fixed words from the code, nothing from the kernel.
     return hidden_message(verdict.code, state.exceptions.get(check.name, ""))
-
-
-_VALUE_CODES = frozenset({Code.WRONG_VALUES, Code.WRONG_SHAPE, Code.WRONG_TYPE})
 
 
 @register("result")

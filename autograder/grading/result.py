@@ -122,6 +122,9 @@ CODE_TEXT: dict[Code, str] = {
     Code.GRADER_ERROR: "could not be compared",
 }
 
+# Codes of a wrong value, shape or type: a visible check's message then shows the expected value and the got one.
+VALUE_CODES = frozenset({Code.WRONG_VALUES, Code.WRONG_SHAPE, Code.WRONG_TYPE})
+
 # The message of a visible check that passed when the visible tests ran alone but failed in the graded run.
 PASSED_ALONE = (
     "this check passed when the visible tests ran alone, but failed in the graded run: make your function depend on its arguments only"

@@ -26,7 +26,7 @@ from typing import Any
 import jinja2
 import markupsafe
 
-from autograder.grading.result import REJECTED, CheckResult, Code, Reason, Result
+from autograder.grading.result import REJECTED, VALUE_CODES, CheckResult, Reason, Result
 from autograder.grading.spec import Assignment
 from autograder.report import words
 from autograder.report.common import ReportError, UploadNote, atomic_write, check_results, fmt, group_scores
@@ -76,7 +76,7 @@ def _describe(value: Any) -> str:
 
 
 # Codes whose visible message already shows the expected value (the comparator wrote "expected ..., got ...").
-_SHOWS_EXPECTED = frozenset({Code.WRONG_VALUES, Code.WRONG_SHAPE, Code.WRONG_TYPE})
+_SHOWS_EXPECTED = VALUE_CODES
 
 
 def _check_view(check: CheckResult, spec: Assignment, reference_values: dict[str, Any] | None, language: str) -> dict:

@@ -7,7 +7,18 @@ detail) stays as it was written, under words of the page's language that say wha
 
 from __future__ import annotations
 
-from autograder.grading.result import CODE_TEXT, GRADED, INCOMPLETE, PASSED_ALONE, REJECTED, Code, Status, Why, shown_exception
+from autograder.grading.result import (
+    CODE_TEXT,
+    GRADED,
+    INCOMPLETE,
+    PASSED_ALONE,
+    REJECTED,
+    SHOWN_EXCEPTIONS,
+    Code,
+    Status,
+    Why,
+    hidden_message,
+)
 from autograder.grading.translation import DEFAULT
 
 # Words of the page itself. Entries with {placeholders} are filled in with escaped values (markupsafe).
@@ -203,10 +214,11 @@ def language_of(language: str | None) -> str:
 def code_message(code: Code, exception: str = "", language: str = DEFAULT) -> str:
     """A check's code in fixed words of ``language`` (with a listed exception type, as ``hidden_message``)."""
     language = language_of(language)
+    if language == DEFAULT:
+        return hidden_message(code, exception)
     text = CODE_TEXTS[language][code]
     if code == Code.RAISED and exception:
-        shown = shown_exception(exception)
-        return f"{text} ({_AN_EXCEPTION[language] if shown == shown_exception('') else shown})"
+        return f"{text} ({exception if exception in SHOWN_EXCEPTIONS else _AN_EXCEPTION[language]})"
     return text
 
 
